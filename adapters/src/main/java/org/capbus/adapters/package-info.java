@@ -1,0 +1,2 @@
+/** The edges of capbus: transports, the native capability protocol and metrics. */
+package org.capbus.adapters;

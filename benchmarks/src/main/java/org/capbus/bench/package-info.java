@@ -1,0 +1,2 @@
+/** JMH benchmarks of the core and the bridge. */
+package org.capbus.bench;

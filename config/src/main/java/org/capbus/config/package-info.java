@@ -1,0 +1,2 @@
+/** dbus-daemon's XML configuration format, read into immutable settings. */
+package org.capbus.config;

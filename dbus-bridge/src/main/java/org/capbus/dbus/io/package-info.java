@@ -1,0 +1,2 @@
+/** The seam between the bridge and the transports: a connected socket seen as bytes and file descriptors. */
+package org.capbus.dbus.io;

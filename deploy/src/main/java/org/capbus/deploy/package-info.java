@@ -1,0 +1,2 @@
+/** The runnable daemon with dbus-daemon's command line. */
+package org.capbus.deploy;
