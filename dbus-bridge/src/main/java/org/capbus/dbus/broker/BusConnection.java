@@ -1,0 +1,237 @@
+package org.capbus.dbus.broker;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+import org.capbus.core.Handle;
+import org.capbus.core.Message;
+import org.capbus.core.Peer;
+import org.capbus.core.QueueListener;
+import org.capbus.core.Receiver;
+import org.capbus.dbus.bus.NameOwner;
+import org.capbus.dbus.io.ConnectionHandler;
+import org.capbus.dbus.io.PeerCredentials;
+import org.capbus.dbus.io.TransportConnection;
+import org.capbus.dbus.sasl.SaslServer;
+import org.capbus.dbus.wire.DBusMessage;
+import org.capbus.dbus.wire.MessageFramer;
+import org.capbus.dbus.wire.Validity;
+
+/**
+ * One D-Bus connection: the socket's state machine (authentication, then {@code Hello}, then messages) and its
+ * peer in the core. Incoming bytes go through the SASL server, then the framer; each whole message is validated and
+ * handed to the {@link Bus}. Outgoing messages wait in the peer's core queue and are drained into the socket only
+ * while the transport is below its high-water mark, so a slow reader's backlog stays in the core, where its user's
+ * budget bounds it.
+ *
+ * <p>Owned by the {@link Bus}; event-loop thread only.
+ */
+public final class BusConnection implements ConnectionHandler, QueueListener, Receiver, NameOwner,
+        MessageFramer.Listener {
+
+    /** Where the connection is in its life. */
+    enum State { AUTHENTICATING, AWAITING_HELLO, ACTIVE, MONITOR, CLOSED }
+
+    private final Bus bus;
+    final TransportConnection transport;
+    private final Peer peer;
+    private final SaslServer sasl;
+    private final MessageFramer framer;
+    final long connectedAtNanos = System.nanoTime();
+    State state = State.AUTHENTICATING;
+    String uniqueName;
+    byte[] uniqueNameBytes;
+    /** This connection's own handle to its root node (its unique name); null before Hello. */
+    Handle root;
+    /** The driver's handle to the root node. */
+    Handle driverHandle;
+    boolean fdsEnabled;
+    String authMechanism;
+    /** Whether the connection is queued in the bus's ready list. */
+    boolean ready;
+    /** Whether the queue is waiting for the socket to drain. */
+    private boolean blocked;
+    /** Counters for Debug.Stats and metrics. */
+    long messagesIn;
+    long bytesIn;
+    long messagesOut;
+    long bytesOut;
+    int pendingReplies;
+
+    BusConnection(Bus bus, TransportConnection transport, long uid) {
+        this.bus = bus;
+        this.transport = transport;
+        this.peer = bus.mapping().attach(uid, this);
+        this.sasl = bus.newSaslServer(transport.credentials());
+        this.framer = new MessageFramer(this, bus.maxMessageSize(), bus.maxMessageUnixFds());
+    }
+
+    Peer peer() {
+        return peer;
+    }
+
+    public PeerCredentials credentials() {
+        return transport.credentials();
+    }
+
+    @Override
+    public String uniqueName() {
+        return uniqueName;
+    }
+
+    boolean isActive() {
+        return state == State.ACTIVE || state == State.MONITOR;
+    }
+
+    void assignUniqueName(String name, Handle rootHandle) {
+        this.uniqueName = name;
+        this.uniqueNameBytes = name.getBytes(StandardCharsets.US_ASCII);
+        this.root = rootHandle;
+        this.state = State.ACTIVE;
+    }
+
+    // ---- transport events ----
+
+    @Override
+    public void onFds(int[] fds, int count) {
+        if (state == State.CLOSED) {
+            bus.closeFds(fds, count);
+            return;
+        }
+        framer.onFds(fds, count);
+    }
+
+    @Override
+    public void onData(ByteBuffer data) {
+        if (state == State.AUTHENTICATING) {
+            if (!authenticate(data)) {
+                bus.flushReady();
+                return;
+            }
+        }
+        if (data.hasRemaining() && state != State.CLOSED) {
+            framer.onData(data);
+        }
+        bus.flushReady();
+    }
+
+    /** Feeds the SASL server; returns true once authentication is done and {@code data} holds message bytes. */
+    private boolean authenticate(ByteBuffer data) {
+        SaslServer.Status status = sasl.feed(data, transport::write);
+        switch (status) {
+            case CONTINUE:
+                return false;
+            case AUTHENTICATED:
+                authMechanism = sasl.mechanism();
+                if (sasl.unixFdsNegotiated()) {
+                    fdsEnabled = true;
+                    transport.enableFdPassing();
+                }
+                state = State.AWAITING_HELLO;
+                bus.onAuthenticated(this);
+                return true;
+            default:
+                bus.disconnect(this, DisconnectReason.AUTH_FAILED, sasl.failure());
+                return false;
+        }
+    }
+
+    @Override
+    public void onMessage(DBusMessage message, int[] fds) {
+        if (state == State.CLOSED) {
+            bus.closeFds(fds, fds.length);
+            return;
+        }
+        messagesIn++;
+        bytesIn += message.length();
+        bus.dispatch(this, message, fds);
+    }
+
+    @Override
+    public void onUnknownMessage(DBusMessage message, int[] fds) {
+        // The specification: "messages of unknown type must be ignored".
+        bus.closeFds(fds, fds.length);
+    }
+
+    @Override
+    public void onProtocolViolation(Validity reason, DBusMessage message) {
+        bus.disconnect(this, DisconnectReason.PROTOCOL_VIOLATION,
+                message != null ? reason.reason() + " at byte " + message.errorOffset() : reason.reason());
+    }
+
+    /** Descriptors received but not claimed by a message, for closing at disconnect. */
+    int[] unclaimedFds() {
+        return framer.drainFds();
+    }
+
+    @Override
+    public void onWritable() {
+        if (blocked) {
+            blocked = false;
+            drain();
+            bus.flushReady();
+        }
+    }
+
+    @Override
+    public void onClosed() {
+        bus.disconnect(this, DisconnectReason.CLIENT_CLOSED, null);
+    }
+
+    // ---- core queue ----
+
+    @Override
+    public void onQueueReady(Peer p) {
+        bus.markReady(this);
+    }
+
+    /** Moves queued messages into the socket while it takes them. */
+    void drain() {
+        while (!blocked && peer.hasQueued()) {
+            if (!transport.isWritable()) {
+                blocked = true;
+                return;
+            }
+            peer.drain(this);
+        }
+    }
+
+    @Override
+    public boolean onMessage(long sequence, Handle destination, Message message, Handle[] transferred) {
+        BusMessage m = (BusMessage) message.payload();
+        if (state != State.CLOSED) {
+            if (m.fds.length > 0) {
+                transport.attachFds(m.fds, 0, m.fds.length);
+            }
+            transport.write(m.head, 0, m.head.length);
+            if (m.tailLength > 0) {
+                transport.write(m.tail, m.tailOffset, m.tailLength);
+            }
+            messagesOut++;
+            bytesOut += m.size();
+        }
+        m.release();
+        return transport.isWritable();
+    }
+
+    @Override
+    public boolean onNodeDestroyed(long sequence, Handle handle) {
+        // A connection we had sent to went away: drop our handle to its root node.
+        if (handle.holder() == peer && handle.isValid() && handle != root) {
+            while (handle.isValid()) {
+                peer.release(handle);
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public boolean onNodeReleased(long sequence, Handle ownerHandle) {
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return uniqueName != null ? uniqueName : "connection(uid=" + transport.credentials().uid() + ")";
+    }
+}

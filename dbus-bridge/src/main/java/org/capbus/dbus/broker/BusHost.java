@@ -1,0 +1,22 @@
+package org.capbus.dbus.broker;
+
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * What the bus needs from the process around it: the event loop it runs on, descriptor closing, and
+ * configuration reloads. Implemented by the daemon.
+ */
+public interface BusHost {
+
+    /** The event loop that owns the bus; tasks and timers run on it. */
+    ScheduledExecutorService loop();
+
+    /** Closes a file descriptor the bus owns. */
+    void closeFd(int fd);
+
+    /**
+     * Re-reads the configuration off the loop thread and hands the result back to the bus on it
+     * ({@link Bus#applyConfig}); a bad file leaves the running configuration in place.
+     */
+    void reloadConfig();
+}

@@ -1,0 +1,73 @@
+package org.capbus.dbus.broker;
+
+/**
+ * One D-Bus message on its way through the core: the payload of a core {@link org.capbus.core.Message}. It is
+ * written to a socket as {@code head} followed by {@code tail[tailOffset, tailOffset + tailLength)}: for a message
+ * a client sent, {@code head} is the header the bus rebuilt with the sender field it sets itself and the tail is
+ * the client's body bytes, untouched; for a message the bus created, {@code head} is the whole message. One
+ * instance is shared by every receiver of a broadcast.
+ *
+ * <p>File descriptors belong to the bus until the last receiver took its copy (the transport duplicates them on
+ * write) or dropped the message: {@link #release()} counts receivers down and closes them at zero.
+ *
+ * <p>Event-loop thread only.
+ */
+public final class BusMessage {
+    static final int[] NO_FDS = new int[0];
+
+    final byte[] head;
+    final byte[] tail;
+    final int tailOffset;
+    final int tailLength;
+    final int[] fds;
+    /**
+     * References: one for the dispatcher until routing is done, plus one per receiver that has not yet taken or
+     * dropped the message; the fds close when it reaches zero.
+     */
+    private int pending = 1;
+    private final FdCloser closer;
+
+    /** Closes descriptors; the transport's job, given to the bridge at start. */
+    @FunctionalInterface
+    public interface FdCloser {
+        void close(int fd);
+    }
+
+    BusMessage(byte[] head, byte[] tail, int tailOffset, int tailLength, int[] fds, FdCloser closer) {
+        this.head = head;
+        this.tail = tail;
+        this.tailOffset = tailOffset;
+        this.tailLength = tailLength;
+        this.fds = fds;
+        this.closer = closer;
+    }
+
+    /** A message the bus built whole. */
+    static BusMessage whole(byte[] bytes) {
+        return new BusMessage(bytes, null, 0, 0, NO_FDS, null);
+    }
+
+    long size() {
+        return (long) head.length + tailLength;
+    }
+
+    /** Counts receivers the message was queued to (after a successful send). */
+    void expect(int receivers) {
+        pending += receivers;
+    }
+
+    /** A receiver wrote or dropped its copy, or the dispatcher is done routing. */
+    void release() {
+        if (--pending == 0) {
+            closeFds();
+        }
+    }
+
+    private void closeFds() {
+        if (fds.length > 0 && closer != null) {
+            for (int fd : fds) {
+                closer.close(fd);
+            }
+        }
+    }
+}
