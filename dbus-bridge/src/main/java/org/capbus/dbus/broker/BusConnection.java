@@ -83,6 +83,51 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return state == State.ACTIVE || state == State.MONITOR;
     }
 
+    /** Whether the connection completed Hello and is not a monitor or closed. */
+    public boolean isRegistered() {
+        return state == State.ACTIVE;
+    }
+
+    /** Whether the connection sent Hello already (it may since have become a monitor or closed). */
+    public boolean hasUniqueName() {
+        return uniqueName != null;
+    }
+
+    /** Whether unix fd passing was negotiated (NEGOTIATE_UNIX_FD). */
+    public boolean isFdPassingEnabled() {
+        return fdsEnabled;
+    }
+
+    /** The SASL mechanism it authenticated with, or null before authentication. */
+    public String authMechanism() {
+        return authMechanism;
+    }
+
+    public long messagesIn() {
+        return messagesIn;
+    }
+
+    public long bytesIn() {
+        return bytesIn;
+    }
+
+    public long messagesOut() {
+        return messagesOut;
+    }
+
+    public long bytesOut() {
+        return bytesOut;
+    }
+
+    /** Bytes and messages waiting for this connection in the core and in its socket buffer. */
+    public long queuedBytes() {
+        return peer.chargedBytes() + transport.pendingOutboundBytes();
+    }
+
+    public long queuedMessages() {
+        return peer.chargedMessages();
+    }
+
     void assignUniqueName(String name, Handle rootHandle) {
         this.uniqueName = name;
         this.uniqueNameBytes = name.getBytes(StandardCharsets.US_ASCII);

@@ -1,0 +1,374 @@
+package org.capbus.dbus.driver;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.capbus.config.BusLimit;
+import org.capbus.dbus.DBusErrors;
+import org.capbus.dbus.broker.Bus;
+import org.capbus.dbus.broker.BusConnection;
+import org.capbus.dbus.bus.MatchRule;
+import org.capbus.dbus.bus.MatchRuleParseResult;
+import org.capbus.dbus.bus.ReleaseNameResult;
+import org.capbus.dbus.bus.RequestNameResult;
+import org.capbus.dbus.io.PeerCredentials;
+import org.capbus.dbus.wire.BodyReader;
+import org.capbus.dbus.wire.DBusNames;
+import org.capbus.dbus.wire.MessageBuilder;
+
+/**
+ * {@code org.freedesktop.DBus}: Hello, names, match rules, connection credentials and the bus's identity, with
+ * dbus-daemon's replies and error texts.
+ */
+final class DBusInterface extends DriverInterface {
+    /** StartServiceByName reply: the service was already running. */
+    private static final int START_REPLY_ALREADY_RUNNING = 2;
+
+    private final Bus bus;
+    private final List<DriverMethod> methods;
+    /** UpdateActivationEnvironment's variables; kept for activation. */
+    private final Map<String, String> activationEnvironment = new HashMap<>();
+
+    DBusInterface(Bus bus) {
+        this.bus = bus;
+        this.methods = List.of(
+                new DriverMethod("Hello", "", "s", this::hello),
+                new DriverMethod("RequestName", "su", "u", this::requestName),
+                new DriverMethod("ReleaseName", "s", "u", this::releaseName),
+                new DriverMethod("StartServiceByName", "su", "u", this::startServiceByName),
+                new DriverMethod("UpdateActivationEnvironment", "a{ss}", "", this::updateActivationEnvironment),
+                new DriverMethod("NameHasOwner", "s", "b", this::nameHasOwner),
+                new DriverMethod("ListNames", "", "as", this::listNames),
+                new DriverMethod("ListActivatableNames", "", "as", this::listActivatableNames),
+                new DriverMethod("AddMatch", "s", "", this::addMatch),
+                new DriverMethod("RemoveMatch", "s", "", this::removeMatch),
+                new DriverMethod("GetNameOwner", "s", "s", this::getNameOwner),
+                new DriverMethod("ListQueuedOwners", "s", "as", this::listQueuedOwners),
+                new DriverMethod("GetConnectionUnixUser", "s", "u", this::getConnectionUnixUser),
+                new DriverMethod("GetConnectionUnixProcessID", "s", "u", this::getConnectionUnixProcessId),
+                new DriverMethod("GetAdtAuditSessionData", "s", "ay", this::getAdtAuditSessionData),
+                new DriverMethod("GetConnectionSELinuxSecurityContext", "s", "ay", this::getSELinuxContext),
+                new DriverMethod("ReloadConfig", "", "", this::reloadConfig),
+                new DriverMethod("GetId", "", "s", this::getId),
+                new DriverMethod("GetConnectionCredentials", "s", "a{sv}", this::getConnectionCredentials));
+    }
+
+    @Override
+    String name() {
+        return Bus.DRIVER_NAME;
+    }
+
+    @Override
+    List<DriverMethod> methods() {
+        return methods;
+    }
+
+    @Override
+    String extraIntrospection() {
+        return """
+                    <property name="Features" type="as" access="read">
+                      <annotation name="org.freedesktop.DBus.Property.EmitsChangedSignal" value="const"/>
+                    </property>
+                    <property name="Interfaces" type="as" access="read">
+                      <annotation name="org.freedesktop.DBus.Property.EmitsChangedSignal" value="const"/>
+                    </property>
+                    <signal name="NameOwnerChanged">
+                      <arg type="s"/>
+                      <arg type="s"/>
+                      <arg type="s"/>
+                    </signal>
+                    <signal name="NameLost">
+                      <arg type="s"/>
+                    </signal>
+                    <signal name="NameAcquired">
+                      <arg type="s"/>
+                    </signal>
+                    <signal name="ActivatableServicesChanged">
+                    </signal>
+                """;
+    }
+
+    /** The Features property. */
+    static List<String> features() {
+        return List.of("HeaderFiltering");
+    }
+
+    /** The Interfaces property: the optional interfaces the driver implements. */
+    static List<String> optionalInterfaces() {
+        return List.of("org.freedesktop.DBus.Monitoring", "org.freedesktop.DBus.Debug.Stats");
+    }
+
+    private void hello(DriverRequest r) {
+        BusConnection c = r.caller;
+        if (c.hasUniqueName()) {
+            r.error(DBusErrors.FAILED, "Already handled an Hello message");
+            return;
+        }
+        if (!bus.underUserConnectionLimit(c.credentials().uid())) {
+            r.error(DBusErrors.LIMITS_EXCEEDED, "The maximum number of active connections for UID "
+                    + c.credentials().uid() + " has been reached");
+            bus.disconnect(c, org.capbus.dbus.broker.DisconnectReason.QUOTA, "too many connections for its user");
+            return;
+        }
+        String name = bus.register(c);
+        // dbus-daemon's order: the reply, then NameOwnerChanged for the new unique name, then NameAcquired.
+        r.send(r.reply().string(name));
+        bus.driver().nameOwnerChanged(name, "", name);
+        bus.driver().nameAcquired(c, name);
+    }
+
+    private void requestName(DriverRequest r) {
+        BodyReader a = r.args();
+        String name = a.readString();
+        long flags = a.readUInt32();
+        BusConnection c = r.caller;
+        if (!checkOwnable(r, name, "acquire")) {
+            return;
+        }
+        if (!bus.policyFor(c).canOwn(name)) {
+            r.error(DBusErrors.ACCESS_DENIED, "Connection \"" + c.uniqueName() + "\" is not allowed to own the service \""
+                    + name + "\" due to security policies in the configuration file");
+            return;
+        }
+        long limit = bus.config().limits().get(BusLimit.MAX_NAMES_PER_CONNECTION);
+        if (bus.names().primaryOwner(name) != c && bus.names().ownedNameCount(c) >= limit) {
+            r.error(DBusErrors.LIMITS_EXCEEDED, "Connection \"" + c.uniqueName() + "\" is not allowed to own more services"
+                    + " (increase limits in configuration file if required; max_names_per_connection=" + limit + ")");
+            return;
+        }
+        RequestNameResult<BusConnection> result = bus.names().requestName(name, c, (int) (flags & 0x7));
+        // dbus-daemon queues the ownership signals in the same transaction ahead of the reply.
+        bus.announce(result.changes(), null);
+        r.send(r.reply().uint32(result.reply().code()));
+    }
+
+    private void releaseName(DriverRequest r) {
+        String name = r.args().readString();
+        if (!checkOwnable(r, name, "release")) {
+            return;
+        }
+        ReleaseNameResult<BusConnection> result = bus.names().releaseName(name, r.caller);
+        bus.announce(result.changes(), null);
+        r.send(r.reply().uint32(result.reply().code()));
+    }
+
+    /** The checks RequestName and ReleaseName share, with dbus-daemon's texts. */
+    private static boolean checkOwnable(DriverRequest r, String name, String verb) {
+        if (!DBusNames.isValidBusName(name)) {
+            r.error(DBusErrors.INVALID_ARGS, "Requested bus name \"" + name + "\" is not valid");
+            return false;
+        }
+        if (name.charAt(0) == ':') {
+            r.error(DBusErrors.INVALID_ARGS, "Cannot " + verb + " a service starting with ':' such as \"" + name + "\"");
+            return false;
+        }
+        if (name.equals(Bus.DRIVER_NAME)) {
+            r.error(DBusErrors.INVALID_ARGS, "Connection \"" + r.caller.uniqueName() + "\" is not allowed to "
+                    + (verb.equals("acquire") ? "own" : "release") + " the service \"" + name
+                    + "\"because it is reserved for D-Bus' use only");
+            return false;
+        }
+        return true;
+    }
+
+    private void startServiceByName(DriverRequest r) {
+        String name = r.args().readString();
+        r.args().readUInt32();
+        if (name.equals(Bus.DRIVER_NAME) || bus.resolveName(name) != null) {
+            r.send(r.reply().uint32(START_REPLY_ALREADY_RUNNING));
+            return;
+        }
+        r.error(DBusErrors.SERVICE_UNKNOWN, "The name " + name + " was not provided by any .service files");
+    }
+
+    private void updateActivationEnvironment(DriverRequest r) {
+        BodyReader a = r.args();
+        Map<String, String> vars = new HashMap<>();
+        if (a.enterArray()) {
+            while (a.hasNextElement()) {
+                a.enterDictEntry();
+                String key = a.readString();
+                String value = a.readString();
+                a.exitDictEntry();
+                vars.put(key, value);
+            }
+            a.exitArray();
+        }
+        activationEnvironment.putAll(vars);
+        r.sendEmpty();
+    }
+
+    private void nameHasOwner(DriverRequest r) {
+        String name = r.args().readString();
+        boolean has = name.equals(Bus.DRIVER_NAME) || bus.resolveName(name) != null;
+        r.send(r.reply().bool(has));
+    }
+
+    private void listNames(DriverRequest r) {
+        List<String> all = new ArrayList<>();
+        all.add(Bus.DRIVER_NAME);
+        all.addAll(bus.connectionsByUniqueName().keySet());
+        all.addAll(bus.names().names());
+        r.send(r.reply().stringArray(all));
+    }
+
+    private void listActivatableNames(DriverRequest r) {
+        List<String> all = new ArrayList<>();
+        all.add(Bus.DRIVER_NAME);
+        r.send(r.reply().stringArray(all));
+    }
+
+    private void addMatch(DriverRequest r) {
+        String text = r.args().readString();
+        MatchRuleParseResult parsed = MatchRule.parse(text);
+        if (!parsed.isValid()) {
+            if (parsed.failure() == MatchRuleParseResult.Failure.TOO_LONG) {
+                r.error(DBusErrors.LIMITS_EXCEEDED, parsed.message());
+            } else {
+                r.error(DBusErrors.MATCH_RULE_INVALID, parsed.message());
+            }
+            return;
+        }
+        long limit = bus.config().limits().get(BusLimit.MAX_MATCH_RULES_PER_CONNECTION);
+        if (bus.matches().ruleCount(r.caller) >= limit) {
+            r.error(DBusErrors.LIMITS_EXCEEDED, "Connection \"" + r.caller.uniqueName()
+                    + "\" is not allowed to add more match rules (increase limits in configuration file if required;"
+                    + " max_match_rules_per_connection=" + limit + ")");
+            return;
+        }
+        bus.addMatch(r.caller, parsed.rule());
+        r.sendEmpty();
+    }
+
+    private void removeMatch(DriverRequest r) {
+        String text = r.args().readString();
+        MatchRuleParseResult parsed = MatchRule.parse(text);
+        if (!parsed.isValid()) {
+            r.error(DBusErrors.MATCH_RULE_INVALID, parsed.message());
+            return;
+        }
+        if (!bus.removeMatch(r.caller, parsed.rule())) {
+            r.error(DBusErrors.MATCH_RULE_NOT_FOUND, "The given match rule wasn't found and can't be removed");
+            return;
+        }
+        r.sendEmpty();
+    }
+
+    private void getNameOwner(DriverRequest r) {
+        String name = r.args().readString();
+        if (name.equals(Bus.DRIVER_NAME)) {
+            r.send(r.reply().string(Bus.DRIVER_NAME));
+            return;
+        }
+        BusConnection owner = bus.resolveName(name);
+        if (owner == null) {
+            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get owner of name '" + name + "': no such name");
+            return;
+        }
+        r.send(r.reply().string(owner.uniqueName()));
+    }
+
+    private void listQueuedOwners(DriverRequest r) {
+        String name = r.args().readString();
+        List<String> owners = new ArrayList<>();
+        if (name.equals(Bus.DRIVER_NAME)) {
+            owners.add(Bus.DRIVER_NAME);
+        } else if (!name.isEmpty() && name.charAt(0) == ':') {
+            if (bus.resolveName(name) != null) {
+                owners.add(name);
+            }
+        } else {
+            for (BusConnection c : bus.names().queuedOwners(name)) {
+                owners.add(c.uniqueName());
+            }
+        }
+        if (owners.isEmpty()) {
+            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get owners of name '" + name + "': no such name");
+            return;
+        }
+        r.send(r.reply().stringArray(owners));
+    }
+
+    /** The credentials of the connection {@code name} names; the bus's own for org.freedesktop.DBus. */
+    private PeerCredentials credentialsOf(DriverRequest r, String name, String what) {
+        if (name.equals(Bus.DRIVER_NAME)) {
+            return bus.ownCredentials();
+        }
+        BusConnection c = bus.resolveName(name);
+        if (c == null) {
+            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get " + what + " of name '" + name + "': no such name");
+            return null;
+        }
+        return c.credentials();
+    }
+
+    private void getConnectionUnixUser(DriverRequest r) {
+        PeerCredentials creds = credentialsOf(r, r.args().readString(), "UID");
+        if (creds != null) {
+            r.send(r.reply().uint32(creds.uid()));
+        }
+    }
+
+    private void getConnectionUnixProcessId(DriverRequest r) {
+        String name = r.args().readString();
+        PeerCredentials creds = credentialsOf(r, name, "PID");
+        if (creds == null) {
+            return;
+        }
+        if (creds.pid() <= 0) {
+            r.error(DBusErrors.UNIX_PROCESS_ID_UNKNOWN, "Could not determine PID for '" + name + "'");
+            return;
+        }
+        r.send(r.reply().uint32(creds.pid()));
+    }
+
+    private void getAdtAuditSessionData(DriverRequest r) {
+        String name = r.args().readString();
+        if (credentialsOf(r, name, "audit session data") != null) {
+            r.error(DBusErrors.ADT_AUDIT_DATA_UNKNOWN, "Could not determine audit session data for '" + name + "'");
+        }
+    }
+
+    private void getSELinuxContext(DriverRequest r) {
+        String name = r.args().readString();
+        PeerCredentials creds = credentialsOf(r, name, "security context");
+        if (creds == null) {
+            return;
+        }
+        r.error(DBusErrors.SELINUX_SECURITY_CONTEXT_UNKNOWN, "Could not determine security context for '" + name + "'");
+    }
+
+    private void reloadConfig(DriverRequest r) {
+        bus.host().reloadConfig();
+        r.sendEmpty();
+    }
+
+    private void getId(DriverRequest r) {
+        r.send(r.reply().string(bus.guid()));
+    }
+
+    private void getConnectionCredentials(DriverRequest r) {
+        PeerCredentials creds = credentialsOf(r, r.args().readString(), "credentials");
+        if (creds == null) {
+            return;
+        }
+        MessageBuilder b = r.reply().beginArray("{sv}");
+        if (creds.pid() > 0) {
+            b.beginDictEntry().string("ProcessID").variantUInt32(creds.pid()).endDictEntry();
+        }
+        b.beginDictEntry().string("UnixUserID").variantUInt32(creds.uid()).endDictEntry();
+        if (creds.groups() != null && creds.groups().length > 0) {
+            b.beginDictEntry().string("UnixGroupIDs").beginVariant("au").beginArray("u");
+            for (long g : creds.groups()) {
+                b.uint32(g);
+            }
+            b.endArray().endVariant().endDictEntry();
+        }
+        if (creds.securityLabel() != null && creds.securityLabel().length > 0) {
+            b.beginDictEntry().string("LinuxSecurityLabel").variantByteArray(creds.securityLabel()).endDictEntry();
+        }
+        r.send(b.endArray());
+    }
+}

@@ -1,0 +1,30 @@
+package org.capbus.dbus.driver;
+
+import java.util.List;
+
+/**
+ * One D-Bus interface the driver implements, with its methods, properties and signals (the latter two as
+ * introspection text: the driver's properties are read-only and few).
+ */
+abstract class DriverInterface {
+
+    /** The interface name. */
+    abstract String name();
+
+    /** The methods, in introspection order. */
+    abstract List<DriverMethod> methods();
+
+    /** Introspection XML of the interface's properties and signals (indented by four spaces), or "". */
+    String extraIntrospection() {
+        return "";
+    }
+
+    final DriverMethod method(String member) {
+        for (DriverMethod m : methods()) {
+            if (m.name().equals(member)) {
+                return m;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,63 @@
+package org.capbus.dbus.driver;
+
+import org.capbus.dbus.broker.Bus;
+import org.capbus.dbus.broker.BusConnection;
+import org.capbus.dbus.wire.BodyReader;
+import org.capbus.dbus.wire.DBusMessage;
+import org.capbus.dbus.wire.MessageBuilder;
+
+/**
+ * One call to the driver being handled: the caller, the call, a reader over its arguments, and the means to
+ * answer. A call flagged NO_REPLY_EXPECTED is still carried out, but gets no reply or error.
+ */
+final class DriverRequest {
+    final Bus bus;
+    final BusConnection caller;
+    final DBusMessage call;
+    private BodyReader args;
+    private boolean answered;
+
+    DriverRequest(Bus bus, BusConnection caller, DBusMessage call) {
+        this.bus = bus;
+        this.caller = caller;
+        this.call = call;
+    }
+
+    /** The call's arguments, read in order. */
+    BodyReader args() {
+        if (args == null) {
+            args = new BodyReader(call);
+        }
+        return args;
+    }
+
+    /** A method return to the call, to which the handler appends the reply's values and passes to {@link #send}. */
+    MessageBuilder reply() {
+        return MessageBuilder.methodReturn(call.serial(), caller.uniqueName()).sender(Bus.DRIVER_NAME);
+    }
+
+    /** Sends the reply built with {@link #reply()}. */
+    void send(MessageBuilder reply) {
+        answered = true;
+        if (call.expectsReply()) {
+            bus.sendFromDriver(caller, reply.build(bus.nextDriverSerial()));
+        }
+    }
+
+    /** Sends an empty method return. */
+    void sendEmpty() {
+        send(reply());
+    }
+
+    /** Answers with an error. */
+    void error(String errorName, String text) {
+        answered = true;
+        if (call.expectsReply()) {
+            bus.sendError(caller, call.serial(), errorName, text);
+        }
+    }
+
+    boolean answered() {
+        return answered;
+    }
+}
