@@ -138,7 +138,7 @@ final class OutboundBuffer {
 
     private void growAttachments() {
         int live = attachTail - attachHead;
-        boolean grow = live * 2 > attachPosition.length;
+        boolean grow = live * 2 >= attachPosition.length;
         int size = grow ? Math.max(8, attachPosition.length * 2) : attachPosition.length;
         long[] positions = grow ? new long[size] : attachPosition;
         int[] firsts = grow ? new int[size] : attachFirst;
