@@ -55,14 +55,15 @@ class FdPassingTest {
         assertThat(contents.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).containsExactly("content-0", "content-1",
                 "content-2");
         List<String> lines = PythonPeer.finish(peer);
-        assertThat(lines).containsExactly("first X 0 ", "second Y 2 content-0,content-2");
+        assertThat(lines).containsExactly("first X 0 ", "second Y 1 content-2", "third Z 2 content-0,content-1");
         assertThat(transport.counters().fdsReceived()).isEqualTo(3);
-        assertThat(transport.counters().fdsSent()).isEqualTo(2);
+        assertThat(transport.counters().fdsSent()).isEqualTo(3);
     }
 
     /**
-     * On the loop, after "FDS!" arrived: read the three files through the received descriptors, then send "X" and
-     * "Y" with two of them attached to "Y", and close ours (the transport keeps its duplicates until sent).
+     * On the loop, after "FDS!" arrived: read the three files through the received descriptors, then send "X",
+     * "Y" with the third attached and "Z" with the first two (two attachments in one flush), and close ours (the
+     * transport keeps its duplicates until sent).
      */
     private static void answer(RecordingHandler handler, TransportConnection connection,
                                CompletableFuture<List<String>> contents) {
@@ -73,9 +74,12 @@ class FdPassingTest {
                 read.add(Files.readString(Path.of("/proc/self/fd/" + fd)));
             }
             connection.write(new byte[] {'X'}, 0, 1);
-            int[] fds = {handler.fds.get(0), handler.fds.get(2)};
-            assertThat(connection.attachFds(fds, 0, 2)).isTrue();
+            int[] fds = {handler.fds.get(2), handler.fds.get(0), handler.fds.get(1)};
+            assertThat(connection.attachFds(fds, 0, 1)).isTrue();
             connection.write(new byte[] {'Y'}, 0, 1);
+            assertThat(connection.attachFds(fds, 1, 1)).isTrue();
+            assertThat(connection.attachFds(fds, 2, 1)).as("merges with the set on the same byte").isTrue();
+            connection.write(new byte[] {'Z'}, 0, 1);
             Syscalls syscalls = new Syscalls();
             for (int fd : handler.fds) {
                 syscalls.close(fd);

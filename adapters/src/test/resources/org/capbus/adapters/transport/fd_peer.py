@@ -33,8 +33,9 @@ elif mode == 'fds':
         files.append(f)
     sock.connect(address)
     socket.send_fds(sock, [b'FDS!'], [f.fileno() for f in files])
-    # The transport writes "X", then "Y" with two descriptors attached: they must come with "Y", not "X".
-    for label in ('first', 'second'):
+    # The transport writes "X", "Y" with one descriptor, "Z" with two, in one batch: each set must arrive with
+    # its own byte (reading one byte at a time shows where the kernel put it).
+    for label in ('first', 'second', 'third'):
         msg, fds, flags, _ = socket.recv_fds(sock, 1, 16)
         contents = []
         for fd in fds:
