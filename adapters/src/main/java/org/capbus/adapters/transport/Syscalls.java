@@ -30,6 +30,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Constants are the Linux values shared by x86-64 and aarch64 (the generic socket ABI).
  */
+@SuppressWarnings("restricted") // native access is the point of this class; the build enables it for the module
 final class Syscalls {
     static final int AF_UNIX = 1;
     static final int SOCK_STREAM = 1;

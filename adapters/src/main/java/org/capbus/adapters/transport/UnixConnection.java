@@ -183,10 +183,9 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
             if ((ops & READ_EVENTS) != 0 && !closed) {
                 read();
             }
-        } catch (RuntimeException | Error e) {
-            // A bug in a handler must cost this one connection, not the loop.
-            LOG.error("connection fd {}: unexpected failure; closing it", fd, e);
-            terminate("handler failed");
+        } catch (RuntimeException e) {
+            // A bug in a handler must cost this one connection, not the loop (netty would log and stall 1 s).
+            bugged(e);
         }
     }
 
@@ -250,9 +249,8 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         }
         try {
             flush();
-        } catch (RuntimeException | Error e) {
-            LOG.error("connection fd {}: unexpected failure while flushing; closing it", fd, e);
-            terminate("handler failed");
+        } catch (RuntimeException e) {
+            bugged(e);
         }
     }
 
@@ -276,8 +274,21 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         }
         if (!writable && outbound.pendingBytes() <= lowWaterMark) {
             writable = true;
-            handler.onWritable();
+            if (handler != null) {
+                handler.onWritable();
+            }
         }
+    }
+
+    /** A handler (or this class) threw: logged once with its stack, counted once, then closed like a failure. */
+    private void bugged(RuntimeException e) {
+        if (closed) {
+            LOG.error("connection fd {}: handler failed after the connection closed", fd, e);
+            return;
+        }
+        LOG.error("connection fd {} (pid {}): unexpected failure; closing it", fd, credentials.pid(), e);
+        transport.counters().failures++;
+        terminate(null);
     }
 
     /**

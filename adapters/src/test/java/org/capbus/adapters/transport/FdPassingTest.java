@@ -91,6 +91,7 @@ class FdPassingTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the client only has to stay connected
     void shouldRefuseMoreFdsThanOneSendmsgCarries() throws Exception {
         QueueingAcceptor acceptor = new QueueingAcceptor(false);
         String address = transport.listen("unix:path=" + DBusAddress.escape(dir.resolve("t").toString()), acceptor);

@@ -101,6 +101,7 @@ class UnixTransportTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the client only has to stay connected
     void shouldReadPeerCredentialsAtAccept() throws Exception {
         QueueingAcceptor acceptor = new QueueingAcceptor(true);
         String address = listen(acceptor);
@@ -210,6 +211,36 @@ class UnixTransportTest {
             for (SocketChannel client : clients) {
                 client.close();
             }
+        }
+    }
+
+    @Test
+    void shouldCloseOnlyTheConnectionWhoseHandlerThrows() throws Exception {
+        QueueingAcceptor acceptor = new QueueingAcceptor(true) {
+            @Override
+            public RecordingHandler accept(org.capbus.dbus.io.TransportConnection connection) {
+                RecordingHandler handler = new RecordingHandler(connection, true) {
+                    @Override
+                    void onBytes(byte[] bytes, int length) {
+                        if (bytes[0] == '!') {
+                            throw new IllegalStateException("handler bug (expected by this test)");
+                        }
+                        super.onBytes(bytes, length);
+                    }
+                };
+                handlers.add(handler);
+                return handler;
+            }
+        };
+        String address = listen(acceptor);
+        try (SocketChannel bad = connect(address); SocketChannel good = connect(address)) {
+            RecordingHandler badHandler = acceptor.next();
+            bad.write(ByteBuffer.wrap(new byte[] {'!'}));
+            assertThat(badHandler.closed.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+            assertThat(bad.read(ByteBuffer.allocate(1))).isEqualTo(-1);
+            good.write(ByteBuffer.wrap(new byte[] {'a'}));
+            assertThat(readExactly(good, 1)).containsExactly('a');
+            assertThat(onLoop(transport, () -> transport.counters().failures())).isEqualTo(1);
         }
     }
 }
