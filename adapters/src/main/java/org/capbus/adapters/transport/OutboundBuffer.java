@@ -1,0 +1,241 @@
+package org.capbus.adapters.transport;
+
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * The bytes and descriptors queued on one connection and not yet accepted by the kernel. Owned by its
+ * {@link UnixConnection}, used on the event-loop thread only.
+ *
+ * <p>Bytes live in one {@code malloc}ed native block, {@code [readIndex, writeIndex)}, so {@code sendmsg} reads them
+ * in place; the block doubles when full (after compacting, when that frees enough) and is freed once drained if it
+ * grew large. Positions of descriptor attachments are absolute stream offsets ({@code streamBase} is the offset of
+ * {@code readIndex}), so compaction never has to touch them.
+ *
+ * <p>Descriptor rule: a {@code sendmsg} carrying descriptors must start exactly at the byte they are attached to,
+ * and must not reach the next attachment, so a receiver sees each set with the first byte of the D-Bus message it
+ * belongs to. The kernel attaches them to the first buffer of the send, so they go even if only part of the bytes do.
+ */
+final class OutboundBuffer {
+    /** Result of {@link #flush}: everything queued was written. */
+    static final int FLUSHED = 0;
+    /** Result of {@link #flush}: the socket is full; wait for {@code EPOLLOUT}. */
+    static final int WOULD_BLOCK = 1;
+
+    private static final int INITIAL_CAPACITY = 4096;
+    /** A drained buffer larger than this is freed, so that one burst does not pin memory on an idle connection. */
+    private static final long RETAINED_CAPACITY = 256 * 1024;
+
+    private MemorySegment memory = MemorySegment.NULL;
+    private long capacity;
+    private long readIndex;
+    private long writeIndex;
+    /** Stream offset of the byte at {@code readIndex}. */
+    private long streamBase;
+
+    // Attachments, a FIFO in parallel arrays: entry i covers fds[attachFirst[i], attachFirst[i] + attachCount[i]).
+    private long[] attachPosition = new long[0];
+    private int[] attachFirst = new int[0];
+    private int[] attachCount = new int[0];
+    private int attachHead;
+    private int attachTail;
+    private int[] fds = new int[0];
+    private int fdTail;
+
+    long pendingBytes() {
+        return writeIndex - readIndex;
+    }
+
+    /** Stream offset the next appended byte gets. */
+    private long streamEnd() {
+        return streamBase + (writeIndex - readIndex);
+    }
+
+    /** Copies {@code length} bytes in. Returns false if native memory could not be had (the caller closes). */
+    boolean append(byte[] src, int offset, int length) {
+        if (capacity - writeIndex < length && !makeRoom(length)) {
+            return false;
+        }
+        MemorySegment.copy(src, offset, memory, JAVA_BYTE, writeIndex, length);
+        writeIndex += length;
+        return true;
+    }
+
+    private boolean makeRoom(long length) {
+        long pending = writeIndex - readIndex;
+        long needed = pending + length;
+        if (needed <= capacity && readIndex >= capacity / 2) {
+            MemorySegment.copy(memory, readIndex, memory, 0, pending);
+            readIndex = 0;
+            writeIndex = pending;
+            return true;
+        }
+        long newCapacity = Math.max(INITIAL_CAPACITY, capacity);
+        while (newCapacity < needed) {
+            newCapacity <<= 1;
+        }
+        MemorySegment grown = Syscalls.malloc(newCapacity);
+        if (grown.equals(MemorySegment.NULL)) {
+            return false;
+        }
+        if (pending > 0) {
+            MemorySegment.copy(memory, readIndex, grown, 0, pending);
+        }
+        if (capacity > 0) {
+            Syscalls.free(memory);
+        }
+        memory = grown;
+        capacity = newCapacity;
+        readIndex = 0;
+        writeIndex = pending;
+        return true;
+    }
+
+    /**
+     * Attaches already-duplicated descriptors to the next appended byte. Sets attached to the same byte merge.
+     *
+     * @return false if that would put more than {@link Syscalls#SCM_MAX_FD} descriptors on one byte (the kernel
+     *     refuses such a {@code sendmsg}); nothing was attached then
+     */
+    boolean attach(int[] duplicated, int count) {
+        long position = streamEnd();
+        boolean merge = attachHead < attachTail && attachPosition[attachTail - 1] == position;
+        int already = merge ? attachCount[attachTail - 1] : 0;
+        if (already + count > Syscalls.SCM_MAX_FD) {
+            return false;
+        }
+        if (fdTail + count > fds.length) {
+            growFds(count);
+        }
+        System.arraycopy(duplicated, 0, fds, fdTail, count);
+        if (merge) {
+            attachCount[attachTail - 1] += count;
+        } else {
+            if (attachTail == attachPosition.length) {
+                growAttachments();
+            }
+            attachPosition[attachTail] = position;
+            attachFirst[attachTail] = fdTail;
+            attachCount[attachTail] = count;
+            attachTail++;
+        }
+        fdTail += count;
+        return true;
+    }
+
+    private void growFds(int count) {
+        int live = attachHead < attachTail ? attachFirst[attachHead] : fdTail;
+        int used = fdTail - live;
+        int[] next = used + count > fds.length ? new int[Math.max(16, (used + count) * 2)] : fds;
+        System.arraycopy(fds, live, next, 0, used);
+        for (int i = attachHead; i < attachTail; i++) {
+            attachFirst[i] -= live;
+        }
+        fds = next;
+        fdTail = used;
+    }
+
+    private void growAttachments() {
+        int live = attachTail - attachHead;
+        boolean grow = live * 2 >= attachPosition.length;
+        int size = grow ? Math.max(8, attachPosition.length * 2) : attachPosition.length;
+        long[] positions = grow ? new long[size] : attachPosition;
+        int[] firsts = grow ? new int[size] : attachFirst;
+        int[] counts = grow ? new int[size] : attachCount;
+        System.arraycopy(attachPosition, attachHead, positions, 0, live);
+        System.arraycopy(attachFirst, attachHead, firsts, 0, live);
+        System.arraycopy(attachCount, attachHead, counts, 0, live);
+        attachPosition = positions;
+        attachFirst = firsts;
+        attachCount = counts;
+        attachHead = 0;
+        attachTail = live;
+    }
+
+    /**
+     * Writes as much as the socket takes, one {@code sendmsg} per attachment boundary.
+     *
+     * @return {@link #FLUSHED}, {@link #WOULD_BLOCK}, or a negated errno the connection dies of
+     */
+    int flush(int fd, Syscalls syscalls, SocketMessage message, TransportCounters counters) {
+        while (writeIndex > readIndex) {
+            long length = writeIndex - readIndex;
+            int fdCount = 0;
+            if (attachHead < attachTail) {
+                long distance = attachPosition[attachHead] - streamBase;
+                if (distance == 0) {
+                    fdCount = attachCount[attachHead];
+                    if (attachHead + 1 < attachTail) {
+                        length = Math.min(length, attachPosition[attachHead + 1] - streamBase);
+                    }
+                } else {
+                    length = Math.min(length, distance);
+                }
+            }
+            message.prepareSend(memory.address() + readIndex, length, fds,
+                    fdCount == 0 ? 0 : attachFirst[attachHead], fdCount);
+            long written = syscalls.sendmsg(fd, message.header(), Syscalls.MSG_NOSIGNAL | Syscalls.MSG_DONTWAIT);
+            counters.sendmsgCalls++;
+            if (written < 0) {
+                if (written == -Errno.EINTR) {
+                    continue;
+                }
+                return written == -Errno.EAGAIN ? WOULD_BLOCK : (int) written;
+            }
+            if (fdCount > 0) {
+                // The kernel now holds its own references: ours are done whatever part of the bytes went.
+                closeAttachment(attachHead, syscalls);
+                attachHead++;
+                counters.fdsSent += fdCount;
+            }
+            readIndex += written;
+            streamBase += written;
+            counters.bytesWritten += written;
+            if (written < length) {
+                return WOULD_BLOCK;
+            }
+        }
+        drained();
+        return FLUSHED;
+    }
+
+    private void drained() {
+        readIndex = 0;
+        writeIndex = 0;
+        if (attachHead == attachTail) {
+            attachHead = 0;
+            attachTail = 0;
+            fdTail = 0;
+        }
+        if (capacity > RETAINED_CAPACITY) {
+            Syscalls.free(memory);
+            memory = MemorySegment.NULL;
+            capacity = 0;
+        }
+    }
+
+    private void closeAttachment(int index, Syscalls syscalls) {
+        int first = attachFirst[index];
+        for (int i = 0; i < attachCount[index]; i++) {
+            syscalls.close(fds[first + i]);
+        }
+    }
+
+    /** Closes every descriptor not yet sent and frees the memory. The buffer is empty and usable afterwards. */
+    void release(Syscalls syscalls) {
+        for (int i = attachHead; i < attachTail; i++) {
+            closeAttachment(i, syscalls);
+        }
+        attachHead = 0;
+        attachTail = 0;
+        fdTail = 0;
+        if (capacity > 0) {
+            Syscalls.free(memory);
+        }
+        memory = MemorySegment.NULL;
+        capacity = 0;
+        readIndex = 0;
+        writeIndex = 0;
+    }
+}

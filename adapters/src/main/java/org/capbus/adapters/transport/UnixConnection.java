@@ -1,0 +1,323 @@
+package org.capbus.adapters.transport;
+
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
+
+import org.capbus.dbus.io.ConnectionHandler;
+import org.capbus.dbus.io.PeerCredentials;
+import org.capbus.dbus.io.TransportConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One accepted unix stream connection: the {@link TransportConnection} the bridge writes to, and the epoll handle
+ * its socket is registered with. Owned by its {@link UnixTransport}; every method runs on the event-loop thread.
+ *
+ * <p>Epoll is level-triggered. {@code EPOLLIN} is always registered and each event reads at most
+ * {@link TransportOptions#readsPerEvent()} times, so one busy peer cannot starve the others and nothing is lost
+ * when it yields (the next {@code epoll_wait} reports the socket again). {@code EPOLLOUT} is registered only while
+ * bytes wait for room in the socket, so a writable socket never wakes the loop for nothing.
+ *
+ * <p>Every read is a {@code recvmsg} with room for {@link Syscalls#SCM_MAX_FD} descriptors, with or without
+ * {@link #enableFdPassing()}: a plain read would make the kernel close descriptors a peer sent unasked, and the
+ * bridge could not even tell. Writes are buffered and flushed by the transport once per loop batch.
+ */
+final class UnixConnection implements TransportConnection, EpollIoHandle {
+    private static final Logger LOG = LoggerFactory.getLogger(UnixConnection.class);
+    private static final EpollIoOps READ = EpollIoOps.EPOLLIN;
+    private static final EpollIoOps READ_WRITE = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLOUT);
+    private static final int EPOLLIN = EpollIoOps.EPOLLIN.value();
+    private static final int EPOLLOUT = EpollIoOps.EPOLLOUT.value();
+    // EPOLLERR and EPOLLHUP are always reported; a read then returns the error or end of file.
+    private static final int READ_EVENTS = EPOLLIN | EpollIoOps.EPOLLERR.value() | 0x10 /* EPOLLHUP */
+            | EpollIoOps.EPOLLRDHUP.value();
+
+    private final UnixTransport transport;
+    private final int fd;
+    private final FileDescriptor nettyFd;
+    private final PeerCredentials credentials;
+    private final OutboundBuffer outbound = new OutboundBuffer();
+    private final long highWaterMark;
+    private final long lowWaterMark;
+    private ConnectionHandler handler;
+    private IoRegistration registration;
+    private boolean closed;
+    private boolean writable = true;
+    private boolean waitingForOutput;
+    /** In the transport's list of connections to flush at the end of this batch. */
+    boolean dirty;
+    /** Index in the transport's connection list, for O(1) removal. */
+    int slot = -1;
+
+    UnixConnection(UnixTransport transport, int fd, PeerCredentials credentials, TransportOptions options) {
+        this.transport = transport;
+        this.fd = fd;
+        this.nettyFd = new FileDescriptor(fd);
+        this.credentials = credentials;
+        this.highWaterMark = options.highWaterMark();
+        this.lowWaterMark = options.lowWaterMark();
+    }
+
+    /** Called once by the transport after the acceptor answered; starts reading unless the acceptor closed it. */
+    void start(ConnectionHandler handler) {
+        this.handler = handler;
+        if (!closed) {
+            registration.submit(READ);
+        }
+    }
+
+    void registered(IoRegistration registration) {
+        this.registration = registration;
+    }
+
+    int fdNumber() {
+        return fd;
+    }
+
+    // ---- TransportConnection ----
+
+    @Override
+    public PeerCredentials credentials() {
+        return credentials;
+    }
+
+    @Override
+    public void write(byte[] src, int offset, int length) {
+        if (closed || length == 0) {
+            return;
+        }
+        if (!outbound.append(src, offset, length)) {
+            terminate("out of native memory for the outgoing buffer");
+            return;
+        }
+        if (writable && outbound.pendingBytes() >= highWaterMark) {
+            writable = false;
+        }
+        if (!dirty) {
+            transport.markDirty(this);
+        }
+    }
+
+    @Override
+    public boolean attachFds(int[] fds, int offset, int count) {
+        if (closed || count < 0 || count > Syscalls.SCM_MAX_FD) {
+            return false;
+        }
+        if (count == 0) {
+            return true;
+        }
+        int[] duplicated = transport.duplicatedFds();
+        Syscalls syscalls = transport.syscalls();
+        for (int i = 0; i < count; i++) {
+            int copy = syscalls.dupCloexec(fds[offset + i]);
+            if (copy < 0) {
+                for (int j = 0; j < i; j++) {
+                    syscalls.close(duplicated[j]);
+                }
+                return false;
+            }
+            duplicated[i] = copy;
+        }
+        if (!outbound.attach(duplicated, count)) {
+            for (int j = 0; j < count; j++) {
+                syscalls.close(duplicated[j]);
+            }
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public boolean isWritable() {
+        return writable;
+    }
+
+    @Override
+    public void enableFdPassing() {
+        // Every read already uses recvmsg with a control buffer; see the class comment.
+    }
+
+    @Override
+    public long pendingOutboundBytes() {
+        return outbound.pendingBytes();
+    }
+
+    /**
+     * Also netty's {@code IoHandle.close()}, called for every registered handle when the loop is torn down: the
+     * same best-effort flush then close, without a callback.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (!waitingForOutput && outbound.pendingBytes() > 0) {
+            outbound.flush(fd, transport.syscalls(), transport.sendMessage(), transport.counters());
+        }
+        release();
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    // ---- EpollIoHandle ----
+
+    @Override
+    public FileDescriptor fd() {
+        return nettyFd;
+    }
+
+    @Override
+    public void handle(IoRegistration registration, IoEvent event) {
+        int ops = ((EpollIoEvent) event).ops().value();
+        try {
+            if ((ops & EPOLLOUT) != 0 && !closed) {
+                flush();
+            }
+            if ((ops & READ_EVENTS) != 0 && !closed) {
+                read();
+            }
+        } catch (RuntimeException e) {
+            // A bug in a handler must cost this one connection, not the loop (netty would log and stall 1 s).
+            bugged(e);
+        }
+    }
+
+    private void read() {
+        Syscalls syscalls = transport.syscalls();
+        SocketMessage message = transport.receiveMessage();
+        TransportCounters counters = transport.counters();
+        int[] fds = transport.receivedFds();
+        int bufferSize = transport.readBufferSize();
+        int reads = transport.readsPerEvent();
+        for (int i = 0; i < reads && !closed; i++) {
+            message.prepareReceive(transport.readBufferAddress(), bufferSize);
+            long n = syscalls.recvmsg(fd, message.header(), Syscalls.MSG_CMSG_CLOEXEC | Syscalls.MSG_DONTWAIT);
+            counters.recvmsgCalls++;
+            if (n < 0) {
+                if (n == -Errno.EINTR) {
+                    continue;
+                }
+                if (n == -Errno.EAGAIN) {
+                    return;
+                }
+                terminate(n == -Errno.ECONNRESET ? null : "recvmsg failed: " + Errno.describe((int) n));
+                return;
+            }
+            int fdCount = message.takeFds(fds, syscalls);
+            if ((message.flags() & Syscalls.MSG_CTRUNC) != 0) {
+                // Descriptors were dropped by the kernel: the stream can no longer be matched to its fds.
+                for (int j = 0; j < fdCount; j++) {
+                    syscalls.close(fds[j]);
+                }
+                terminate("descriptors truncated (MSG_CTRUNC)");
+                return;
+            }
+            if (fdCount > 0) {
+                counters.fdsReceived += fdCount;
+                handler.onFds(fds, fdCount);
+                if (closed) {
+                    return;
+                }
+            }
+            if (n == 0) {
+                terminate(null);
+                return;
+            }
+            counters.bytesRead += n;
+            handler.onData(transport.readView((int) n));
+            if (n < bufferSize) {
+                return; // drained for now; level-triggered epoll reports any later arrival
+            }
+        }
+    }
+
+    /**
+     * The transport's end-of-batch flush. A connection waiting for {@code EPOLLOUT} is skipped: its socket is full,
+     * a {@code sendmsg} now would only return {@code EAGAIN}.
+     */
+    void flushBatch() {
+        dirty = false;
+        if (closed || waitingForOutput) {
+            return;
+        }
+        try {
+            flush();
+        } catch (RuntimeException e) {
+            bugged(e);
+        }
+    }
+
+    /** Writes what is queued, registering for {@code EPOLLOUT} if the socket fills up. */
+    private void flush() {
+        int result = outbound.flush(fd, transport.syscalls(), transport.sendMessage(), transport.counters());
+        if (result == OutboundBuffer.WOULD_BLOCK) {
+            if (!waitingForOutput) {
+                waitingForOutput = true;
+                registration.submit(READ_WRITE);
+            }
+        } else if (result == OutboundBuffer.FLUSHED) {
+            if (waitingForOutput) {
+                waitingForOutput = false;
+                registration.submit(READ);
+            }
+        } else {
+            terminate(result == -Errno.EPIPE || result == -Errno.ECONNRESET
+                    ? null : "sendmsg failed: " + Errno.describe(result));
+            return;
+        }
+        if (!writable && outbound.pendingBytes() <= lowWaterMark) {
+            writable = true;
+            if (handler != null) {
+                handler.onWritable();
+            }
+        }
+    }
+
+    /** A handler (or this class) threw: logged once with its stack, counted once, then closed like a failure. */
+    private void bugged(RuntimeException e) {
+        if (closed) {
+            LOG.error("connection fd {}: handler failed after the connection closed", fd, e);
+            return;
+        }
+        LOG.error("connection fd {} (pid {}): unexpected failure; closing it", fd, credentials.pid(), e);
+        transport.counters().failures++;
+        terminate(null);
+    }
+
+    /**
+     * The peer hung up ({@code reason} null), or the socket failed or broke the rules ({@code reason} says how;
+     * logged once and counted once): release everything, then tell the handler, once.
+     */
+    private void terminate(String reason) {
+        if (closed) {
+            return;
+        }
+        if (reason != null) {
+            LOG.warn("connection fd {} (pid {}): {}; closing it", fd, credentials.pid(), reason);
+            transport.counters().failures++;
+        }
+        release();
+        if (handler != null) {
+            handler.onClosed();
+        }
+    }
+
+    private void release() {
+        closed = true;
+        Syscalls syscalls = transport.syscalls();
+        if (registration != null) {
+            // Deregister while the descriptor is still open: netty removes it from epoll in cancel().
+            registration.cancel();
+        }
+        syscalls.close(fd);
+        outbound.release(syscalls);
+        transport.removed(this);
+    }
+}
