@@ -56,6 +56,7 @@ public final class Bus implements ConnectionAcceptor {
     public static final String DRIVER_PATH = "/org/freedesktop/DBus";
 
     private final BusHost host;
+    private final PeerCredentials ownCredentials;
     private BusConfig config;
     private final String guid;
     private final CoreMapping mapping;
@@ -82,9 +83,11 @@ public final class Bus implements ConnectionAcceptor {
     private final MatchIndex.RecipientSink<BusConnection> collector = this::addRecipient;
     final BusStats stats = new BusStats();
 
-    /** Creates a bus with {@code config}, running on {@code host}'s loop, owned by {@code busUid}. */
-    public Bus(BusConfig config, BusHost host, long busUid) {
+    /** Creates a bus with {@code config}, running on {@code host}'s loop, in a process with {@code ownCredentials}. */
+    public Bus(BusConfig config, BusHost host, PeerCredentials ownCredentials) {
         this.host = host;
+        this.ownCredentials = ownCredentials;
+        long busUid = ownCredentials.uid();
         this.config = config;
         byte[] id = new byte[16];
         new SecureRandom().nextBytes(id);
@@ -145,6 +148,21 @@ public final class Bus implements ConnectionAcceptor {
 
     public Core core() {
         return mapping.core();
+    }
+
+    public Driver driver() {
+        return driver;
+    }
+
+    /** The connection a unique or well-known name stands for now, or null. */
+    public BusConnection resolveName(String name) {
+        BusConnection c = resolve(name);
+        return c != null && c.isRegistered() ? c : null;
+    }
+
+    /** The bus process's own credentials (for questions about org.freedesktop.DBus). */
+    public PeerCredentials ownCredentials() {
+        return ownCredentials;
     }
 
     /** Connections that completed Hello, by unique name. */

@@ -83,6 +83,11 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return state == State.ACTIVE || state == State.MONITOR;
     }
 
+    /** Whether the connection was closed. */
+    public boolean isClosed() {
+        return state == State.CLOSED;
+    }
+
     /** Whether the connection completed Hello and is not a monitor or closed. */
     public boolean isRegistered() {
         return state == State.ACTIVE;
