@@ -221,14 +221,17 @@ final class ConfigLoader {
         Settings parse(InputStream in) throws ConfigException {
             XMLStreamReader r = null;
             int line = 1;
+            int previousEnd = 1;
             try {
                 r = XML.createXMLStreamReader(file.toString(), in);
                 while (r.hasNext()) {
                     int event = r.next();
                     // The parser reports where an event ends; an element's tag starts where the event
-                    // before it (text, comment, another tag) ended.
-                    int startLine = line;
+                    // before it (text, comment, another tag) ended. Whitespace before the root element
+                    // is not reported, so the root takes the line where its tag ends.
                     line = lineOf(r.getLocation(), line);
+                    int startLine = stack.isEmpty() ? line : previousEnd;
+                    previousEnd = line;
                     switch (event) {
                         case XMLStreamConstants.START_ELEMENT -> startElement(r, startLine);
                         case XMLStreamConstants.END_ELEMENT -> endElement();
