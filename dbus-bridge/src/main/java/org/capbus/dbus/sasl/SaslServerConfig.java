@@ -5,6 +5,7 @@ import java.security.SecureRandom;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -14,7 +15,7 @@ import java.util.Set;
  */
 public final class SaslServerConfig {
 
-    private final Set<SaslMechanism> offered;
+    private final EnumSet<SaslMechanism> offered;
     private final String guid;
     private final CookieKeyring keyring;
     private final SecureRandom random;
@@ -53,7 +54,7 @@ public final class SaslServerConfig {
             set.remove(SaslMechanism.DBUS_COOKIE_SHA1);
         }
         this.offered = set;
-        this.guid = guid.toLowerCase(java.util.Locale.ROOT);
+        this.guid = guid.toLowerCase(Locale.ROOT);
         this.keyring = keyring;
         this.random = random;
         StringBuilder rejected = new StringBuilder("REJECTED");
@@ -75,8 +76,9 @@ public final class SaslServerConfig {
         return offered.contains(mechanism);
     }
 
+    /** The mechanisms offered, in the order REJECTED lists them. */
     public Set<SaslMechanism> offered() {
-        return EnumSet.copyOf(offered.isEmpty() ? EnumSet.noneOf(SaslMechanism.class) : offered);
+        return EnumSet.copyOf(offered);
     }
 
     public String guid() {
