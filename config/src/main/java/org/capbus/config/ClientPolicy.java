@@ -1,0 +1,199 @@
+package org.capbus.config;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The policy of one connection: the send, receive and own rules that apply to its user, in the order
+ * dbus-daemon applies them (see {@link BusPolicy#forPeer}). Immutable; checks allocate nothing, so
+ * the bridge may call them on its event-loop thread for every message.
+ *
+ * <p>Each check walks every rule and the last matching one wins; if none matches, the answer is
+ * deny (dbus-daemon's {@code bus_client_policy_check_can_*}).
+ */
+public final class ClientPolicy {
+
+    /** dbus-daemon's DBUS_MAXIMUM_MESSAGE_UNIX_FDS: a max_fds of this or more bounds nothing. */
+    static final int MAX_MESSAGE_UNIX_FDS = 134_217_728 / 4;
+
+    private final SendRule[] send;
+    private final PolicyDecision[] sendDecisions;
+    private final ReceiveRule[] receive;
+    private final PolicyDecision[] receiveDecisions;
+    private final OwnRule[] own;
+
+    ClientPolicy(List<PolicyRule> rules) {
+        List<SendRule> s = new ArrayList<>();
+        List<ReceiveRule> r = new ArrayList<>();
+        List<OwnRule> o = new ArrayList<>();
+        for (PolicyRule rule : rules) {
+            switch (rule) {
+                case SendRule x -> s.add(x);
+                case ReceiveRule x -> r.add(x);
+                case OwnRule x -> o.add(x);
+                case ConnectRule x -> { }
+            }
+        }
+        send = s.toArray(SendRule[]::new);
+        receive = r.toArray(ReceiveRule[]::new);
+        own = o.toArray(OwnRule[]::new);
+        sendDecisions = new PolicyDecision[send.length];
+        for (int i = 0; i < send.length; i++) {
+            sendDecisions[i] = new PolicyDecision(send[i].allow(), send[i]);
+        }
+        receiveDecisions = new PolicyDecision[receive.length];
+        for (int i = 0; i < receive.length; i++) {
+            receiveDecisions[i] = new PolicyDecision(receive[i].allow(), receive[i]);
+        }
+    }
+
+    /** Whether this connection may send {@code message} to {@code receiver}; see {@link #checkSend}. */
+    public boolean canSend(PolicyMessage message, PeerNames receiver, boolean requestedReply) {
+        return checkSend(message, receiver, requestedReply).allowed();
+    }
+
+    /**
+     * The send check.
+     *
+     * @param message        the message
+     * @param receiver       the names of the connection it is delivered to; for a message to the bus
+     *                       driver, or one that starts activation, the destination name alone
+     *                       ({@code PeerNames.of(destination)}); for a broadcast, each receiver in turn
+     * @param requestedReply for a reply: whether the receiver asked for it (a pending call exists)
+     */
+    public PolicyDecision checkSend(PolicyMessage message, PeerNames receiver, boolean requestedReply) {
+        PolicyDecision decision = PolicyDecision.DEFAULT_DENY;
+        for (int i = 0; i < send.length; i++) {
+            SendRule rule = send[i];
+            if (rule.type() != null && rule.type() != message.type()) {
+                continue;
+            }
+            if (message.isReply()) {
+                // An allow rule with requested_reply="true" (the default) covers only replies that were
+                // asked for, unless it allows eavesdropping; a deny rule with requested_reply="false"
+                // (the default) covers only replies that were not.
+                if (!requestedReply && rule.allow() && rule.requestedReply() && !rule.eavesdrop()) {
+                    continue;
+                }
+                if (requestedReply && !rule.allow() && !rule.requestedReply()) {
+                    continue;
+                }
+            }
+            if (!matchesHeader(rule.allow(), rule.path(), rule.interfaceName(), rule.member(), rule.errorName(),
+                    message)) {
+                continue;
+            }
+            if (rule.broadcast() != Tristate.ANY
+                    && (message.isBroadcast() ? rule.broadcast() == Tristate.FALSE : rule.broadcast() == Tristate.TRUE)) {
+                continue;
+            }
+            if (rule.destination() != null) {
+                boolean matches = rule.destinationIsPrefix()
+                        ? receiver.hasNameUnder(rule.destination())
+                        : receiver.hasName(rule.destination());
+                if (!matches) {
+                    continue;
+                }
+            }
+            if (!matchesFds(rule.minFds(), rule.maxFds(), message)) {
+                continue;
+            }
+            decision = sendDecisions[i];
+        }
+        return decision;
+    }
+
+    /** Whether this connection may receive {@code message} from {@code sender}; see {@link #checkReceive}. */
+    public boolean canReceive(PolicyMessage message, PeerNames sender, boolean requestedReply, boolean eavesdropping) {
+        return checkReceive(message, sender, requestedReply, eavesdropping).allowed();
+    }
+
+    /**
+     * The receive check.
+     *
+     * @param message        the message
+     * @param sender         the names of the sending connection ({@code PeerNames.of("org.freedesktop.DBus")}
+     *                       for the bus driver)
+     * @param requestedReply for a reply: whether this connection asked for it
+     * @param eavesdropping  whether this connection is not the addressed recipient of a message that
+     *                       has a destination (it sees it through an eavesdrop match rule)
+     */
+    public PolicyDecision checkReceive(PolicyMessage message, PeerNames sender, boolean requestedReply,
+                                       boolean eavesdropping) {
+        PolicyDecision decision = PolicyDecision.DEFAULT_DENY;
+        for (int i = 0; i < receive.length; i++) {
+            ReceiveRule rule = receive[i];
+            if (rule.type() != null && rule.type() != message.type()) {
+                continue;
+            }
+            // An allow rule applies to eavesdropping only with eavesdrop="true"; a deny rule with
+            // eavesdrop="true" applies only to eavesdropping.
+            if (eavesdropping && rule.allow() && !rule.eavesdrop()) {
+                continue;
+            }
+            if (!eavesdropping && !rule.allow() && rule.eavesdrop()) {
+                continue;
+            }
+            if (message.isReply()) {
+                if (!requestedReply && rule.allow() && rule.requestedReply() && !rule.eavesdrop()) {
+                    continue;
+                }
+                if (requestedReply && !rule.allow() && !rule.requestedReply()) {
+                    continue;
+                }
+            }
+            if (!matchesHeader(rule.allow(), rule.path(), rule.interfaceName(), rule.member(), rule.errorName(),
+                    message)) {
+                continue;
+            }
+            if (rule.sender() != null && !sender.hasName(rule.sender())) {
+                continue;
+            }
+            if (!matchesFds(rule.minFds(), rule.maxFds(), message)) {
+                continue;
+            }
+            decision = receiveDecisions[i];
+        }
+        return decision;
+    }
+
+    /** Whether this connection may own (request) the well-known name {@code name}. */
+    public boolean canOwn(String name) {
+        boolean allowed = false;
+        for (OwnRule rule : own) {
+            if (rule.name() != null) {
+                if (rule.prefix() ? !PeerNames.isNameUnder(name, rule.name()) : !rule.name().equals(name)) {
+                    continue;
+                }
+            }
+            allowed = rule.allow();
+        }
+        return allowed;
+    }
+
+    /**
+     * The header-field part of a rule, with dbus-daemon's asymmetries: a rule's path, member or error
+     * name is ignored when the message lacks that field; a rule's interface does not match a message
+     * without one if the rule allows, and does if it denies (so a deny is not dodged by leaving the
+     * optional interface out).
+     */
+    private static boolean matchesHeader(boolean allow, String path, String iface, String member, String error,
+                                         PolicyMessage m) {
+        if (path != null && m.path() != null && !path.equals(m.path())) {
+            return false;
+        }
+        if (iface != null) {
+            if (m.interfaceName() == null ? allow : !iface.equals(m.interfaceName())) {
+                return false;
+            }
+        }
+        if (member != null && m.member() != null && !member.equals(m.member())) {
+            return false;
+        }
+        return error == null || m.errorName() == null || error.equals(m.errorName());
+    }
+
+    private static boolean matchesFds(int min, int max, PolicyMessage m) {
+        return (min == 0 && max >= MAX_MESSAGE_UNIX_FDS) || (m.unixFds() >= min && m.unixFds() <= max);
+    }
+}

@@ -1,0 +1,17 @@
+package org.capbus.dbus.sasl;
+
+/** Where a {@link SaslServer} is in the conversation (the D-Bus specification's server states). */
+public enum SaslState {
+    /** Nothing received yet: the first byte must be NUL. */
+    WAITING_FOR_NUL,
+    /** Waiting for {@code AUTH}. */
+    WAITING_FOR_AUTH,
+    /** A mechanism asked the client for {@code DATA}. */
+    WAITING_FOR_DATA,
+    /** {@code OK} was sent; waiting for {@code BEGIN} (or {@code NEGOTIATE_UNIX_FD}). */
+    WAITING_FOR_BEGIN,
+    /** {@code BEGIN} received: what follows is the message stream. Terminal. */
+    AUTHENTICATED,
+    /** A protocol violation: the connection must be closed. Terminal; see {@link SaslServer#violation()}. */
+    FAILED
+}
