@@ -12,6 +12,8 @@ import java.util.Set;
 
 import org.capbus.config.BusConfig;
 import org.capbus.config.BusLimit;
+import org.capbus.config.ClientPolicy;
+import org.capbus.config.UserDatabase;
 import org.capbus.core.Core;
 import org.capbus.core.Handle;
 import org.capbus.core.Limits;
@@ -28,7 +30,9 @@ import org.capbus.dbus.io.ConnectionAcceptor;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.io.TransportConnection;
+import org.capbus.dbus.sasl.FileCookieKeyring;
 import org.capbus.dbus.sasl.SaslServer;
+import org.capbus.dbus.sasl.SaslServerConfig;
 import org.capbus.dbus.wire.DBusMessage;
 import org.capbus.dbus.wire.HeaderField;
 import org.capbus.dbus.wire.MessageBuilder;
@@ -57,6 +61,8 @@ public final class Bus implements ConnectionAcceptor {
 
     private final BusHost host;
     private final PeerCredentials ownCredentials;
+    private final UserDatabase users = loadUsers();
+    private SaslServerConfig saslConfig;
     private BusConfig config;
     private final String guid;
     private final CoreMapping mapping;
@@ -110,6 +116,16 @@ public final class Bus implements ConnectionAcceptor {
         this.replies = new ReplyTracker<>((int) Math.min(Integer.MAX_VALUE,
                 config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)), -1);
         this.driver = new Driver(this);
+        this.saslConfig = saslConfig(config);
+    }
+
+    private static UserDatabase loadUsers() {
+        try {
+            return UserDatabase.localFiles();
+        } catch (java.io.IOException e) {
+            log.warn("cannot read /etc/passwd or /etc/group ({}); policy names no user or group by name", e.toString());
+            return UserDatabase.numericOnly();
+        }
     }
 
     private static long saturatedTimes(long v, int k) {
@@ -190,6 +206,10 @@ public final class Bus implements ConnectionAcceptor {
     /** Replaces the configuration (from a reload that parsed). Loop thread. */
     public void applyConfig(BusConfig newConfig) {
         this.config = newConfig;
+        this.saslConfig = saslConfig(newConfig);
+        for (BusConnection c : connections) {
+            c.policy = policyFor(c.credentials());
+        }
         log.info("configuration reloaded from {}", newConfig.file());
     }
 
@@ -223,11 +243,34 @@ public final class Bus implements ConnectionAcceptor {
     }
 
     SaslServer newSaslServer(PeerCredentials creds) {
-        return new SaslServer(creds.uid(), guid, config.auth(), config.allowAnonymous(), true);
+        return new SaslServer(saslConfig, creds.uid(), true);
     }
 
-    void onAuthenticated(BusConnection c) {
+    private SaslServerConfig saslConfig(BusConfig c) {
+        SecureRandom random = new SecureRandom();
+        return new SaslServerConfig(c.auth(), c.allowAnonymous(), guid, FileCookieKeyring.forCurrentUser(random),
+                random);
+    }
+
+    /** The configuration's policy for a connection with these credentials. */
+    ClientPolicy policyFor(PeerCredentials creds) {
+        return config.policy().forPeer(creds.uid(), creds.groups(), false, users);
+    }
+
+    /** The policy of a connection, for the driver. */
+    public ClientPolicy policyFor(BusConnection c) {
+        return c.policy;
+    }
+
+    /** Authentication succeeded: the configuration decides whether this user may connect at all. */
+    boolean onAuthenticated(BusConnection c) {
+        PeerCredentials creds = c.credentials();
+        if (!config.policy().canConnect(creds.uid(), creds.groups(), ownCredentials.uid(), users)) {
+            disconnect(c, DisconnectReason.AUTH_FAILED, "uid " + creds.uid() + " is not allowed to connect");
+            return false;
+        }
         stats.authenticated(c.authMechanism);
+        return true;
     }
 
     /** The connection completed Hello: it gets its unique name and root node. Called by the driver. */

@@ -3,6 +3,7 @@ package org.capbus.dbus.broker;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
+import org.capbus.config.ClientPolicy;
 import org.capbus.core.Handle;
 import org.capbus.core.Message;
 import org.capbus.core.Peer;
@@ -12,7 +13,9 @@ import org.capbus.dbus.bus.NameOwner;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.io.TransportConnection;
+import org.capbus.dbus.sasl.SaslIdentity;
 import org.capbus.dbus.sasl.SaslServer;
+import org.capbus.dbus.sasl.SaslState;
 import org.capbus.dbus.wire.DBusMessage;
 import org.capbus.dbus.wire.MessageFramer;
 import org.capbus.dbus.wire.Validity;
@@ -36,6 +39,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     final TransportConnection transport;
     private final Peer peer;
     private final SaslServer sasl;
+    /** The configuration's policy for this connection's user. */
+    ClientPolicy policy;
     private final MessageFramer framer;
     final long connectedAtNanos = System.nanoTime();
     State state = State.AUTHENTICATING;
@@ -63,6 +68,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         this.transport = transport;
         this.peer = bus.mapping().attach(uid, this);
         this.sasl = bus.newSaslServer(transport.credentials());
+        this.policy = bus.policyFor(transport.credentials());
         this.framer = new MessageFramer(this, bus.maxMessageSize(), bus.maxMessageUnixFds());
     }
 
@@ -167,23 +173,30 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     /** Feeds the SASL server; returns true once authentication is done and {@code data} holds message bytes. */
     private boolean authenticate(ByteBuffer data) {
-        SaslServer.Status status = sasl.feed(data, transport::write);
-        switch (status) {
-            case CONTINUE:
-                return false;
-            case AUTHENTICATED:
-                authMechanism = sasl.mechanism();
-                if (sasl.unixFdsNegotiated()) {
-                    fdsEnabled = true;
-                    transport.enableFdPassing();
-                }
-                state = State.AWAITING_HELLO;
-                bus.onAuthenticated(this);
-                return true;
-            default:
-                bus.disconnect(this, DisconnectReason.AUTH_FAILED, sasl.failure());
-                return false;
+        // Authentication is a few short lines: a copy to the heap costs nothing that matters.
+        int n = data.remaining();
+        byte[] chunk = new byte[n];
+        data.get(data.position(), chunk);
+        int consumed = sasl.feed(chunk, 0, n);
+        data.position(data.position() + consumed);
+        if (sasl.hasOutput()) {
+            byte[] out = sasl.takeOutput();
+            transport.write(out, 0, out.length);
         }
+        if (sasl.state() == SaslState.AUTHENTICATED) {
+            SaslIdentity id = sasl.identity();
+            authMechanism = id.mechanism().wireName();
+            if (id.unixFdsNegotiated()) {
+                fdsEnabled = true;
+                transport.enableFdPassing();
+            }
+            state = State.AWAITING_HELLO;
+            return bus.onAuthenticated(this);
+        }
+        if (sasl.state() == SaslState.FAILED) {
+            bus.disconnect(this, DisconnectReason.AUTH_FAILED, "authentication failed: " + sasl.violation());
+        }
+        return false;
     }
 
     @Override
