@@ -88,8 +88,12 @@ final class Account {
             return true;
         }
         long remainingAfter = limit - used - amount;
-        // share + amount <= remainingAfter / (others + 1), floored: exact for integers and cannot overflow.
-        return remainingAfter >= 0 && share + amount <= remainingAfter / (others + 1);
+        if (remainingAfter < 0) {
+            return false;
+        }
+        // share + amount <= remainingAfter / (others + 1), floored: exact for integers and cannot overflow. The
+        // common case of a single charging user needs no division.
+        return others == 0 ? share + amount <= remainingAfter : share + amount <= remainingAfter / (others + 1);
     }
 
     /** Charges one message; {@link #allows} must have said yes. */
