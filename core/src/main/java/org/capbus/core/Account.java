@@ -22,7 +22,11 @@ package org.capbus.core;
  */
 final class Account {
     private final User owner;
-    private final Limits limits;
+    // The limits as plain fields: one cache line less per charge than reading them through the record.
+    private final long maxBytes;
+    private final long maxMessages;
+    private final long maxHandles;
+    private final long maxFds;
 
     long bytes;
     long messages;
@@ -40,7 +44,10 @@ final class Account {
 
     Account(User owner, Limits limits) {
         this.owner = owner;
-        this.limits = limits;
+        this.maxBytes = limits.bytes();
+        this.maxMessages = limits.messages();
+        this.maxHandles = limits.handles();
+        this.maxFds = limits.fds();
     }
 
     /** The usage of {@code user} here, created on first use. */
@@ -71,16 +78,16 @@ final class Account {
     /** Whether {@code usage} (of this account) may additionally charge one message of the given size. */
     boolean allows(Usage usage, long size, int handleCount, int fdCount) {
         if (usage.user == owner) {
-            return size <= limits.bytes() - bytes
-                    && 1 <= limits.messages() - messages
-                    && handleCount <= limits.handles() - handles
-                    && fdCount <= limits.fds() - fds;
+            return size <= maxBytes - bytes
+                    && 1 <= maxMessages - messages
+                    && handleCount <= maxHandles - handles
+                    && fdCount <= maxFds - fds;
         }
-        int others = chargingUsers - (usage.isEmpty() ? 0 : 1);
-        return fits(limits.bytes(), bytes, usage.bytes, size, others)
-                && fits(limits.messages(), messages, usage.messages, 1, others)
-                && fits(limits.handles(), handles, usage.handles, handleCount, others)
-                && fits(limits.fds(), fds, usage.fds, fdCount, others);
+        int others = chargingUsers - (usage.messages == 0 ? 0 : 1);
+        return fits(maxBytes, bytes, usage.bytes, size, others)
+                && fits(maxMessages, messages, usage.messages, 1, others)
+                && fits(maxHandles, handles, usage.handles, handleCount, others)
+                && fits(maxFds, fds, usage.fds, fdCount, others);
     }
 
     private static boolean fits(long limit, long used, long share, long amount, int others) {
@@ -98,7 +105,8 @@ final class Account {
 
     /** Charges one message; {@link #allows} must have said yes. */
     void charge(Usage usage, long size, int handleCount, int fdCount) {
-        if (usage.isEmpty()) {
+        // Every charge is of one message, so a usage holds charges exactly while it holds messages.
+        if (usage.messages == 0) {
             chargingUsers++;
         }
         usage.bytes += size;
@@ -121,7 +129,7 @@ final class Account {
         messages--;
         handles -= handleCount;
         fds -= fdCount;
-        if (usage.isEmpty()) {
+        if (usage.messages == 0) {
             chargingUsers--;
         }
     }
@@ -132,10 +140,6 @@ final class Account {
 
     boolean isEmpty() {
         return bytes == 0 && messages == 0 && handles == 0 && fds == 0 && chargingUsers == 0;
-    }
-
-    Limits limits() {
-        return limits;
     }
 
     private void grow() {

@@ -146,12 +146,4 @@ public final class Core {
             }
         }
     }
-
-    Limits userLimits() {
-        return userLimits;
-    }
-
-    Limits peerLimits() {
-        return peerLimits;
-    }
 }
