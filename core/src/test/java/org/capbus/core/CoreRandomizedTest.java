@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * and step; replay it by running this test with that seed alone.
  */
 class CoreRandomizedTest {
-    private static final int STEPS = 4000;
+    private static final int STEPS = 3000;
     private static final Limits USER_LIMITS = new Limits(6000, 60, 40, 40);
     private static final Limits PEER_LIMITS = new Limits(3000, 30, 20, 20);
 
