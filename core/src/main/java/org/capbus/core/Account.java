@@ -1,0 +1,168 @@
+package org.capbus.core;
+
+/**
+ * A budget of queued resources (bytes, messages, handles, fds) and what is charged against it, split by the user
+ * on whose behalf each charge was made. Every user has one (with the core's user limits) and every peer has one
+ * (with the peer limits); a queued message is charged to both accounts of its receiver.
+ *
+ * <h2>Fair share</h2>
+ * A user may charge {@code amount} of a resource to an account only if, after the charge, the account is still within
+ * its limit and what that user holds there is at most what remains free divided by one more than the number of
+ * <em>other</em> users holding charges there:
+ * <pre>
+ *   share + amount &lt;= (limit - used - amount) / (others + 1)
+ * </pre>
+ * So a lone foreign user can fill at most half of what is free, each further user gets a fraction of what the first
+ * ones left, and a reserve always remains: one user flooding a receiver is cut off while other users still get
+ * through (bus1's "fairdist"; dbus-broker grants a remote user between 1/n and 1/n&sup2; of the rest in the same way).
+ * The account's own user is not a remote user: charges it makes to its own accounts (a user's peers talking to each
+ * other) are bounded by the limit only, as in dbus-broker. A zero amount is always allowed.
+ *
+ * <p>Owned by its {@link User} or {@link Peer}; event-loop thread only.
+ */
+final class Account {
+    private final User owner;
+    // The limits as plain fields: one cache line less per charge than reading them through the record.
+    private final long maxBytes;
+    private final long maxMessages;
+    private final long maxHandles;
+    private final long maxFds;
+
+    long bytes;
+    long messages;
+    long handles;
+    long fds;
+
+    /** Users with a non-empty usage here. */
+    private int chargingUsers;
+
+    /** Open-addressing table of usages keyed by {@link User#index}; usages are never removed. */
+    private Usage[] usages = new Usage[4];
+    private int usageCount;
+    /** The last usage looked up: a flow between two users hits it every time. */
+    private Usage last;
+
+    Account(User owner, Limits limits) {
+        this.owner = owner;
+        this.maxBytes = limits.bytes();
+        this.maxMessages = limits.messages();
+        this.maxHandles = limits.handles();
+        this.maxFds = limits.fds();
+    }
+
+    /** The usage of {@code user} here, created on first use. */
+    Usage usage(User user) {
+        Usage u = last;
+        if (u != null && u.user == user) {
+            return u;
+        }
+        int mask = usages.length - 1;
+        int i = mix(user.index) & mask;
+        while ((u = usages[i]) != null) {
+            if (u.user == user) {
+                last = u;
+                return u;
+            }
+            i = (i + 1) & mask;
+        }
+        u = new Usage(this, user);
+        if ((usageCount + 1) * 2 > usages.length) {
+            grow();
+        }
+        insert(u);
+        usageCount++;
+        last = u;
+        return u;
+    }
+
+    /** Whether {@code usage} (of this account) may additionally charge one message of the given size. */
+    boolean allows(Usage usage, long size, int handleCount, int fdCount) {
+        if (usage.user == owner) {
+            return size <= maxBytes - bytes
+                    && 1 <= maxMessages - messages
+                    && handleCount <= maxHandles - handles
+                    && fdCount <= maxFds - fds;
+        }
+        int others = chargingUsers - (usage.messages == 0 ? 0 : 1);
+        return fits(maxBytes, bytes, usage.bytes, size, others)
+                && fits(maxMessages, messages, usage.messages, 1, others)
+                && fits(maxHandles, handles, usage.handles, handleCount, others)
+                && fits(maxFds, fds, usage.fds, fdCount, others);
+    }
+
+    private static boolean fits(long limit, long used, long share, long amount, int others) {
+        if (amount == 0) {
+            return true;
+        }
+        long remainingAfter = limit - used - amount;
+        if (remainingAfter < 0) {
+            return false;
+        }
+        // share + amount <= remainingAfter / (others + 1), floored: exact for integers and cannot overflow. The
+        // common case of a single charging user needs no division.
+        return others == 0 ? share + amount <= remainingAfter : share + amount <= remainingAfter / (others + 1);
+    }
+
+    /** Charges one message; {@link #allows} must have said yes. */
+    void charge(Usage usage, long size, int handleCount, int fdCount) {
+        // Every charge is of one message, so a usage holds charges exactly while it holds messages.
+        if (usage.messages == 0) {
+            chargingUsers++;
+        }
+        usage.bytes += size;
+        usage.messages++;
+        usage.handles += handleCount;
+        usage.fds += fdCount;
+        bytes += size;
+        messages++;
+        handles += handleCount;
+        fds += fdCount;
+    }
+
+    /** Returns what {@link #charge} took. */
+    void uncharge(Usage usage, long size, int handleCount, int fdCount) {
+        usage.bytes -= size;
+        usage.messages--;
+        usage.handles -= handleCount;
+        usage.fds -= fdCount;
+        bytes -= size;
+        messages--;
+        handles -= handleCount;
+        fds -= fdCount;
+        if (usage.messages == 0) {
+            chargingUsers--;
+        }
+    }
+
+    int chargingUsers() {
+        return chargingUsers;
+    }
+
+    boolean isEmpty() {
+        return bytes == 0 && messages == 0 && handles == 0 && fds == 0 && chargingUsers == 0;
+    }
+
+    private void grow() {
+        Usage[] old = usages;
+        usages = new Usage[old.length * 2];
+        for (Usage u : old) {
+            if (u != null) {
+                insert(u);
+            }
+        }
+    }
+
+    private void insert(Usage u) {
+        int mask = usages.length - 1;
+        int i = mix(u.user.index) & mask;
+        while (usages[i] != null) {
+            i = (i + 1) & mask;
+        }
+        usages[i] = u;
+    }
+
+    private static int mix(int x) {
+        int h = x * 0x9E3779B9;
+        return h ^ (h >>> 16);
+    }
+}

@@ -1,0 +1,163 @@
+package org.capbus.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class AccountTest {
+    private static final Limits USER_LIMITS = new Limits(1000, 100, 100, 100);
+    private final Core core = new Core(USER_LIMITS, Recorder.UNLIMITED);
+    private final User receiverUser = core.user(1);
+    private final Peer receiver = core.createPeer(receiverUser, null);
+    private final Handle receiverNode = receiver.createNode("r");
+
+    private Handle handleFor(Peer sender) {
+        return receiver.grant(receiverNode, sender);
+    }
+
+    private static Message bytes(long size) {
+        return new Message("payload", size, null, 0);
+    }
+
+    @Test
+    void shouldLetALoneForeignUserFillHalfOfWhatIsFree() {
+        Account account = new Account(receiverUser, USER_LIMITS);
+        Usage flooder = account.usage(core.user(2));
+
+        assertThat(account.allows(flooder, 500, 0, 0)).isTrue();
+        assertThat(account.allows(flooder, 501, 0, 0)).isFalse();
+    }
+
+    @Test
+    void shouldShrinkEachShareAsMoreUsersCharge() {
+        Account account = new Account(receiverUser, USER_LIMITS);
+        Usage first = account.usage(core.user(2));
+        Usage second = account.usage(core.user(3));
+        account.charge(first, 500, 0, 0);
+
+        // (1000 - 500 - a) / 2 >= a  <=>  a <= 166
+        assertThat(account.allows(second, 166, 0, 0)).isTrue();
+        assertThat(account.allows(second, 167, 0, 0)).isFalse();
+        assertThat(account.chargingUsers()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldBoundTheOwnUserByTheLimitOnly() {
+        Account account = new Account(receiverUser, USER_LIMITS);
+        account.charge(account.usage(core.user(2)), 400, 0, 0);
+        Usage own = account.usage(receiverUser);
+
+        assertThat(account.allows(own, 600, 0, 0)).isTrue();
+        assertThat(account.allows(own, 601, 0, 0)).isFalse();
+    }
+
+    @Test
+    void shouldCountEveryResource() {
+        Account account = new Account(receiverUser, new Limits(1000, 2, 3, 4));
+        Usage own = account.usage(receiverUser);
+
+        assertThat(account.allows(own, 0, 4, 0)).isFalse();
+        assertThat(account.allows(own, 0, 0, 5)).isFalse();
+        account.charge(own, 0, 3, 4);
+        account.charge(own, 0, 0, 0);
+        assertThat(account.allows(own, 0, 0, 0)).isFalse();
+        account.uncharge(own, 0, 0, 0);
+        account.uncharge(own, 0, 3, 4);
+        assertThat(account.isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldCutOffAFlooderWhileAnotherUserStillGetsThrough() {
+        Peer flooder = core.createPeer(core.user(2), null);
+        Peer other = core.createPeer(core.user(3), null);
+        Handle fromFlooder = handleFor(flooder);
+        Handle fromOther = handleFor(other);
+
+        int sent = 0;
+        while (flooder.send(fromFlooder, bytes(100)) == SendResult.OK) {
+            sent++;
+        }
+
+        assertThat(sent).isEqualTo(5);
+        assertThat(flooder.send(fromFlooder, bytes(100))).isEqualTo(SendResult.QUOTA);
+        assertThat(other.send(fromOther, bytes(100))).isEqualTo(SendResult.OK);
+        assertThat(flooder.send(fromFlooder, bytes(1))).isEqualTo(SendResult.QUOTA);
+        assertThat(receiverUser.chargedBytes()).isEqualTo(600);
+    }
+
+    @Test
+    void shouldLetAUsersOwnPeersUseTheWholeBudget() {
+        Peer sibling = core.createPeer(receiverUser, null);
+        Handle fromSibling = handleFor(sibling);
+
+        for (int i = 0; i < 10; i++) {
+            assertThat(sibling.send(fromSibling, bytes(100))).isEqualTo(SendResult.OK);
+        }
+        assertThat(sibling.send(fromSibling, bytes(1))).isEqualTo(SendResult.QUOTA);
+    }
+
+    @Test
+    void shouldEnforceThePeersOwnBudgetToo() {
+        Core small = new Core(Recorder.UNLIMITED, new Limits(Long.MAX_VALUE, 2, 10, 10));
+        User u = small.user(7);
+        Peer to = small.createPeer(u, null);
+        Peer from = small.createPeer(u, null);
+        Handle h = to.grant(to.createNode("n"), from);
+
+        assertThat(from.send(h, bytes(1))).isEqualTo(SendResult.OK);
+        assertThat(from.send(h, bytes(1))).isEqualTo(SendResult.OK);
+        assertThat(from.send(h, bytes(1))).isEqualTo(SendResult.QUOTA);
+        assertThat(from.send(h, new Message("fds", 1, null, 11))).isEqualTo(SendResult.QUOTA);
+    }
+
+    @Test
+    void shouldChangeNothingWhenASendIsOverQuota() {
+        Peer flooder = core.createPeer(core.user(2), null);
+        Handle fromFlooder = handleFor(flooder);
+        flooder.send(fromFlooder, bytes(300));
+        long sequence = core.lastSequence();
+
+        assertThat(flooder.send(fromFlooder, bytes(300))).isEqualTo(SendResult.QUOTA);
+
+        assertThat(core.lastSequence()).isEqualTo(sequence);
+        assertThat(receiver.queuedCount()).isEqualTo(1);
+        assertThat(receiverUser.chargedBytes()).isEqualTo(300);
+        assertThat(receiver.chargedBytes()).isEqualTo(300);
+    }
+
+    @Test
+    void shouldReturnTheChargesOfAFailedMulticast() {
+        Peer sender = core.createPeer(core.user(2), null);
+        Peer second = core.createPeer(core.user(4), null);
+        Handle toSecond = second.grant(second.createNode("s"), sender);
+        Handle toReceiver = handleFor(sender);
+
+        int code = sender.send(new Handle[] {toReceiver, toSecond, toReceiver}, 3, bytes(300), 0, null);
+
+        assertThat(code).isEqualTo(SendResult.QUOTA);
+        assertThat(receiverUser.chargedBytes()).isZero();
+        assertThat(second.user().chargedBytes()).isZero();
+        assertThat(receiver.hasQueued()).isFalse();
+        assertThat(second.hasQueued()).isFalse();
+    }
+
+    @Test
+    void shouldReturnEveryChargeWhenDrainedOrDiscarded() {
+        Peer sender = core.createPeer(core.user(2), null);
+        Handle toReceiver = handleFor(sender);
+        Handle carried = sender.createNode("carried");
+        sender.send(toReceiver, new Message("m", 100, new Handle[] {carried}, 3));
+        assertThat(receiverUser.chargedHandles()).isEqualTo(1);
+        assertThat(receiverUser.chargedFds()).isEqualTo(3);
+        assertThat(receiverUser.chargedMessages()).isEqualTo(1);
+
+        receiver.drain(new Recorder());
+        assertThat(receiverUser.account.isEmpty()).isTrue();
+        assertThat(receiver.account.isEmpty()).isTrue();
+
+        sender.send(toReceiver, bytes(100));
+        receiver.disconnect();
+        assertThat(receiverUser.account.isEmpty()).isTrue();
+        assertThat(receiver.account.isEmpty()).isTrue();
+    }
+}
