@@ -132,11 +132,11 @@ public final class MessageFramer {
                 int length = DBusMessage.frameLength(header, 0);
                 if (length < 0) {
                     violation(DBusMessage.frameError(length), null);
-                    return;
+                    break;
                 }
                 if (length > maxMessageLength) {
                     violation(Validity.TOO_LARGE, null);
-                    return;
+                    break;
                 }
                 message = new byte[length];
                 System.arraycopy(header, 0, message, 0, WireLimits.FIXED_HEADER_LENGTH);
