@@ -1,0 +1,207 @@
+package org.capbus.dbus.wire;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Cuts one connection's byte stream into messages, after authentication. Accepts chunks split anywhere, checks
+ * each frame's length from its fixed header against the limit before allocating, allocates exactly one array per
+ * message, validates it with {@link DBusMessage#parse} and hands it on with the file descriptors it claims.
+ *
+ * <p>Descriptors arrive out of band: the transport calls {@link #onFds} with those of a {@code recvmsg}, then
+ * {@link #onData} with its bytes. As in dbus-daemon, a message takes as many descriptors as its UNIX_FDS field
+ * says from the queue, in arrival order; the sender attaches them to the message's bytes, so by the time the
+ * last byte of the message has been read they are all here, and a message claiming more than were received is
+ * a protocol violation. Descriptors not claimed yet stay queued for the next message.
+ *
+ * <p>After a protocol violation the framer is dead: it reports once, then ignores all input. The owner closes
+ * the connection and the descriptors still queued ({@link #drainFds()}). Owned by the connection, on the
+ * event-loop thread; state is a 16-byte header scratch, the message being filled and the fd queue.
+ */
+public final class MessageFramer {
+
+    /** What the framer reports, on the thread that called {@link #onData}. */
+    public interface Listener {
+
+        /**
+         * A complete, valid message of a known type. {@code fds} are its descriptors (an empty array when it
+         * has none); the listener owns both the message and the descriptors from now on.
+         */
+        void onMessage(DBusMessage message, int[] fds);
+
+        /**
+         * A well-formed message of a type the specification does not define, which it says must be ignored.
+         * The listener owns {@code fds} and closes them; the connection stays open.
+         */
+        void onUnknownMessage(DBusMessage message, int[] fds);
+
+        /**
+         * The stream broke a rule: the connection must be closed. Called at most once; {@code message} is the
+         * rejected message (null if the fixed header alone was enough to refuse the frame), for logging.
+         */
+        void onProtocolViolation(Validity reason, DBusMessage message);
+    }
+
+    private static final int[] NO_FDS = new int[0];
+
+    private final Listener listener;
+    private final int maxMessageLength;
+    private final int maxQueuedFds;
+
+    private final byte[] header = new byte[WireLimits.FIXED_HEADER_LENGTH];
+    private int headerFill;
+    private byte[] message;
+    private int messageFill;
+
+    private int[] fdQueue = new int[4];
+    private int fdHead;
+    private int fdCount;
+
+    private boolean dead;
+
+    /**
+     * @param maxMessageLength the largest message accepted, at most {@link WireLimits#MAX_MESSAGE_LENGTH}
+     *                         (dbus-daemon's {@code max_message_size})
+     * @param maxQueuedFds     the most descriptors held at once (dbus-daemon's {@code max_message_unix_fds})
+     */
+    public MessageFramer(Listener listener, int maxMessageLength, int maxQueuedFds) {
+        if (maxMessageLength < WireLimits.FIXED_HEADER_LENGTH || maxMessageLength > WireLimits.MAX_MESSAGE_LENGTH) {
+            throw new IllegalArgumentException("maxMessageLength: " + maxMessageLength
+                    + " (expected: 16.." + WireLimits.MAX_MESSAGE_LENGTH + ")");
+        }
+        this.listener = listener;
+        this.maxMessageLength = maxMessageLength;
+        this.maxQueuedFds = maxQueuedFds;
+    }
+
+    /** Whether a protocol violation stopped the framer. */
+    public boolean isDead() {
+        return dead;
+    }
+
+    /** Whether part of a message has been received and not yet delivered. */
+    public boolean hasPartialMessage() {
+        return headerFill != 0;
+    }
+
+    /** Descriptors received and not yet claimed by a message. */
+    public int queuedFds() {
+        return fdCount;
+    }
+
+    /**
+     * Descriptors that arrived with the bytes of the next {@link #onData}. The framer takes ownership of
+     * {@code fds[0, count)}; too many queued is a protocol violation (the excess is queued anyway so that
+     * {@link #drainFds()} returns all of them for closing).
+     */
+    public void onFds(int[] fds, int count) {
+        if (fdCount + count > fdQueue.length) {
+            int[] grown = new int[Math.max(fdQueue.length * 2, fdCount + count)];
+            for (int i = 0; i < fdCount; i++) {
+                grown[i] = fdQueue[(fdHead + i) % fdQueue.length];
+            }
+            fdQueue = grown;
+            fdHead = 0;
+        }
+        for (int i = 0; i < count; i++) {
+            fdQueue[(fdHead + fdCount + i) % fdQueue.length] = fds[i];
+        }
+        fdCount += count;
+        if (fdCount > maxQueuedFds) {
+            violation(Validity.TOO_MANY_UNIX_FDS, null);
+        }
+    }
+
+    /** Removes and returns every queued descriptor, for the owner to close when the connection ends. */
+    public int[] drainFds() {
+        return takeFds(fdCount);
+    }
+
+    /**
+     * Consumes all of {@code data} (valid only during the call: complete messages are copied out, a partial one
+     * is kept), delivering every message it completes.
+     */
+    public void onData(ByteBuffer data) {
+        while (!dead && data.hasRemaining()) {
+            if (headerFill < WireLimits.FIXED_HEADER_LENGTH) {
+                int n = Math.min(WireLimits.FIXED_HEADER_LENGTH - headerFill, data.remaining());
+                data.get(header, headerFill, n);
+                headerFill += n;
+                if (headerFill < WireLimits.FIXED_HEADER_LENGTH) {
+                    return;
+                }
+                int length = DBusMessage.frameLength(header, 0);
+                if (length < 0) {
+                    violation(DBusMessage.frameError(length), null);
+                    break;
+                }
+                if (length > maxMessageLength) {
+                    violation(Validity.TOO_LARGE, null);
+                    break;
+                }
+                message = new byte[length];
+                System.arraycopy(header, 0, message, 0, WireLimits.FIXED_HEADER_LENGTH);
+                messageFill = WireLimits.FIXED_HEADER_LENGTH;
+            }
+            int n = Math.min(message.length - messageFill, data.remaining());
+            data.get(message, messageFill, n);
+            messageFill += n;
+            if (messageFill == message.length) {
+                deliver();
+            }
+        }
+        if (dead) {
+            data.position(data.limit());
+        }
+    }
+
+    private void deliver() {
+        byte[] bytes = message;
+        message = null;
+        headerFill = 0;
+        messageFill = 0;
+        DBusMessage m = new DBusMessage();
+        Validity v = m.parse(bytes, bytes.length);
+        if (v.isError()) {
+            violation(v, m);
+            return;
+        }
+        int claimed = m.unixFds();
+        if (claimed > fdCount) {
+            violation(Validity.MISSING_UNIX_FDS, m);
+            return;
+        }
+        int[] fds = takeFds(claimed);
+        if (v == Validity.VALID) {
+            listener.onMessage(m, fds);
+        } else {
+            listener.onUnknownMessage(m, fds);
+        }
+    }
+
+    private int[] takeFds(int n) {
+        if (n == 0) {
+            return NO_FDS;
+        }
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = fdQueue[(fdHead + i) % fdQueue.length];
+        }
+        fdHead = (fdHead + n) % fdQueue.length;
+        fdCount -= n;
+        return out;
+    }
+
+    private void violation(Validity reason, DBusMessage m) {
+        if (!dead) {
+            dead = true;
+            message = null;
+            listener.onProtocolViolation(reason, m);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MessageFramer{headerFill=" + headerFill + ", messageFill=" + messageFill + ", queuedFds=" + fdCount
+                + (dead ? ", dead" : "") + "}";
+    }
+}

@@ -1,0 +1,208 @@
+package org.capbus.dbus.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MessageFramerTest {
+
+    /** Records what the framer reports. */
+    private static final class Recorder implements MessageFramer.Listener {
+        final List<byte[]> messages = new ArrayList<>();
+        final List<int[]> fds = new ArrayList<>();
+        final List<byte[]> unknown = new ArrayList<>();
+        Validity violation;
+        int violations;
+
+        @Override
+        public void onMessage(DBusMessage message, int[] fds) {
+            messages.add(message.buffer());
+            this.fds.add(fds);
+        }
+
+        @Override
+        public void onUnknownMessage(DBusMessage message, int[] fds) {
+            unknown.add(message.buffer());
+        }
+
+        @Override
+        public void onProtocolViolation(Validity reason, DBusMessage message) {
+            violation = reason;
+            violations++;
+        }
+    }
+
+    private static List<byte[]> sampleMessages() {
+        return List.of(
+                MessageBuilder.methodCall("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                        "Hello").build(1),
+                MessageBuilder.signal("/a", "a.b", "S").string("x".repeat(100)).build(2),
+                MessageBuilder.methodReturn(7, ":1.1").bigEndian().beginArray("{sv}").beginDictEntry().string("k")
+                        .variantUInt32(1).endDictEntry().endArray().build(3),
+                MessageBuilder.error(2, null, "a.b.Error").build(4));
+    }
+
+    private static byte[] concat(List<byte[]> messages) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        messages.forEach(out::writeBytes);
+        return out.toByteArray();
+    }
+
+    private static MessageFramer framer(Recorder r) {
+        return new MessageFramer(r, WireLimits.MAX_MESSAGE_LENGTH, 64);
+    }
+
+    @Test
+    void shouldFrameStreamSplitAtEveryBoundary() {
+        List<byte[]> sent = sampleMessages();
+        byte[] stream = concat(sent);
+        for (int split = 0; split <= stream.length; split++) {
+            Recorder r = new Recorder();
+            MessageFramer f = framer(r);
+
+            f.onData(ByteBuffer.wrap(stream, 0, split));
+            f.onData(ByteBuffer.wrap(stream, split, stream.length - split));
+
+            assertThat(r.violation).isNull();
+            assertThat(r.messages).hasSize(sent.size());
+            for (int i = 0; i < sent.size(); i++) {
+                assertThat(r.messages.get(i)).isEqualTo(sent.get(i));
+            }
+            assertThat(f.hasPartialMessage()).isFalse();
+        }
+    }
+
+    @Test
+    void shouldFrameStreamFedOneByteAtATime() {
+        List<byte[]> sent = sampleMessages();
+        byte[] stream = concat(sent);
+        Recorder r = new Recorder();
+        MessageFramer f = framer(r);
+
+        for (int i = 0; i < stream.length; i++) {
+            ByteBuffer one = ByteBuffer.wrap(stream, i, 1);
+            f.onData(one);
+            assertThat(one.hasRemaining()).isFalse();
+        }
+
+        assertThat(r.messages).hasSize(sent.size());
+        assertThat(concat(r.messages)).isEqualTo(stream);
+        assertThat(f.hasPartialMessage()).isFalse();
+    }
+
+    @Test
+    void shouldHandOutFdsInArrivalOrderByUnixFdsCount() {
+        byte[] two = MessageBuilder.methodCall(":1.2", "/p", null, "Take").unixFds(2).unixFd(0).unixFd(1).build(1);
+        byte[] none = MessageBuilder.methodCall(":1.2", "/p", null, "Plain").build(2);
+        byte[] one = MessageBuilder.methodCall(":1.2", "/p", null, "Take").unixFds(1).unixFd(0).build(3);
+        Recorder r = new Recorder();
+        MessageFramer f = framer(r);
+
+        f.onFds(new int[] {10, 11, 12, 99}, 3);
+        f.onData(ByteBuffer.wrap(concat(List.of(two, none, one))));
+
+        assertThat(r.violation).isNull();
+        assertThat(r.fds).hasSize(3);
+        assertThat(r.fds.get(0)).containsExactly(10, 11);
+        assertThat(r.fds.get(1)).isEmpty();
+        assertThat(r.fds.get(2)).containsExactly(12);
+        assertThat(f.queuedFds()).isZero();
+    }
+
+    @Test
+    void shouldKeepUnclaimedFdsForDraining() {
+        Recorder r = new Recorder();
+        MessageFramer f = framer(r);
+
+        f.onFds(new int[] {5, 6}, 2);
+        f.onData(ByteBuffer.wrap(MessageBuilder.methodCall(null, "/", null, "M").build(1)));
+
+        assertThat(f.queuedFds()).isEqualTo(2);
+        assertThat(f.drainFds()).containsExactly(5, 6);
+        assertThat(f.queuedFds()).isZero();
+    }
+
+    @Test
+    void shouldRejectMessageClaimingMoreFdsThanReceived() {
+        Recorder r = new Recorder();
+        MessageFramer f = framer(r);
+
+        f.onFds(new int[] {3}, 1);
+        f.onData(ByteBuffer.wrap(MessageBuilder.methodCall(null, "/", null, "M").unixFds(2).build(1)));
+
+        assertThat(r.violation).isEqualTo(Validity.MISSING_UNIX_FDS);
+        assertThat(r.messages).isEmpty();
+        assertThat(f.drainFds()).containsExactly(3);
+    }
+
+    @Test
+    void shouldRejectTooManyQueuedFds() {
+        Recorder r = new Recorder();
+        MessageFramer f = new MessageFramer(r, 1024, 4);
+
+        f.onFds(new int[] {1, 2, 3, 4, 5}, 5);
+
+        assertThat(r.violation).isEqualTo(Validity.TOO_MANY_UNIX_FDS);
+        assertThat(f.drainFds()).containsExactly(1, 2, 3, 4, 5);
+    }
+
+    @Test
+    void shouldRejectOversizedFrameBeforeAllocating() {
+        Recorder r = new Recorder();
+        MessageFramer f = new MessageFramer(r, 64, 0);
+        byte[] big = MessageBuilder.signal("/a", "a.b", "S").string("x".repeat(100)).build(1);
+
+        // only the fixed header is needed to refuse it
+        f.onData(ByteBuffer.wrap(big, 0, 16));
+
+        assertThat(r.violation).isEqualTo(Validity.TOO_LARGE);
+        assertThat(f.isDead()).isTrue();
+    }
+
+    @Test
+    void shouldReportViolationOnceAndIgnoreLaterInput() {
+        Recorder r = new Recorder();
+        MessageFramer f = framer(r);
+        byte[] bad = MessageBuilder.methodCall(null, "/", null, "M").build(1);
+        bad[3] = 2;
+
+        ByteBuffer data = ByteBuffer.wrap(concat(List.of(bad, MessageBuilder.methodCall(null, "/", null, "M")
+                .build(2))));
+        f.onData(data);
+        f.onData(ByteBuffer.wrap(MessageBuilder.methodCall(null, "/", null, "M").build(3)));
+
+        assertThat(r.violation).isEqualTo(Validity.BAD_VERSION);
+        assertThat(r.violations).isEqualTo(1);
+        assertThat(r.messages).isEmpty();
+        assertThat(data.hasRemaining()).isFalse();
+    }
+
+    @Test
+    void shouldReportInvalidBodyAsViolation() {
+        Recorder r = new Recorder();
+        MessageFramer f = framer(r);
+        byte[] m = MessageBuilder.methodCall(null, "/", null, "M").bool(true).build(1);
+        m[m.length - 4] = 2; // little-endian boolean 2
+
+        f.onData(ByteBuffer.wrap(m));
+
+        assertThat(r.violation).isEqualTo(Validity.BAD_BOOLEAN);
+    }
+
+    @Test
+    void shouldPassUnknownTypesAsIgnorable() {
+        Recorder r = new Recorder();
+        MessageFramer f = framer(r);
+
+        f.onData(ByteBuffer.wrap(new RawFrame(false).type(7).build()));
+        f.onData(ByteBuffer.wrap(MessageBuilder.methodCall(null, "/", null, "M").build(2)));
+
+        assertThat(r.violation).isNull();
+        assertThat(r.unknown).hasSize(1);
+        assertThat(r.messages).hasSize(1);
+    }
+}
