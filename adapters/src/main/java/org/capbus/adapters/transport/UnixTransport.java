@@ -317,6 +317,11 @@ public final class UnixTransport {
         return new String(name);
     }
 
+    /** Closes a descriptor the bridge owns (one it was handed by {@code onFds} and did not pass on). Loop thread only. */
+    public void closeFd(int fd) {
+        syscalls.close(fd);
+    }
+
     /**
      * Closes every listener (removing their socket files) and every connection (one non-blocking flush each, no
      * {@code onClosed}), then stops the loop. Idempotent. From the loop thread itself it cannot wait for the loop to

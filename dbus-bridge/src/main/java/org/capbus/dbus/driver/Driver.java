@@ -32,7 +32,7 @@ public final class Driver implements Receiver {
         DBusInterface dbus = new DBusInterface(bus);
         this.introspectable = new IntrospectableInterface(this);
         this.interfaces = List.of(dbus, new PropertiesInterface(bus, dbus), introspectable,
-                new MonitoringInterface(bus), new StatsInterface(bus), new PeerInterface());
+                new MonitoringInterface(bus), new PeerInterface());
     }
 
     List<DriverInterface> interfaces() {
