@@ -271,7 +271,7 @@ final class ReferenceValidator {
                 max = Math.max(max, staticDepth(sig, sp));
             }
             sp[0]++;
-            return c == '{' ? max + 1 : max + 1;
+            return max + 1;
         }
         return 0;
     }
