@@ -92,24 +92,30 @@ public final class DBusMessage {
                 WireBytes.getUInt(b, offset + 12, be));
     }
 
-    /** {@link #frameLength(byte[], int)} over the 16 bytes at {@code b.position()}; does not move the position. */
+    /**
+     * {@link #frameLength(byte[], int)} over the 16 bytes at {@code b.position()}; changes neither the position
+     * nor the byte order of {@code b}.
+     */
     public static int frameLength(ByteBuffer b) {
         int p = b.position();
         byte endianness = b.get(p);
-        ByteOrder order;
+        boolean be;
         if (endianness == WireBytes.LITTLE) {
-            order = ByteOrder.LITTLE_ENDIAN;
+            be = false;
         } else if (endianness == WireBytes.BIG) {
-            order = ByteOrder.BIG_ENDIAN;
+            be = true;
         } else {
             return Validity.BAD_ENDIANNESS.code();
         }
-        ByteOrder saved = b.order();
-        b.order(order);
-        long body = b.getInt(p + 4) & 0xFFFF_FFFFL;
-        long fields = b.getInt(p + 12) & 0xFFFF_FFFFL;
-        b.order(saved);
-        return frameLength(endianness, b.get(p + 3), body, fields);
+        return frameLength(endianness, b.get(p + 3), uint32(b, p + 4, be), uint32(b, p + 12, be));
+    }
+
+    private static long uint32(ByteBuffer b, int at, boolean bigEndian) {
+        int v = b.getInt(at);
+        if ((b.order() == ByteOrder.BIG_ENDIAN) != bigEndian) {
+            v = Integer.reverseBytes(v);
+        }
+        return v & 0xFFFF_FFFFL;
     }
 
     private static int frameLength(byte endianness, byte version, long bodyLength, long fieldsLength) {

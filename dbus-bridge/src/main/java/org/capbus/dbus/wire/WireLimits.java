@@ -3,7 +3,7 @@ package org.capbus.dbus.wire;
 /** The limits the D-Bus specification puts on messages, signatures, names and nesting. */
 public final class WireLimits {
 
-    /** Largest message, header and body together: 2^27 bytes ("Valid Names" / "Message Format"). */
+    /** Largest message, header and body together: 2^27 bytes ("Message Format"). */
     public static final int MAX_MESSAGE_LENGTH = 134_217_728;
     /** Largest array payload, padding after the length excluded: 2^26 bytes. */
     public static final int MAX_ARRAY_LENGTH = 67_108_864;
