@@ -1,0 +1,211 @@
+package org.capbus.deploy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+import org.capbus.adapters.transport.SystemdListenFds;
+import org.capbus.adapters.transport.UnixTransport;
+import org.capbus.config.BusConfig;
+import org.capbus.config.ConfigException;
+import org.capbus.dbus.broker.Bus;
+import org.capbus.dbus.broker.BusHost;
+import org.capbus.dbus.io.PeerCredentials;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running capbus: the transport's event loop, the bus on it, its listening sockets and its pid file. Started by
+ * {@link Main}; stopped by SIGTERM through the shutdown hook. Configuration reloads (SIGHUP, ReloadConfig) read
+ * the file on a thread of their own and hand the result to the loop; a file that does not parse is reported with
+ * its file, line and reason, and the running configuration stays.
+ */
+final class Daemon implements BusHost {
+    private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+    /** What {@code --system} reads, as dbus-daemon. */
+    static final Path SYSTEM_CONFIG = Path.of("/usr/share/dbus-1/system.conf");
+
+    private final DaemonOptions options;
+    private final UnixTransport transport;
+    private final Bus bus;
+    private final List<String> addresses = new ArrayList<>();
+    private Path pidFile;
+
+    private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport) throws IOException {
+        this.options = options;
+        this.transport = transport;
+        this.bus = onLoop(() -> new Bus(config, this, ownCredentials()));
+    }
+
+    /** The configuration file the options name: --config-file, or system.conf for --system; empty for --session. */
+    static Optional<Path> configPath(DaemonOptions options) {
+        if (options.configFile().isPresent()) {
+            return Optional.of(Path.of(options.configFile().get()));
+        }
+        if (options.system()) {
+            return Optional.of(SYSTEM_CONFIG);
+        }
+        return Optional.empty();
+    }
+
+    static BusConfig loadConfig(DaemonOptions options) throws ConfigException, IOException {
+        Optional<Path> file = configPath(options);
+        return file.isPresent() ? BusConfig.load(file.get()) : BusConfig.builtinSession();
+    }
+
+    /** Starts the loop and the bus, and listens; throws if nothing could be listened on. */
+    static Daemon start(DaemonOptions options, BusConfig config) throws IOException {
+        UnixTransport transport = UnixTransport.start();
+        try {
+            Daemon d = new Daemon(options, config, transport);
+            d.listen(config);
+            d.writePidFile(config);
+            return d;
+        } catch (IOException | RuntimeException e) {
+            transport.shutdown();
+            throw e;
+        }
+    }
+
+    private void listen(BusConfig config) throws IOException {
+        int[] inherited = SystemdListenFds.fromEnvironment();
+        if (inherited.length > 0) {
+            // Socket activation: systemd (or a test acting like it) passed the listening sockets.
+            for (int fd : inherited) {
+                addresses.add(onLoop(() -> transport.listenInherited(fd, bus)));
+            }
+        } else if (options.address().isPresent()) {
+            String address = options.address().get();
+            addresses.add(onLoop(() -> transport.listen(address, bus)));
+        } else {
+            if (config.listen().isEmpty()) {
+                throw new IOException("the configuration has no <listen> address and none was given with --address");
+            }
+            for (String address : config.listen()) {
+                addresses.add(onLoop(() -> transport.listen(address, bus)));
+            }
+        }
+    }
+
+    private void writePidFile(BusConfig config) throws IOException {
+        if (options.noPidFile() || config.pidfile() == null) {
+            return;
+        }
+        pidFile = config.pidfile();
+        Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+    }
+
+    /** The address to give clients: every listening address, each with the bus GUID. */
+    String address() {
+        StringBuilder sb = new StringBuilder();
+        for (String a : addresses) {
+            if (!sb.isEmpty()) {
+                sb.append(';');
+            }
+            sb.append(a).append(",guid=").append(bus.guid());
+        }
+        return sb.toString();
+    }
+
+    /** Prints the address and the pid where the options ask; only once the sockets listen. */
+    void announce() throws IOException {
+        String address = address();
+        String pid = Long.toString(ProcessHandle.current().pid());
+        int addressFd = options.printAddress().orElse(-1);
+        int pidFd = options.printPid().orElse(-1);
+        if (addressFd >= 0 && addressFd == pidFd) {
+            DescriptorPrinter.print(addressFd, address, pid);
+            return;
+        }
+        if (addressFd >= 0) {
+            DescriptorPrinter.print(addressFd, address);
+        }
+        if (pidFd >= 0) {
+            DescriptorPrinter.print(pidFd, pid);
+        }
+        log.debug("listening on {}", address);
+    }
+
+    void stop() {
+        try {
+            transport.executor().submit(bus::shutdown).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | RuntimeException e) {
+            log.warn("bus shutdown failed", e);
+        }
+        transport.shutdown();
+        if (pidFile != null) {
+            try {
+                Files.deleteIfExists(pidFile);
+            } catch (IOException e) {
+                log.warn("cannot remove pid file {}: {}", pidFile, e.toString());
+            }
+        }
+    }
+
+    // ---- BusHost ----
+
+    @Override
+    public java.util.concurrent.ScheduledExecutorService loop() {
+        return transport.executor();
+    }
+
+    @Override
+    public void closeFd(int fd) {
+        transport.closeFd(fd);
+    }
+
+    @Override
+    public void reloadConfig() {
+        Thread.ofPlatform().name("capbus-reload").daemon().start(() -> {
+            BusConfig fresh;
+            try {
+                fresh = loadConfig(options);
+            } catch (ConfigException e) {
+                log.error("configuration not reloaded, keeping the running one: {}", e.getMessage());
+                return;
+            } catch (IOException e) {
+                log.error("configuration not reloaded, keeping the running one: {}", e.toString());
+                return;
+            }
+            transport.executor().execute(() -> bus.applyConfig(fresh));
+        });
+    }
+
+    /** Runs {@code task} on the loop and waits for it; the bus is only ever touched there. */
+    private <T> T onLoop(LoopTask<T> task) throws IOException {
+        Future<T> f = transport.executor().submit(() -> task.run());
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(cause);
+        }
+    }
+
+    @FunctionalInterface
+    private interface LoopTask<T> {
+        T run() throws IOException;
+    }
+
+    private static PeerCredentials ownCredentials() {
+        com.sun.security.auth.module.UnixSystem unix = new com.sun.security.auth.module.UnixSystem();
+        long[] groups = unix.getGroups() == null ? new long[0] : unix.getGroups();
+        return new PeerCredentials(unix.getUid(), unix.getGid(), ProcessHandle.current().pid(), groups, null);
+    }
+}
