@@ -130,16 +130,25 @@ public final class Clients {
 
         /** Waits (bounded) until standard output contains {@code text}; fails if the process exits first. */
         public void awaitStdout(String text) {
+            awaitOutput(text, this::stdout, "stdout");
+        }
+
+        /** Waits (bounded) until standard error contains {@code text}; fails if the process exits first. */
+        public void awaitStderr(String text) {
+            awaitOutput(text, this::stderr, "stderr");
+        }
+
+        private void awaitOutput(String text, java.util.function.Supplier<String> output, String stream) {
             Await.until(() -> {
-                if (stdout().contains(text)) {
+                if (output.get().contains(text)) {
                     return true;
                 }
-                if (!process.isAlive() && !stdout().contains(text)) {
+                if (!process.isAlive() && !output.get().contains(text)) {
                     throw new AssertionError("client exited " + process.exitValue() + " before printing '" + text
-                            + "': " + describe());
+                            + "' to " + stream + ": " + describe());
                 }
                 return false;
-            }, () -> "client never printed '" + text + "': " + describe());
+            }, () -> "client never printed '" + text + "' to " + stream + ": " + describe());
         }
 
         /** Waits (bounded) for the process to exit and returns its status. */
