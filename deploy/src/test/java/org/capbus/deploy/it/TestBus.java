@@ -1,0 +1,246 @@
+package org.capbus.deploy.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+/**
+ * A bus process under test: {@code <bus> --config-file=F --nofork --print-address=1 --address=unix:path=<tmp>/bus.sock}
+ * with a generated session-type configuration (EXTERNAL auth, everything allowed), in a fresh temporary directory.
+ * {@link #start} returns once the bus has printed its address; {@link #close} stops it with SIGTERM (SIGKILL after a
+ * bound) and removes the directory. Owned by one test class; its methods are called from the test thread.
+ */
+public final class TestBus implements AutoCloseable {
+    private static final Duration START_BOUND = Duration.ofSeconds(20);
+    private static final Duration STOP_BOUND = Duration.ofSeconds(5);
+
+    private final BusKind kind;
+    private final Path directory;
+    private final Process process;
+    private final String address;
+
+    private TestBus(BusKind kind, Path directory, Process process, String address) {
+        this.kind = kind;
+        this.directory = directory;
+        this.process = process;
+        this.address = address;
+    }
+
+    /** Starts a bus of {@code kind} without eavesdropping rights. */
+    public static TestBus start(BusKind kind) {
+        return start(kind, false);
+    }
+
+    /**
+     * Starts a bus of {@code kind}; {@code allowEavesdrop} adds {@code <allow eavesdrop="true"/>} for clients that
+     * predate {@code BecomeMonitor}. Fails, showing the bus's stderr, if no address is printed within the bound.
+     */
+    public static TestBus start(BusKind kind, boolean allowEavesdrop) {
+        Path directory = null;
+        Process process = null;
+        try {
+            directory = Files.createTempDirectory("capbus-it-");
+            Path config = directory.resolve("bus.conf");
+            Files.writeString(config, configuration(allowEavesdrop), StandardCharsets.UTF_8);
+            Path socket = directory.resolve("bus.sock");
+            ProcessBuilder builder = new ProcessBuilder(kind.executable().toString(), "--config-file=" + config,
+                    "--nofork", "--print-address=1", "--address=unix:path=" + socket)
+                    .redirectError(directory.resolve("bus.stderr").toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            builder.environment().putAll(kind.environment());
+            process = builder.start();
+            Process started = process;
+            CompletableFuture<String> firstLine = new CompletableFuture<>();
+            Thread.ofPlatform().daemon().name("capbus-it-bus-stdout").start(() -> {
+                try (var reader = new BufferedReader(new InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8))) {
+                    firstLine.complete(reader.readLine());
+                    // Keep draining, so the bus never blocks writing to a full pipe.
+                    while (reader.readLine() != null) {
+                        // discard
+                    }
+                } catch (IOException e) {
+                    firstLine.complete(null);
+                }
+            });
+            String line = firstLine.get(START_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+            if (line == null || !line.startsWith("unix:")) {
+                throw new AssertionError("[" + kind + "] bus printed no address (got " + line + "), exit "
+                        + (started.isAlive() ? "still running" : started.exitValue()) + "\n--- bus stderr ---\n"
+                        + Files.readString(directory.resolve("bus.stderr")));
+            }
+            return new TestBus(kind, directory, process, line.trim());
+        } catch (TimeoutException e) {
+            String stderr = directory == null ? "" : readQuietly(directory.resolve("bus.stderr"));
+            stopAndClean(process, directory);
+            throw new AssertionError("[" + kind + "] bus printed no address within " + START_BOUND.toSeconds()
+                    + " s\n--- bus stderr ---\n" + stderr, e);
+        } catch (IOException e) {
+            stopAndClean(process, directory);
+            throw new UncheckedIOException("[" + kind + "] cannot start the bus", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopAndClean(process, directory);
+            throw new AssertionError(e);
+        } catch (ExecutionException | AssertionError | RuntimeException e) {
+            stopAndClean(process, directory);
+            throw e instanceof AssertionError a ? a : new AssertionError("[" + kind + "] cannot start the bus", e);
+        }
+    }
+
+    /**
+     * A session-type configuration like the benchmark's: the {@code <listen>} element is required by dbus-daemon
+     * ("Configuration file needs one or more <listen> elements") even though {@code --address} replaces it.
+     */
+    static String configuration(boolean allowEavesdrop) {
+        return """
+                <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+                 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+                <busconfig>
+                  <type>session</type>
+                  <listen>unix:tmpdir=/tmp</listen>
+                  <auth>EXTERNAL</auth>
+                  <policy context="default">
+                    <allow send_destination="*"/>
+                    <allow receive_sender="*"/>
+                    <allow own="*"/>
+                %s  </policy>
+                </busconfig>
+                """.formatted(allowEavesdrop ? "    <allow eavesdrop=\"true\"/>\n" : "");
+    }
+
+    public BusKind kind() {
+        return kind;
+    }
+
+    /** The D-Bus address the bus printed, e.g. {@code unix:path=/tmp/capbus-it-1/bus.sock,guid=...}. */
+    public String address() {
+        return address;
+    }
+
+    /** The listening socket. */
+    public Path socket() {
+        return directory.resolve("bus.sock");
+    }
+
+    /** A scratch directory removed with the bus. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** The process id of the bus. */
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Everything the bus wrote to stderr so far, for failure messages. */
+    public String stderr() {
+        return readQuietly(directory.resolve("bus.stderr"));
+    }
+
+    /** The environment a client needs to find this bus as its session bus. */
+    public Map<String, String> clientEnvironment() {
+        Map<String, String> env = new HashMap<>();
+        env.put("DBUS_SESSION_BUS_ADDRESS", address);
+        return env;
+    }
+
+    @Override
+    public void close() {
+        stopAndClean(process, directory);
+    }
+
+    @Override
+    public String toString() {
+        return kind + " at " + address;
+    }
+
+    private static void stopAndClean(Process process, Path directory) {
+        try {
+            if (process != null && process.isAlive()) {
+                process.destroy();
+                if (!process.waitFor(STOP_BOUND.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor(STOP_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+        if (directory != null) {
+            try (Stream<Path> paths = Files.walk(directory)) {
+                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            } catch (IOException ignored) {
+                // A leftover temporary directory is harmless.
+            }
+        }
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
+    /**
+     * One lazily started bus per kind, shared by the independent tests of one class: the class holds a static
+     * instance and closes it in {@code @AfterAll}.
+     */
+    public static final class Shared implements AutoCloseable {
+        private final Map<BusKind, TestBus> buses = new java.util.EnumMap<>(BusKind.class);
+        private final boolean allowEavesdrop;
+
+        public Shared() {
+            this(false);
+        }
+
+        public Shared(boolean allowEavesdrop) {
+            this.allowEavesdrop = allowEavesdrop;
+        }
+
+        /**
+         * The running bus of {@code kind}, started on first use. A bus that died during an earlier test fails every
+         * later one: a crash must never be hidden by a restart.
+         */
+        public TestBus get(BusKind kind) {
+            TestBus bus = buses.get(kind);
+            if (bus == null) {
+                bus = TestBus.start(kind, allowEavesdrop);
+                buses.put(kind, bus);
+            } else if (!bus.isAlive()) {
+                throw new AssertionError("[" + kind + "] the shared bus died during an earlier test\n--- bus stderr ---\n"
+                        + bus.stderr());
+            }
+            return bus;
+        }
+
+        @Override
+        public void close() {
+            List<TestBus> all = List.copyOf(buses.values());
+            buses.clear();
+            all.forEach(TestBus::close);
+        }
+    }
+}
