@@ -269,6 +269,9 @@ public final class Bus implements ConnectionAcceptor {
             disconnect(c, DisconnectReason.AUTH_FAILED, "uid " + creds.uid() + " is not allowed to connect");
             return false;
         }
+        // The root node exists from now on, so that the driver can answer even before Hello; the unique name
+        // that stands for it is given at Hello.
+        c.root = mapping.createRoot(c);
         stats.authenticated(c.authMechanism);
         return true;
     }
@@ -276,8 +279,7 @@ public final class Bus implements ConnectionAcceptor {
     /** The connection completed Hello: it gets its unique name and root node. Called by the driver. */
     public String register(BusConnection c) {
         String name = ":1." + nextUniqueId++;
-        Handle root = mapping.createRoot(c);
-        c.assignUniqueName(name, root);
+        c.assignUniqueName(name);
         byUniqueName.put(name, c);
         endpoints.put(c, replies.register(c));
         return name;
@@ -384,6 +386,18 @@ public final class Bus implements ConnectionAcceptor {
                 return;
             }
             closeFds(fds, fds.length);
+            if (sender.state == BusConnection.State.AWAITING_HELLO && m.type() == MessageType.METHOD_CALL
+                    && m.fieldEquals(HeaderField.DESTINATION, DRIVER_NAME)) {
+                // dbus-daemon answers, to a placeholder destination, and still accepts Hello afterwards.
+                if (m.expectsReply()) {
+                    byte[] bytes = MessageBuilder.error(m.serial(), ":not.active.yet", DBusErrors.ACCESS_DENIED)
+                            .sender(DRIVER_NAME)
+                            .string("Client tried to send a message other than Hello without being registered")
+                            .build(nextDriverSerial());
+                    sendFromDriver(sender, bytes);
+                }
+                return;
+            }
             disconnect(sender, DisconnectReason.PROTOCOL_VIOLATION, sender.state == BusConnection.State.MONITOR
                     ? "a monitor sent a message" : "the first message must be Hello");
             return;
@@ -409,10 +423,11 @@ public final class Bus implements ConnectionAcceptor {
     private void toDriver(BusConnection sender, DBusMessage m, int[] fds) {
         // The driver takes no descriptors; dbus-daemon drops them too.
         closeFds(fds, fds.length);
-        if (!monitors.isEmpty()) {
+        // Before Hello the sender has no name yet: the driver shows monitors the Hello once it assigned one.
+        if (!monitors.isEmpty() && sender.uniqueName != null) {
             BusMessage copy = stitch(sender, m, BusMessage.NO_FDS);
             if (copy != null) {
-                toMonitors(m, sender.uniqueName, copy);
+                toMonitors(m, sender.uniqueName, copy, null);
                 copy.release();
             }
         }
@@ -522,9 +537,16 @@ public final class Bus implements ConnectionAcceptor {
         ReplyTracker.ReplyResult r = replies.acceptReply(endpoints.get(sender), endpoints.get(target),
                 (int) m.replySerial());
         if (r != ReplyTracker.ReplyResult.ACCEPTED) {
-            // dbus-broker's rule: only an expected reply passes, once. Anything else is dropped.
+            // dbus-broker's rule: only an expected reply passes, once. Anything else is dropped, and the sender
+            // is told as dbus-daemon tells it (its default policy denies unrequested replies).
             closeFds(fds, fds.length);
             stats.unexpectedReply();
+            if (!m.hasFlag(MessageFlag.NO_REPLY_EXPECTED)) {
+                sendError(sender, m.serial(), DBusErrors.ACCESS_DENIED, "Rejected send message: "
+                        + (m.type() == MessageType.ERROR ? "error" : "method_return") + " with reply_serial "
+                        + m.replySerial() + " from " + sender.uniqueName + " to " + destination
+                        + " was not requested (requested_reply=0)");
+            }
             return;
         }
         if (fds.length > 0 && !target.fdsEnabled) {
@@ -587,7 +609,7 @@ public final class Bus implements ConnectionAcceptor {
         int delivered = multicast(sender, out);
         stats.broadcast(out.size(), delivered);
         if (!monitors.isEmpty()) {
-            toMonitors(m, sender.uniqueName, out);
+            toMonitors(m, sender.uniqueName, out, null);
         }
         out.release();
     }
@@ -620,7 +642,7 @@ public final class Bus implements ConnectionAcceptor {
             }
         }
         if (!monitors.isEmpty()) {
-            toMonitors(m, sender.uniqueName, out);
+            toMonitors(m, sender.uniqueName, out, target);
         }
     }
 
@@ -668,11 +690,17 @@ public final class Bus implements ConnectionAcceptor {
         return delivered;
     }
 
-    /** Every monitor whose rules match gets a copy, sent by the driver (monitors are read-only peers). */
-    private void toMonitors(DBusMessage m, String senderName, BusMessage out) {
+    /**
+     * Every monitor whose rules match gets a copy, sent by the driver (monitors are read-only peers); a monitor
+     * that is itself the addressee ({@code except}) already has it.
+     */
+    private void toMonitors(DBusMessage m, String senderName, BusMessage out, BusConnection except) {
         view.of(m, senderName);
         int n = 0;
         for (BusConnection mon : monitors) {
+            if (mon == except) {
+                continue;
+            }
             List<MatchRule> rules = monitorRules.get(mon);
             boolean match = rules == null || rules.isEmpty();
             if (!match) {
@@ -692,6 +720,18 @@ public final class Bus implements ConnectionAcceptor {
         }
         recipientCount = n;
         multicast(null, out);
+    }
+
+    /** Shows monitors the Hello of a connection that has just got its unique name. */
+    public void monitorHello(BusConnection c, DBusMessage hello) {
+        if (monitors.isEmpty()) {
+            return;
+        }
+        BusMessage copy = stitch(c, hello, BusMessage.NO_FDS);
+        if (copy != null) {
+            toMonitors(hello, c.uniqueName, copy, null);
+            copy.release();
+        }
     }
 
     // ---- messages from the driver ----
@@ -717,7 +757,7 @@ public final class Bus implements ConnectionAcceptor {
         if (!monitors.isEmpty()) {
             DBusMessage parsed = new DBusMessage();
             if (parsed.parse(message, message.length) == org.capbus.dbus.wire.Validity.VALID) {
-                toMonitors(parsed, DRIVER_NAME, out);
+                toMonitors(parsed, DRIVER_NAME, out, target);
             }
         }
         out.release();
@@ -735,14 +775,14 @@ public final class Bus implements ConnectionAcceptor {
         int delivered = multicast(null, out);
         stats.broadcast(out.size(), delivered);
         if (!monitors.isEmpty()) {
-            toMonitors(parsed, DRIVER_NAME, out);
+            toMonitors(parsed, DRIVER_NAME, out, null);
         }
         out.release();
     }
 
     /** Sends an error reply from the driver, unless the target is gone. */
     public void sendError(BusConnection target, long replySerial, String errorName, String text) {
-        if (target.uniqueName == null) {
+        if (target.uniqueName == null || target.state == BusConnection.State.CLOSED) {
             return;
         }
         stats.errorSent(errorName);

@@ -46,7 +46,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     State state = State.AUTHENTICATING;
     String uniqueName;
     byte[] uniqueNameBytes;
-    /** This connection's own handle to its root node (its unique name); null before Hello. */
+    /** This connection's own handle to its root node (its unique name); null before authentication. */
     Handle root;
     /** The driver's handle to the root node. */
     Handle driverHandle;
@@ -139,10 +139,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return peer.chargedMessages();
     }
 
-    void assignUniqueName(String name, Handle rootHandle) {
+    void assignUniqueName(String name) {
         this.uniqueName = name;
         this.uniqueNameBytes = name.getBytes(StandardCharsets.US_ASCII);
-        this.root = rootHandle;
         this.state = State.ACTIVE;
     }
 

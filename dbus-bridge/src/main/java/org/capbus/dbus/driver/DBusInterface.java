@@ -113,6 +113,7 @@ final class DBusInterface extends DriverInterface {
             return;
         }
         String name = bus.register(c);
+        bus.monitorHello(c, r.call);
         // dbus-daemon's order: the reply, then NameOwnerChanged for the new unique name, then NameAcquired.
         r.send(r.reply().string(name));
         bus.driver().nameOwnerChanged(name, "", name);
