@@ -210,6 +210,7 @@ public final class TestBus implements AutoCloseable {
      */
     public static final class Shared implements AutoCloseable {
         private final Map<BusKind, TestBus> buses = new java.util.EnumMap<>(BusKind.class);
+        private final Map<BusKind, AssertionError> failedStarts = new java.util.EnumMap<>(BusKind.class);
         private final boolean allowEavesdrop;
 
         public Shared() {
@@ -225,9 +226,19 @@ public final class TestBus implements AutoCloseable {
          * later one: a crash must never be hidden by a restart.
          */
         public TestBus get(BusKind kind) {
+            AssertionError failedStart = failedStarts.get(kind);
+            if (failedStart != null) {
+                // One bounded wait per class, not one per test, for a bus that cannot start.
+                throw new AssertionError("[" + kind + "] the shared bus failed to start earlier", failedStart);
+            }
             TestBus bus = buses.get(kind);
             if (bus == null) {
-                bus = TestBus.start(kind, allowEavesdrop);
+                try {
+                    bus = TestBus.start(kind, allowEavesdrop);
+                } catch (AssertionError e) {
+                    failedStarts.put(kind, e);
+                    throw e;
+                }
                 buses.put(kind, bus);
             } else if (!bus.isAlive()) {
                 throw new AssertionError("[" + kind + "] the shared bus died during an earlier test\n--- bus stderr ---\n"
