@@ -120,15 +120,27 @@ final class Daemon implements BusHost {
         int pidFd = options.printPid().orElse(-1);
         if (addressFd >= 0 && addressFd == pidFd) {
             DescriptorPrinter.print(addressFd, address, pid);
-            return;
+        } else {
+            if (addressFd >= 0) {
+                DescriptorPrinter.print(addressFd, address);
+            }
+            if (pidFd >= 0) {
+                DescriptorPrinter.print(pidFd, pid);
+            }
         }
-        if (addressFd >= 0) {
-            DescriptorPrinter.print(addressFd, address);
-        }
-        if (pidFd >= 0) {
-            DescriptorPrinter.print(pidFd, pid);
+        // As dbus-daemon, close the descriptors printed to, so that a reader (dbus-run-session, GTestDBus) sees
+        // end of file. Standard output and error stay open.
+        closeInherited(addressFd);
+        if (pidFd != addressFd) {
+            closeInherited(pidFd);
         }
         log.debug("listening on {}", address);
+    }
+
+    private void closeInherited(int fd) {
+        if (fd > 2) {
+            transport.executor().execute(() -> transport.closeFd(fd));
+        }
     }
 
     void stop() {

@@ -238,6 +238,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     @Override
     public void onClosed() {
         bus.disconnect(this, DisconnectReason.CLIENT_CLOSED, null);
+        // The signals that announce its departure go out now, not with the next input.
+        bus.flushReady();
     }
 
     // ---- core queue ----
