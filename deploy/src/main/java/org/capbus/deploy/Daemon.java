@@ -174,20 +174,34 @@ final class Daemon implements BusHost {
     }
 
     @Override
-    public void reloadConfig() {
+    public void reloadConfig(java.util.function.Consumer<String> done) {
         Thread.ofPlatform().name("capbus-reload").daemon().start(() -> {
-            BusConfig fresh;
+            String failure = null;
+            BusConfig fresh = null;
             try {
                 fresh = loadConfig(options);
             } catch (ConfigException e) {
-                log.error("configuration not reloaded, keeping the running one: {}", e.getMessage());
-                return;
+                failure = e.getMessage();
             } catch (IOException e) {
-                log.error("configuration not reloaded, keeping the running one: {}", e.toString());
-                return;
+                failure = e.toString();
             }
-            transport.executor().execute(() -> bus.applyConfig(fresh));
+            if (failure != null) {
+                log.error("configuration not reloaded, keeping the running one: {}", failure);
+            }
+            BusConfig applied = fresh;
+            String reason = failure;
+            transport.executor().execute(() -> {
+                if (applied != null) {
+                    bus.applyConfig(applied);
+                }
+                done.accept(reason);
+            });
         });
+    }
+
+    /** SIGHUP: reload, as dbus-daemon does. */
+    void reloadConfig() {
+        reloadConfig(failure -> { });
     }
 
     /** Runs {@code task} on the loop and waits for it; the bus is only ever touched there. */

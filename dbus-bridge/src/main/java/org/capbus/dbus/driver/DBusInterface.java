@@ -342,8 +342,17 @@ final class DBusInterface extends DriverInterface {
     }
 
     private void reloadConfig(DriverRequest r) {
-        bus.host().reloadConfig();
-        r.sendEmpty();
+        // As dbus-daemon: the reply waits for the file, and a file that does not parse is an error (the running
+        // configuration stays).
+        r.defer();
+        bus.host().reloadConfig(failure -> {
+            if (failure == null) {
+                r.sendEmpty();
+            } else {
+                r.error(DBusErrors.FAILED, failure);
+            }
+            bus.flushReady();
+        });
     }
 
     private void getId(DriverRequest r) {

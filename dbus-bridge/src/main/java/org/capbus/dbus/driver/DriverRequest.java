@@ -57,6 +57,11 @@ final class DriverRequest {
         }
     }
 
+    /** The handler will answer later, from the loop (ReloadConfig waits for the file to be read). */
+    void defer() {
+        answered = true;
+    }
+
     boolean answered() {
         return answered;
     }
