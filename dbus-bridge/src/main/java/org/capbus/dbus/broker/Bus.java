@@ -13,6 +13,8 @@ import java.util.Set;
 import org.capbus.config.BusConfig;
 import org.capbus.config.BusLimit;
 import org.capbus.config.ClientPolicy;
+import org.capbus.config.PeerNames;
+import org.capbus.config.PolicyMessage;
 import org.capbus.config.UserDatabase;
 import org.capbus.core.Core;
 import org.capbus.core.Handle;
@@ -423,6 +425,15 @@ public final class Bus implements ConnectionAcceptor {
     private void toDriver(BusConnection sender, DBusMessage m, int[] fds) {
         // The driver takes no descriptors; dbus-daemon drops them too.
         closeFds(fds, fds.length);
+        if (sender.uniqueName != null) {
+            String denied = policyDenial(sender, null, policyMessage(m), false, false);
+            if (denied != null) {
+                if (m.expectsReply()) {
+                    sendError(sender, m.serial(), DBusErrors.ACCESS_DENIED, denied);
+                }
+                return;
+            }
+        }
         // Before Hello the sender has no name yet: the driver shows monitors the Hello once it assigned one.
         if (!monitors.isEmpty() && sender.uniqueName != null) {
             BusMessage copy = stitch(sender, m, BusMessage.NO_FDS);
@@ -437,6 +448,51 @@ public final class Bus implements ConnectionAcceptor {
                     "The maximum number of pending messages for the bus driver has been reached");
         }
     }
+
+    /** The message as policy rules see it (built once per message, only when a check needs it). */
+    private static PolicyMessage policyMessage(DBusMessage m) {
+        org.capbus.config.MessageType type = switch (m.type()) {
+            case MessageType.METHOD_CALL -> org.capbus.config.MessageType.METHOD_CALL;
+            case MessageType.METHOD_RETURN -> org.capbus.config.MessageType.METHOD_RETURN;
+            case MessageType.ERROR -> org.capbus.config.MessageType.ERROR;
+            default -> org.capbus.config.MessageType.SIGNAL;
+        };
+        return new PolicyMessage(type, m.path(), m.interfaceName(), m.member(), m.errorName(), m.destination(),
+                m.type() == MessageType.METHOD_RETURN || m.type() == MessageType.ERROR, m.unixFds());
+    }
+
+    /**
+     * The configuration's send rules of the sender and receive rules of the receiver (dbus-daemon's
+     * {@code bus_context_check_security_policy}); null if allowed, else the AccessDenied text.
+     */
+    private String policyDenial(BusConnection sender, BusConnection receiver, PolicyMessage pm, boolean requestedReply,
+                                boolean eavesdropping) {
+        PeerNames receiverNames = receiver == null ? DRIVER_NAMES : receiver;
+        if (!eavesdropping && !sender.policy.canSend(pm, receiverNames, requestedReply)) {
+            stats.policyDenied();
+            return denial("send", sender, receiver, pm, requestedReply);
+        }
+        if (receiver != null && !receiver.policy.canReceive(pm, sender, requestedReply, eavesdropping)) {
+            stats.policyDenied();
+            return denial("receive", sender, receiver, pm, requestedReply);
+        }
+        return null;
+    }
+
+    private static String denial(String what, BusConnection sender, BusConnection receiver, PolicyMessage pm,
+                                 boolean requestedReply) {
+        return "Rejected " + what + " message; type=\"" + pm.type().configName() + "\", sender=\"" + sender.uniqueName
+                + "\" (uid=" + sender.credentials().uid() + " pid=" + sender.credentials().pid() + ") interface=\""
+                + unset(pm.interfaceName()) + "\" member=\"" + unset(pm.member()) + "\" error name=\""
+                + unset(pm.errorName()) + "\" requested_reply=\"" + (requestedReply ? 1 : 0) + "\" destination=\""
+                + (receiver == null ? DRIVER_NAME : unset(pm.destination())) + "\"";
+    }
+
+    private static String unset(String s) {
+        return s == null ? "(unset)" : s;
+    }
+
+    private static final PeerNames DRIVER_NAMES = PeerNames.of(DRIVER_NAME);
 
     private BusConnection resolve(String name) {
         if (name.isEmpty()) {
@@ -483,6 +539,14 @@ public final class Bus implements ConnectionAcceptor {
             if (expectsReply) {
                 sendError(sender, m.serial(), DBusErrors.NOT_SUPPORTED,
                         "Tried to send message with Unix file descriptors to a client that doesn't support that.");
+            }
+            return;
+        }
+        String denied = policyDenial(sender, target, policyMessage(m), false, false);
+        if (denied != null) {
+            closeFds(fds, fds.length);
+            if (expectsReply) {
+                sendError(sender, m.serial(), DBusErrors.ACCESS_DENIED, denied);
             }
             return;
         }
@@ -549,6 +613,13 @@ public final class Bus implements ConnectionAcceptor {
             }
             return;
         }
+        String denied = policyDenial(sender, target, policyMessage(m), true, false);
+        if (denied != null) {
+            closeFds(fds, fds.length);
+            // The caller's slot is gone: tell it, so that it does not wait forever.
+            sendError(target, m.replySerial(), DBusErrors.ACCESS_DENIED, denied);
+            return;
+        }
         if (fds.length > 0 && !target.fdsEnabled) {
             closeFds(fds, fds.length);
             sendError(target, m.replySerial(), DBusErrors.NOT_SUPPORTED,
@@ -578,7 +649,8 @@ public final class Bus implements ConnectionAcceptor {
         String destination = m.destination();
         if (destination != null) {
             BusConnection target = resolve(destination);
-            if (target == null || !target.isActive() || (fds.length > 0 && !target.fdsEnabled)) {
+            if (target == null || !target.isActive() || (fds.length > 0 && !target.fdsEnabled)
+                    || policyDenial(sender, target, policyMessage(m), false, false) != null) {
                 deliverUnaddressed(sender, m, fds);
                 return;
             }
@@ -606,6 +678,7 @@ public final class Bus implements ConnectionAcceptor {
         if (fds.length > 0) {
             dropRecipientsWithoutFds();
         }
+        dropRecipientsDeniedByPolicy(sender, m, false);
         int delivered = multicast(sender, out);
         stats.broadcast(out.size(), delivered);
         if (!monitors.isEmpty()) {
@@ -638,6 +711,7 @@ public final class Bus implements ConnectionAcceptor {
                 if (out.fds.length > 0) {
                     dropRecipientsWithoutFds();
                 }
+                dropRecipientsDeniedByPolicy(sender, m, true);
                 multicast(sender, out);
             }
         }
@@ -654,6 +728,25 @@ public final class Bus implements ConnectionAcceptor {
             recipients = java.util.Arrays.copyOf(recipients, recipientCount * 2);
         }
         recipients[recipientCount++] = c;
+    }
+
+    /** Keeps the recipients the sender may send to and that may receive the message ({@code eavesdropping} copies). */
+    private void dropRecipientsDeniedByPolicy(BusConnection sender, DBusMessage m, boolean eavesdropping) {
+        if (recipientCount == 0) {
+            return;
+        }
+        PolicyMessage pm = policyMessage(m);
+        boolean reply = m.type() == MessageType.METHOD_RETURN || m.type() == MessageType.ERROR;
+        int n = 0;
+        for (int i = 0; i < recipientCount; i++) {
+            if (policyDenial(sender, recipients[i], pm, reply, eavesdropping) == null) {
+                recipients[n++] = recipients[i];
+            }
+        }
+        for (int i = n; i < recipientCount; i++) {
+            recipients[i] = null;
+        }
+        recipientCount = n;
     }
 
     private void dropRecipientsWithoutFds() {

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 import org.capbus.config.ClientPolicy;
+import org.capbus.config.PeerNames;
 import org.capbus.core.Handle;
 import org.capbus.core.Message;
 import org.capbus.core.Peer;
@@ -30,7 +31,7 @@ import org.capbus.dbus.wire.Validity;
  * <p>Owned by the {@link Bus}; event-loop thread only.
  */
 public final class BusConnection implements ConnectionHandler, QueueListener, Receiver, NameOwner,
-        MessageFramer.Listener {
+        MessageFramer.Listener, PeerNames {
 
     /** Where the connection is in its life. */
     enum State { AUTHENTICATING, AWAITING_HELLO, ACTIVE, MONITOR, CLOSED }
@@ -87,6 +88,26 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     boolean isActive() {
         return state == State.ACTIVE || state == State.MONITOR;
+    }
+
+    // ---- policy: the names this connection holds (owns or waits for), as send_destination and receive_sender see them
+
+    @Override
+    public boolean hasName(String name) {
+        if (name.equals(uniqueName)) {
+            return true;
+        }
+        return !name.isEmpty() && name.charAt(0) != ':' && bus.names().flagsOf(name, this) >= 0;
+    }
+
+    @Override
+    public boolean hasNameUnder(String prefix) {
+        for (String name : bus.names().primaryNames(this)) {
+            if (PeerNames.isNameUnder(name, prefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether the connection was closed. */

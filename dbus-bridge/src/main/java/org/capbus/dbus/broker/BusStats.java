@@ -21,6 +21,7 @@ public final class BusStats {
     long broadcastDeliveries;
     long unexpectedReplies;
     long quotaRejections;
+    long policyDenials;
     long accepted;
     final long[] disconnects = new long[DisconnectReason.values().length];
     final Map<String, Long> authenticated = new HashMap<>();
@@ -58,6 +59,14 @@ public final class BusStats {
 
     void quotaRejected() {
         quotaRejections++;
+    }
+
+    void policyDenied() {
+        policyDenials++;
+    }
+
+    public long policyDenials() {
+        return policyDenials;
     }
 
     void accepted() {

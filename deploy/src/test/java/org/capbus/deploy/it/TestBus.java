@@ -50,12 +50,17 @@ public final class TestBus implements AutoCloseable {
      * predate {@code BecomeMonitor}. Fails, showing the bus's stderr, if no address is printed within the bound.
      */
     public static TestBus start(BusKind kind, boolean allowEavesdrop) {
+        return startWithConfiguration(kind, configuration(allowEavesdrop));
+    }
+
+    /** Starts a bus of {@code kind} with the configuration file {@code configurationText}. */
+    public static TestBus startWithConfiguration(BusKind kind, String configurationText) {
         Path directory = null;
         Process process = null;
         try {
             directory = Files.createTempDirectory("capbus-it-");
             Path config = directory.resolve("bus.conf");
-            Files.writeString(config, configuration(allowEavesdrop), StandardCharsets.UTF_8);
+            Files.writeString(config, configurationText, StandardCharsets.UTF_8);
             Path socket = directory.resolve("bus.sock");
             ProcessBuilder builder = new ProcessBuilder(kind.executable().toString(), "--config-file=" + config,
                     "--nofork", "--print-address=1", "--address=unix:path=" + socket)
