@@ -21,6 +21,8 @@ public final class ClientPolicy {
     private final ReceiveRule[] receive;
     private final PolicyDecision[] receiveDecisions;
     private final OwnRule[] own;
+    private final boolean sendsUnrestricted;
+    private final boolean receivesUnrestricted;
 
     ClientPolicy(List<PolicyRule> rules) {
         List<SendRule> s = new ArrayList<>();
@@ -41,10 +43,59 @@ public final class ClientPolicy {
         for (int i = 0; i < send.length; i++) {
             sendDecisions[i] = new PolicyDecision(send[i].allow(), send[i]);
         }
+        sendsUnrestricted = unrestricted(send);
+        receivesUnrestricted = unrestrictedReceive(receive);
         receiveDecisions = new PolicyDecision[receive.length];
         for (int i = 0; i < receive.length; i++) {
             receiveDecisions[i] = new PolicyDecision(receive[i].allow(), receive[i]);
         }
+    }
+
+    /**
+     * Whether every send passes {@link #checkSend}: no deny rule, and an allow rule with no condition at all
+     * ({@code <allow send_destination="*"/>}). Replies the receiver did not request are the bridge's to refuse
+     * (it never forwards them). The bridge then skips building a {@link PolicyMessage} per message.
+     */
+    public boolean sendsUnrestricted() {
+        return sendsUnrestricted;
+    }
+
+    /**
+     * Whether every non-eavesdropping receive passes {@link #checkReceive}: no deny rule, and an allow rule with
+     * no condition ({@code <allow receive_sender="*"/>}).
+     */
+    public boolean receivesUnrestricted() {
+        return receivesUnrestricted;
+    }
+
+    private static boolean unrestricted(SendRule[] rules) {
+        boolean open = false;
+        for (SendRule r : rules) {
+            if (!r.allow()) {
+                return false;
+            }
+            if (r.type() == null && r.path() == null && r.interfaceName() == null && r.member() == null
+                    && r.errorName() == null && r.destination() == null && r.broadcast() == Tristate.ANY
+                    && r.minFds() == 0 && r.maxFds() >= MAX_MESSAGE_UNIX_FDS) {
+                open = true;
+            }
+        }
+        return open;
+    }
+
+    private static boolean unrestrictedReceive(ReceiveRule[] rules) {
+        boolean open = false;
+        for (ReceiveRule r : rules) {
+            if (!r.allow()) {
+                return false;
+            }
+            if (r.type() == null && r.path() == null && r.interfaceName() == null && r.member() == null
+                    && r.errorName() == null && r.sender() == null && r.minFds() == 0
+                    && r.maxFds() >= MAX_MESSAGE_UNIX_FDS) {
+                open = true;
+            }
+        }
+        return open;
     }
 
     /** Whether this connection may send {@code message} to {@code receiver}; see {@link #checkSend}. */

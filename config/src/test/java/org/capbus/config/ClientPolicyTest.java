@@ -286,4 +286,41 @@ class ClientPolicyTest {
         assertThat(p.canConnect(77, new long[] {10}, 5, USERS)).as("wheel denied").isFalse();
         assertThat(p.canConnect(0, new long[] {0}, 0, USERS)).as("mandatory deny beats bus owner").isFalse();
     }
+
+    @Test
+    void shouldSeeASessionPolicyAsUnrestrictedAndAnyDenyAsRestricted() throws Exception {
+        ClientPolicy open = alice(policy("""
+                <policy context="default">
+                  <allow send_destination="*" eavesdrop="true"/>
+                  <allow receive_sender="*"/>
+                  <allow own="*"/>
+                </policy>
+                """), false);
+        assertThat(open.sendsUnrestricted()).isTrue();
+        assertThat(open.receivesUnrestricted()).isTrue();
+        // Unrestricted must agree with the full check it lets the bridge skip.
+        assertThat(open.canSend(PolicyMessage.methodCall("a.b", "/x", "a.b.C", "M"), PeerNames.of("a.b"), false))
+                .isTrue();
+        assertThat(open.canReceive(PolicyMessage.signal(null, "/x", "a.b.C", "S"), DRIVER, false, false)).isTrue();
+
+        ClientPolicy guarded = alice(policy("""
+                <policy context="default">
+                  <allow send_destination="*"/>
+                  <allow receive_sender="*"/>
+                  <deny send_destination="org.private" send_interface="org.private" send_member="Secret"/>
+                  <deny receive_interface="org.hidden"/>
+                </policy>
+                """), false);
+        assertThat(guarded.sendsUnrestricted()).isFalse();
+        assertThat(guarded.receivesUnrestricted()).isFalse();
+
+        ClientPolicy narrow = alice(policy("""
+                <policy context="default">
+                  <allow send_destination="org.only"/>
+                  <allow receive_sender="org.only"/>
+                </policy>
+                """), false);
+        assertThat(narrow.sendsUnrestricted()).isFalse();
+        assertThat(narrow.receivesUnrestricted()).isFalse();
+    }
 }
