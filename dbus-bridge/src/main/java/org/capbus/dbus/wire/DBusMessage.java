@@ -61,6 +61,13 @@ public final class DBusMessage {
     private int signatureOffset, signatureLength;
     /** The client-supplied SENDER field's element, [start, end), so stitching can leave it out. */
     private int senderFieldStart, senderFieldEnd;
+    /**
+     * Header-field elements the bus does not forward, as [start, valueEnd) pairs in order: a client-supplied
+     * SENDER and every field the specification does not define (the bus announces HeaderFiltering). Allocated
+     * only for messages that have such a field.
+     */
+    private int[] dropped;
+    private int droppedCount;
 
     private String path, interfaceName, member, errorName, destination, sender, signature;
 
@@ -198,6 +205,7 @@ public final class DBusMessage {
         errorNameOffset = errorNameLength = destinationOffset = destinationLength = 0;
         senderOffset = senderLength = signatureOffset = signatureLength = 0;
         senderFieldStart = senderFieldEnd = 0;
+        droppedCount = 0;
         path = interfaceName = member = errorName = destination = sender = signature = null;
         if (argsStarted) {
             java.util.Arrays.fill(argStrings, 0, argsScanned, null);
@@ -251,6 +259,9 @@ public final class DBusMessage {
                 return r == Validity.NOT_ENOUGH_DATA.code() ? Validity.ARRAY_LENGTH_MISMATCH.code() : r;
             }
             int valueEnd = validator.position();
+            if (expected == 0 || code == HeaderField.SENDER) {
+                drop(start, valueEnd);
+            }
             r = recordField(code, variant + 3, valueEnd, start);
             if (r < 0) {
                 return r;
@@ -457,6 +468,32 @@ public final class DBusMessage {
     /** End of the header-field array, before the padding that aligns the body. */
     int headerFieldsEnd() {
         return fieldsEnd;
+    }
+
+    private void drop(int start, int valueEnd) {
+        if (dropped == null) {
+            dropped = new int[4];
+        } else if (droppedCount * 2 == dropped.length) {
+            dropped = java.util.Arrays.copyOf(dropped, dropped.length * 2);
+        }
+        dropped[droppedCount * 2] = start;
+        dropped[droppedCount * 2 + 1] = valueEnd;
+        droppedCount++;
+    }
+
+    /** How many header-field elements the bus leaves out when it forwards the message. */
+    int droppedFieldCount() {
+        return droppedCount;
+    }
+
+    /** Start of dropped element {@code i} (8-aligned). */
+    int droppedFieldStart(int i) {
+        return dropped[i * 2];
+    }
+
+    /** End of dropped element {@code i}'s value (not aligned). */
+    int droppedFieldEnd(int i) {
+        return dropped[i * 2 + 1];
     }
 
     int senderFieldStart() {

@@ -4,17 +4,18 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Builds the header the bus forwards in place of the client's: the same fixed header and header fields, in
- * the same byte order, minus any SENDER the client wrote, plus SENDER set by the bus (a client never chooses
- * its own sender). The body is not touched: the bus writes the new header and then
+ * the same byte order, minus any SENDER the client wrote and any field the specification does not define (the
+ * bus announces the HeaderFiltering feature: a receiver can trust that fields it knows the bus controls came
+ * from the bus), plus SENDER set by the bus (a client never chooses its own sender). The body is not touched: the bus writes the new header and then
  * {@code buffer()[bodyOffset(), bodyOffset() + bodyLength())}, and the body length in the header stays right.
  *
  * <p>Done once per message and shared by every receiver. Stateless; the one allocation is the returned header.
  *
  * <pre>
- * original: | fixed 16 | f1 | SENDER (forged) | f3 | pad | body
- * new:      | fixed 16 | f1 | f3 | pad | SENDER=name | pad |  + the original body bytes, unchanged
+ * original: | fixed 16 | f1 | SENDER (forged) | f3 | unknown field 77 | f5 | pad | body
+ * new:      | fixed 16 | f1 | f3 | f5 | pad | SENDER=name | pad |  + the original body bytes, unchanged
  * </pre>
- * Elements start 8-aligned in both, so the kept elements are copied verbatim as two runs.
+ * Elements start 8-aligned in both, so the kept elements are copied verbatim as runs between dropped ones.
  */
 public final class SenderStitcher {
 
@@ -36,19 +37,19 @@ public final class SenderStitcher {
         byte[] src = message.buffer();
         boolean be = message.isBigEndian();
         int fieldsEnd = message.headerFieldsEnd();
-        int cutStart = message.senderFieldStart();
-        int cutEnd = cutStart == 0 ? 0 : WireBytes.align(message.senderFieldEnd(), 8);
-        if (cutStart != 0 && cutEnd > fieldsEnd) {
-            // The forged SENDER was the last field: nothing of the array follows it.
-            cutEnd = fieldsEnd;
+        int drops = message.droppedFieldCount();
+
+        // The kept elements, as runs between dropped ones. Every element starts 8-aligned, so a dropped element
+        // spans [start, align(end, 8)), clipped to the array's end when it is the last one.
+        int kept = fieldsEnd - WireLimits.FIXED_HEADER_LENGTH;
+        for (int i = 0; i < drops; i++) {
+            kept -= droppedSpanEnd(message, i, fieldsEnd) - message.droppedFieldStart(i);
         }
-        int keptBefore = (cutStart == 0 ? fieldsEnd : cutStart) - WireLimits.FIXED_HEADER_LENGTH;
-        int keptAfter = cutStart == 0 ? 0 : fieldsEnd - cutEnd;
 
         // code, signature "s" (length, 's', NUL), string length, bytes, NUL: the 4-byte header makes the u32
         // length land 4-aligned, since the element itself starts 8-aligned.
         int senderField = 4 + 4 + sender.length + 1;
-        int keptEnd = WireLimits.FIXED_HEADER_LENGTH + keptBefore + keptAfter;
+        int keptEnd = WireLimits.FIXED_HEADER_LENGTH + kept;
         int senderStart = WireBytes.align(keptEnd, 8);
         int newFieldsEnd = senderStart + senderField;
         int headerLength = WireBytes.align(newFieldsEnd, 8);
@@ -59,10 +60,25 @@ public final class SenderStitcher {
         }
 
         byte[] h = new byte[headerLength];
-        System.arraycopy(src, 0, h, 0, WireLimits.FIXED_HEADER_LENGTH + keptBefore);
-        if (keptAfter > 0) {
-            System.arraycopy(src, cutEnd, h, WireLimits.FIXED_HEADER_LENGTH + keptBefore, keptAfter);
+        int out;
+        if (drops == 0) {
+            System.arraycopy(src, 0, h, 0, fieldsEnd);
+            out = fieldsEnd;
+        } else {
+            System.arraycopy(src, 0, h, 0, WireLimits.FIXED_HEADER_LENGTH);
+            out = WireLimits.FIXED_HEADER_LENGTH;
+            int from = WireLimits.FIXED_HEADER_LENGTH;
+            for (int i = 0; i < drops; i++) {
+                int cut = message.droppedFieldStart(i);
+                System.arraycopy(src, from, h, out, cut - from);
+                out += cut - from;
+                from = droppedSpanEnd(message, i, fieldsEnd);
+            }
+            System.arraycopy(src, from, h, out, fieldsEnd - from);
+            out += fieldsEnd - from;
         }
+        // A kept run may end with a field's value unpadded (the array's last element); the SENDER element starts
+        // at the next 8-boundary, and h is zero-filled in between.
         h[senderStart] = HeaderField.SENDER;
         h[senderStart + 1] = 1;
         h[senderStart + 2] = TypeCode.STRING;
@@ -71,5 +87,9 @@ public final class SenderStitcher {
         System.arraycopy(sender, 0, h, senderStart + 8, sender.length);
         WireBytes.putInt(h, 12, newFieldsEnd - WireLimits.FIXED_HEADER_LENGTH, be);
         return h;
+    }
+
+    private static int droppedSpanEnd(DBusMessage message, int i, int fieldsEnd) {
+        return Math.min(WireBytes.align(message.droppedFieldEnd(i), 8), fieldsEnd);
     }
 }

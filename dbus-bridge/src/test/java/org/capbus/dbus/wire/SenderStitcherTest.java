@@ -77,16 +77,24 @@ class SenderStitcherTest {
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
-    void shouldAcceptPreEncodedNameAndKeepUnknownFields(boolean be) {
+    void shouldAcceptPreEncodedNameAndDropUnknownFields(boolean be) {
         DBusMessage original = parse(RawFrame.methodCall(be).field(77, "(yy)", w -> w.align(8).putByte(1).putByte(2))
-                .stringField(HeaderField.SENDER, ":9.9").uint32Field(HeaderField.REPLY_SERIAL, 12).build());
+                .stringField(HeaderField.SENDER, ":9.9").uint32Field(HeaderField.REPLY_SERIAL, 12)
+                .stringField(200, "abc").build());
 
         byte[] header = SenderStitcher.stitch(original, ":1.1".getBytes());
         byte[] out = Arrays.copyOf(header, header.length + original.bodyLength());
+        System.arraycopy(original.buffer(), original.bodyOffset(), out, header.length, original.bodyLength());
 
         DBusMessage stitched = parse(out);
         assertThat(stitched.sender()).isEqualTo(":1.1");
         assertThat(stitched.replySerial()).isEqualTo(12);
         assertSameExceptSender(original, stitched);
+        // HeaderFiltering: fields the specification does not define are not forwarded.
+        assertThat(original.droppedFieldCount()).isEqualTo(3);
+        // Only the SENDER the bus set is left to drop, should the message be forwarded again.
+        assertThat(stitched.droppedFieldCount()).isEqualTo(1);
+        assertThat(stitched.hasField(77)).isFalse();
+        assertThat(stitched.hasField(200)).isFalse();
     }
 }

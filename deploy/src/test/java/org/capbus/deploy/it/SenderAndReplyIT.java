@@ -52,6 +52,24 @@ class SenderAndReplyIT {
         }
     }
 
+    /**
+     * HeaderFiltering (both buses list it in Features): header fields the specification does not define are not
+     * forwarded, so a receiver can trust fields that only the bus may set.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.capbus.deploy.it.BusKind#selected")
+    void shouldNotForwardUnknownHeaderFields(BusKind kind) {
+        TestBus bus = BUSES.get(kind);
+        try (RawConnection sender = RawConnection.open(bus); RawConnection receiver = RawConnection.open(bus)) {
+            sender.send(WireMessage.builder(WireMessage.SIGNAL, sender.nextSerial()).path("/org/capbus/Filtered")
+                    .iface("org.capbus.Filtered").member("Filtered").destination(receiver.uniqueName())
+                    .rawField(42, 's', "made up".getBytes(java.nio.charset.StandardCharsets.UTF_8)).build());
+            WireMessage received = receiver.readUntil(m -> "Filtered".equals(m.member()), Await.BOUND);
+            assertThat(received.fieldCodes()).as("[%s] header fields forwarded", kind).doesNotContain(42)
+                    .contains(1, 2, 3, 6, 7);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldStampTheRealSenderSeenByAPythonReceiver(BusKind kind) {

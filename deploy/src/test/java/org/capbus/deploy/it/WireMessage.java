@@ -31,7 +31,8 @@ import java.nio.charset.StandardCharsets;
  * @param body        the body bytes, in the message's byte order
  */
 public record WireMessage(byte endianness, int type, int flags, int serial, String path, String iface, String member,
-        String errorName, int replySerial, String destination, String sender, String signature, byte[] body) {
+        String errorName, int replySerial, String destination, String sender, String signature, byte[] body,
+        java.util.Set<Integer> fieldCodes) {
     public static final int METHOD_CALL = 1;
     public static final int METHOD_RETURN = 2;
     public static final int ERROR = 3;
@@ -97,10 +98,12 @@ public record WireMessage(byte endianness, int type, int flags, int serial, Stri
         String sender = null;
         String signature = "";
         int replySerial = 0;
+        java.util.Set<Integer> codes = new java.util.TreeSet<>();
         int at = 16;
         while (at < fieldsEnd) {
             at = (int) align(at, 8);
             int code = frame[at] & 0xff;
+            codes.add(code);
             int sigLength = frame[at + 1] & 0xff;
             char valueType = (char) frame[at + 2];
             at += 2 + sigLength + 1;
@@ -141,7 +144,7 @@ public record WireMessage(byte endianness, int type, int flags, int serial, Stri
         int bodyStart = (int) align(fieldsEnd, 8);
         byte[] body = java.util.Arrays.copyOfRange(frame, bodyStart, bodyStart + bodyLength);
         return new WireMessage(frame[0], type, flags, serial, path, iface, member, errorName, replySerial, destination,
-                sender, signature, body);
+                sender, signature, body, codes);
     }
 
     static long align(long value, int boundary) {
