@@ -118,16 +118,7 @@ final class Daemon implements BusHost {
         String pid = Long.toString(ProcessHandle.current().pid());
         int addressFd = options.printAddress().orElse(-1);
         int pidFd = options.printPid().orElse(-1);
-        if (addressFd >= 0 && addressFd == pidFd) {
-            DescriptorPrinter.print(addressFd, address, pid);
-        } else {
-            if (addressFd >= 0) {
-                DescriptorPrinter.print(addressFd, address);
-            }
-            if (pidFd >= 0) {
-                DescriptorPrinter.print(pidFd, pid);
-            }
-        }
+        DescriptorPrinter.printAddressAndPid(addressFd, address, pidFd, pid);
         // As dbus-daemon, close the descriptors printed to, so that a reader (dbus-run-session, GTestDBus) sees
         // end of file. Standard output and error stay open.
         closeInherited(addressFd);

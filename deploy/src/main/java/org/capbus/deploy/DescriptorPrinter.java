@@ -35,4 +35,21 @@ final class DescriptorPrinter {
     static void print(int fd, String first, String second) throws IOException {
         print(fd, first + "\n" + second);
     }
+
+    /**
+     * Prints the address and the pid where {@code --print-address} and {@code --print-pid} asked (a descriptor of
+     * -1 means not asked); both on one descriptor are written together, address first, as dbus-daemon does.
+     */
+    static void printAddressAndPid(int addressFd, String address, int pidFd, String pid) throws IOException {
+        if (addressFd >= 0 && addressFd == pidFd) {
+            print(addressFd, address, pid);
+            return;
+        }
+        if (addressFd >= 0) {
+            print(addressFd, address);
+        }
+        if (pidFd >= 0) {
+            print(pidFd, pid);
+        }
+    }
 }

@@ -67,18 +67,8 @@ final class Forker {
                 return 1;
             }
             Files.deleteIfExists(log);
-            int addressFd = options.printAddress().orElse(-1);
-            int pidFd = options.printPid().orElse(-1);
-            if (addressFd >= 0 && addressFd == pidFd) {
-                DescriptorPrinter.print(addressFd, address, pid);
-            } else {
-                if (addressFd >= 0) {
-                    DescriptorPrinter.print(addressFd, address);
-                }
-                if (pidFd >= 0) {
-                    DescriptorPrinter.print(pidFd, pid);
-                }
-            }
+            DescriptorPrinter.printAddressAndPid(options.printAddress().orElse(-1), address,
+                    options.printPid().orElse(-1), pid);
             return 0;
         } catch (IOException e) {
             System.err.println("capbus: cannot start the daemon: " + e.getMessage());
