@@ -161,6 +161,11 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return Math.max(peakOutgoingBytes, queuedBytes());
     }
 
+    /** Bytes handed to the socket's outbound buffer and not yet taken by the kernel. */
+    public long socketBufferedBytes() {
+        return transport.pendingOutboundBytes();
+    }
+
     /** Descriptors attached to messages waiting for this connection. */
     public long queuedFds() {
         return peer.chargedFds();

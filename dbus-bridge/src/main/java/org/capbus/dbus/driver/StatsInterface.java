@@ -27,7 +27,8 @@ import org.capbus.dbus.wire.MessageBuilder;
  *       <em>now</em>, not totals: capbus routes a message as soon as its last byte arrives, so nothing received
  *       waits ({@code IncomingMessages} and {@code IncomingBytes} are 0, {@code IncomingFDs} counts descriptors that
  *       arrived ahead of their message), while {@code Outgoing*} is the backlog queued towards the connection in
- *       the core and its socket buffer. {@code PeakIncomingBytes} is the largest message received.</li>
+ *       the core and its socket buffer ({@code OutgoingMessages} is a lower bound, see {@link #outgoingMessages}).
+ *       {@code PeakIncomingBytes} is the largest message received.</li>
  *   <li>Totals since the connection was made are capbus's own keys, {@code org.capbus.Debug.Stats.Total*} (UINT64).</li>
  * </ul>
  *
@@ -113,7 +114,7 @@ final class StatsInterface extends DriverInterface {
                 .uint32("IncomingFDs", c.incomingFds())
                 .uint32("PeakIncomingBytes", c.peakIncomingBytes())
                 .uint32("PeakIncomingFDs", c.peakIncomingFds())
-                .uint32("OutgoingMessages", c.queuedMessages())
+                .uint32("OutgoingMessages", outgoingMessages(c))
                 .uint32("OutgoingBytes", c.queuedBytes())
                 .uint32("OutgoingFDs", c.queuedFds())
                 .uint32("PeakOutgoingBytes", c.peakOutgoingBytes())
@@ -124,6 +125,15 @@ final class StatsInterface extends DriverInterface {
                 .uint64(StatsDictionary.EXTENSION_PREFIX + "TotalOutgoingBytes", c.bytesOut())
                 .end();
         r.send(reply);
+    }
+
+    /**
+     * Messages waiting for {@code c}: those in its core queue, plus one if its socket buffer holds bytes. That buffer
+     * (up to the transport's high-water mark) counts bytes, not messages, so this is a lower bound: the buffer is
+     * known to hold part of at least one message. {@code OutgoingBytes} is exact.
+     */
+    private static long outgoingMessages(BusConnection c) {
+        return c.queuedMessages() + (c.socketBufferedBytes() > 0 ? 1 : 0);
     }
 
     /**
