@@ -293,6 +293,11 @@ public final class Peer {
         return account.messages;
     }
 
+    /** File descriptors attached to messages queued to this peer. */
+    public long chargedFds() {
+        return account.fds;
+    }
+
     /**
      * Destroys its nodes, releases its handles, discards its queue and returns its charges. Idempotent.
      *

@@ -90,6 +90,9 @@ public final class Bus implements ConnectionAcceptor {
     private int[] resultScratch = new int[16];
     private final MatchIndex.RecipientSink<BusConnection> collector = this::addRecipient;
     final BusStats stats = new BusStats();
+    final BusPeaks peaks = new BusPeaks();
+    /** Match rules of all monitors, counted as dbus-daemon counts them (see {@link #monitorRuleCount}). */
+    private int monitorMatchRules;
 
     /** Creates a bus with {@code config}, running on {@code host}'s loop, in a process with {@code ownCredentials}. */
     public Bus(BusConfig config, BusHost host, PeerCredentials ownCredentials) {
@@ -164,6 +167,11 @@ public final class Bus implements ConnectionAcceptor {
         return stats;
     }
 
+    /** The bus-wide high-water marks of Debug.Stats. */
+    public BusPeaks peaks() {
+        return peaks;
+    }
+
     public Core core() {
         return mapping.core();
     }
@@ -195,6 +203,49 @@ public final class Bus implements ConnectionAcceptor {
 
     public List<BusConnection> monitors() {
         return monitors;
+    }
+
+    // ---- counts for Debug.Stats ----
+
+    /** Connections that completed Hello and are still open, monitors included (dbus-daemon's "active"). */
+    public int activeConnectionCount() {
+        return byUniqueName.size() + monitors.size();
+    }
+
+    /** Match rules of every connection and every monitor. */
+    public int totalMatchRules() {
+        return matches.totalRules() + monitorMatchRules;
+    }
+
+    /** Bus names of every connection: unique names, plus each well-known name's owners, queued ones too. */
+    public int totalBusNames() {
+        return byUniqueName.size() + names.entryCount();
+    }
+
+    /** The bus names {@code c} holds: its unique name and each well-known name it owns or is queued for. */
+    public int busNameCount(BusConnection c) {
+        return (c.isRegistered() ? 1 : 0) + names.ownedNameCount(c);
+    }
+
+    /** Raises the high-water marks after {@code c} gained a bus name (Hello, RequestName). Called by the driver. */
+    public void busNamesGrew(BusConnection c) {
+        int n = busNameCount(c);
+        if (n > c.peakBusNames) {
+            c.peakBusNames = n;
+        }
+        peaks.busNames(n, totalBusNames());
+    }
+
+    private void matchRulesGrew(BusConnection c, int n) {
+        if (n > c.peakMatchRules) {
+            c.peakMatchRules = n;
+        }
+        peaks.matchRules(n, totalMatchRules());
+    }
+
+    /** What a monitor's rules count for: dbus-daemon gives a monitor with no rules one rule that matches all. */
+    private static int monitorRuleCount(List<MatchRule> rules) {
+        return Math.max(1, rules.size());
     }
 
     int maxMessageSize() {
@@ -284,6 +335,7 @@ public final class Bus implements ConnectionAcceptor {
         c.assignUniqueName(name);
         byUniqueName.put(name, c);
         endpoints.put(c, replies.register(c));
+        busNamesGrew(c);
         return name;
     }
 
@@ -319,7 +371,7 @@ public final class Bus implements ConnectionAcceptor {
         closeFds(unclaimed, unclaimed.length);
         connections.remove(c);
         if (monitors.remove(c)) {
-            monitorRules.remove(c);
+            monitorMatchRules -= monitorRuleCount(monitorRules.remove(c));
         }
         if (wasRegistered) {
             eavesdropRules -= countEavesdrop(matches.rulesOf(c));
@@ -915,6 +967,7 @@ public final class Bus implements ConnectionAcceptor {
         if (rule.eavesdrop()) {
             eavesdropRules++;
         }
+        matchRulesGrew(c, matches.ruleCount(c));
     }
 
     /** Removes one rule equal to {@code rule}; false if {@code c} had none. */
@@ -959,6 +1012,8 @@ public final class Bus implements ConnectionAcceptor {
         }
         monitors.add(c);
         monitorRules.put(c, eavesdropping);
+        monitorMatchRules += monitorRuleCount(eavesdropping);
+        matchRulesGrew(c, monitorRuleCount(eavesdropping));
     }
 
     /** Closes every connection, for shutdown. */

@@ -63,6 +63,17 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     long messagesOut;
     long bytesOut;
     int pendingReplies;
+    /**
+     * High-water marks for Debug.Stats (dbus-daemon's per-connection peaks): the largest message and descriptor
+     * count received, the most bytes and descriptors queued towards the connection (sampled when its queue is
+     * drained, where a backlog is largest), and the most match rules and bus names it held.
+     */
+    long peakIncomingBytes;
+    int peakIncomingFds;
+    long peakOutgoingBytes;
+    long peakOutgoingFds;
+    int peakMatchRules;
+    int peakBusNames;
 
     BusConnection(Bus bus, TransportConnection transport, long uid) {
         this.bus = bus;
@@ -151,6 +162,51 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return bytesOut;
     }
 
+    /** The largest message received from this connection, in bytes: all of it is held before it is routed. */
+    public long peakIncomingBytes() {
+        return peakIncomingBytes;
+    }
+
+    /** The most descriptors one message from this connection carried. */
+    public int peakIncomingFds() {
+        return peakIncomingFds;
+    }
+
+    /** Descriptors received from this connection and not yet claimed by a whole message. */
+    public int incomingFds() {
+        return framer.queuedFds();
+    }
+
+    /** The most bytes ever waiting for this connection ({@link #queuedBytes()}), now included. */
+    public long peakOutgoingBytes() {
+        return Math.max(peakOutgoingBytes, queuedBytes());
+    }
+
+    /** Bytes handed to the socket's outbound buffer and not yet taken by the kernel. */
+    public long socketBufferedBytes() {
+        return transport.pendingOutboundBytes();
+    }
+
+    /** Descriptors attached to messages waiting for this connection. */
+    public long queuedFds() {
+        return peer.chargedFds();
+    }
+
+    /** The most descriptors ever waiting for this connection, now included. */
+    public long peakOutgoingFds() {
+        return Math.max(peakOutgoingFds, queuedFds());
+    }
+
+    /** The most match rules this connection held at once. */
+    public int peakMatchRules() {
+        return peakMatchRules;
+    }
+
+    /** The most bus names (its unique name and well-known name queue entries) this connection held at once. */
+    public int peakBusNames() {
+        return peakBusNames;
+    }
+
     /** Bytes and messages waiting for this connection in the core and in its socket buffer. */
     public long queuedBytes() {
         return peer.chargedBytes() + transport.pendingOutboundBytes();
@@ -226,7 +282,14 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
             return;
         }
         messagesIn++;
-        bytesIn += message.length();
+        int length = message.length();
+        bytesIn += length;
+        if (length > peakIncomingBytes) {
+            peakIncomingBytes = length;
+        }
+        if (fds.length > peakIncomingFds) {
+            peakIncomingFds = fds.length;
+        }
         bus.dispatch(this, message, fds);
     }
 
@@ -272,6 +335,15 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     /** Moves queued messages into the socket while it takes them. */
     void drain() {
+        // The backlog is largest now, before it moves into the socket: the one place its peak is sampled.
+        long queued = queuedBytes();
+        if (queued > peakOutgoingBytes) {
+            peakOutgoingBytes = queued;
+        }
+        long fds = peer.chargedFds();
+        if (fds > peakOutgoingFds) {
+            peakOutgoingFds = fds;
+        }
         while (!blocked && peer.hasQueued()) {
             if (!transport.isWritable()) {
                 blocked = true;

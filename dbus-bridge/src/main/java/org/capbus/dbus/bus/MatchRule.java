@@ -274,18 +274,22 @@ public final class MatchRule {
         return hash;
     }
 
-    /** The rule in canonical text form, which {@link #parse} reads back into an equal rule. */
+    /**
+     * The rule in canonical text form, which {@link #parse} reads back into an equal rule. The keys come in
+     * dbus-daemon's order ({@code match_rule_to_string} in bus/signals.c), so that GetAllMatchRules prints what
+     * dbus-daemon prints for the same rule.
+     */
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder();
         if (type != 0) {
             append(b, "type", typeName(type));
         }
-        append(b, "sender", sender);
         append(b, "interface", interfaceName);
         append(b, "member", member);
         append(b, "path", path);
         append(b, "path_namespace", pathNamespace);
+        append(b, "sender", sender);
         append(b, "destination", destination);
         if (eavesdrop) {
             append(b, "eavesdrop", "true");

@@ -47,6 +47,8 @@ public final class NameRegistry<O extends NameOwner> implements NameOwnership {
     private final Map<O, OwnerState<O>> owners = new HashMap<>();
     private final Map<String, OwnerState<O>> ownersByUniqueName = new HashMap<>();
     private final Set<String> namesView = Collections.unmodifiableSet(names.keySet());
+    /** Queue entries of every name, primary owners included: the sum of every owner's {@link #ownedNameCount}. */
+    private int entryCount;
 
     /**
      * Requests {@code name} for {@code owner}, as {@code org.freedesktop.DBus.RequestName} with {@code flags}
@@ -180,6 +182,14 @@ public final class NameRegistry<O extends NameOwner> implements NameOwnership {
         return state == null ? 0 : state.entered.size();
     }
 
+    /**
+     * The queue entries of every name, primary owners and queued owners alike: the sum of {@link #ownedNameCount}
+     * over all owners, which is what dbus-daemon reports as the bus's well-known names in Debug.Stats.
+     */
+    public int entryCount() {
+        return entryCount;
+    }
+
     /** The names {@code owner} is primary owner of, in no particular order (a read-only live view). */
     public List<String> primaryNames(O owner) {
         OwnerState<O> state = owners.get(owner);
@@ -310,11 +320,15 @@ public final class NameRegistry<O extends NameOwner> implements NameOwnership {
         }
 
         void enter(Name<O> entry) {
-            entered.add(entry);
+            if (entered.add(entry)) {
+                registry.entryCount++;
+            }
         }
 
         void leave(Name<O> entry) {
-            entered.remove(entry);
+            if (entered.remove(entry)) {
+                registry.entryCount--;
+            }
             if (entered.isEmpty()) {
                 registry.forget(this);
             }

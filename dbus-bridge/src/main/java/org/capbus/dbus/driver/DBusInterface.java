@@ -140,6 +140,7 @@ final class DBusInterface extends DriverInterface {
             return;
         }
         RequestNameResult<BusConnection> result = bus.names().requestName(name, c, (int) (flags & 0x7));
+        bus.busNamesGrew(c);
         // dbus-daemon queues the ownership signals in the same transaction ahead of the reply.
         bus.announce(result.changes(), null);
         r.send(r.reply().uint32(result.reply().code()));

@@ -31,8 +31,9 @@ public final class Driver implements Receiver {
         this.bus = bus;
         DBusInterface dbus = new DBusInterface(bus);
         this.introspectable = new IntrospectableInterface(this);
+        // dbus-daemon's order, which its introspection shows.
         this.interfaces = List.of(dbus, new PropertiesInterface(bus, dbus), introspectable,
-                new MonitoringInterface(bus), new PeerInterface());
+                new MonitoringInterface(bus), new StatsInterface(bus), new PeerInterface());
     }
 
     List<DriverInterface> interfaces() {
@@ -77,9 +78,13 @@ public final class Driver implements Receiver {
         DriverRequest request = new DriverRequest(bus, caller, call);
         String member = call.member();
         String iface = call.interfaceName();
+        boolean canonicalPath = Bus.DRIVER_PATH.equals(call.path());
         DriverMethod method = null;
         if (iface == null) {
             for (DriverInterface i : interfaces) {
+                if (i.canonicalPathOnly() && !canonicalPath) {
+                    continue;
+                }
                 method = i.method(member);
                 if (method != null) {
                     break;
@@ -88,7 +93,7 @@ public final class Driver implements Receiver {
         } else {
             DriverInterface target = null;
             for (DriverInterface i : interfaces) {
-                if (i.name().equals(iface)) {
+                if (i.name().equals(iface) && (canonicalPath || !i.canonicalPathOnly())) {
                     target = i;
                     break;
                 }

@@ -14,6 +14,16 @@ abstract class DriverInterface {
     /** The methods, in introspection order. */
     abstract List<DriverMethod> methods();
 
+    /**
+     * Whether the interface exists only on the driver's own path {@code /org/freedesktop/DBus}. dbus-daemon keeps
+     * the interfaces that predate that rule (org.freedesktop.DBus, Introspectable, Peer) on every path, for old
+     * clients, and offers the later ones (Properties, Monitoring, Debug.Stats) on the canonical path alone:
+     * elsewhere they are an unknown interface.
+     */
+    boolean canonicalPathOnly() {
+        return false;
+    }
+
     /** Introspection XML of the interface's properties and signals (indented by four spaces), or "". */
     String extraIntrospection() {
         return "";

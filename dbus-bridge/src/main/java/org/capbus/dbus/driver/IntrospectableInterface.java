@@ -41,10 +41,16 @@ final class IntrospectableInterface extends DriverInterface {
             "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
             """;
 
-    /** The introspection document of the driver object (at "/" with a child node pointing to its path). */
+    /**
+     * The introspection document of the driver object; at "/" ({@code withChild}) only the interfaces offered on
+     * every path, with a child node pointing to the driver's path, as dbus-daemon shows it.
+     */
     static String document(List<DriverInterface> interfaces, boolean withChild) {
         StringBuilder sb = new StringBuilder(8192).append(HEADER).append("<node>\n");
         for (DriverInterface i : interfaces) {
+            if (withChild && i.canonicalPathOnly()) {
+                continue;
+            }
             sb.append("  <interface name=\"").append(i.name()).append("\">\n");
             for (DriverMethod m : i.methods()) {
                 sb.append("    <method name=\"").append(m.name()).append("\">\n");

@@ -29,6 +29,11 @@ final class MonitoringInterface extends DriverInterface {
         return methods;
     }
 
+    @Override
+    boolean canonicalPathOnly() {
+        return true;
+    }
+
     private void becomeMonitor(DriverRequest r) {
         BodyReader a = r.args();
         List<String> texts = a.readStringList();

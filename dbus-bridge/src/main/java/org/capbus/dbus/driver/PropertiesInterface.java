@@ -28,6 +28,11 @@ final class PropertiesInterface extends DriverInterface {
     }
 
     @Override
+    boolean canonicalPathOnly() {
+        return true;
+    }
+
+    @Override
     String extraIntrospection() {
         return """
                     <signal name="PropertiesChanged">

@@ -65,7 +65,7 @@ class MatchRuleTest {
             arg0='=,'                                        | arg0='=,'
             arg0='ünï'                                       | arg0='ünï'
             arg2='c',arg0='a'                                | arg0='a',arg2='c'
-            member='M',type='signal',interface='a.b',sender=':1.1',path='/p',destination=':1.2',eavesdrop=true,arg1='y' | type='signal',sender=':1.1',interface='a.b',member='M',path='/p',destination=':1.2',eavesdrop='true',arg1='y'
+            member='M',type='signal',interface='a.b',sender=':1.1',path='/p',destination=':1.2',eavesdrop=true,arg1='y' | type='signal',interface='a.b',member='M',path='/p',sender=':1.1',destination=':1.2',eavesdrop='true',arg1='y'
             """)
     void shouldParseValidRule(String text, String canonical) {
         MatchRule parsed = rule(text);

@@ -252,6 +252,22 @@ class NameRegistryTest {
     }
 
     @Test
+    void shouldCountEveryQueueEntryOfEveryNameAsAnEntry() {
+        registry.requestName("com.example.A", p, 0);
+        registry.requestName("com.example.A", q, 0);
+        registry.requestName("com.example.B", q, 0);
+        registry.requestName("com.example.B", q, 0);
+        assertThat(registry.entryCount()).isEqualTo(3);
+
+        registry.releaseName("com.example.A", p);
+        assertThat(registry.entryCount()).isEqualTo(2);
+        registry.requestName("com.example.A", c, DO_NOT_QUEUE);
+        assertThat(registry.entryCount()).isEqualTo(2);
+        registry.removeOwner(q);
+        assertThat(registry.entryCount()).isZero();
+    }
+
+    @Test
     void shouldKeepPrimaryNamesConsistentUnderRandomOperations() {
         long seed = 0x5eed_0001L;
         java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
@@ -268,6 +284,11 @@ class NameRegistryTest {
                 case 1, 2 -> registry.releaseName(name, who);
                 default -> registry.requestName(name, who, random.nextInt(8));
             }
+            int entries = 0;
+            for (TestConnection conn : conns) {
+                entries += registry.ownedNameCount(conn);
+            }
+            assertThat(registry.entryCount()).as("seed %x step %d", seed, step).isEqualTo(entries);
             for (TestConnection conn : conns) {
                 int owned = 0;
                 for (String n : names) {
