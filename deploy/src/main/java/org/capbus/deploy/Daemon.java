@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
 import org.capbus.adapters.transport.SystemdListenFds;
+import org.capbus.adapters.transport.TransportOptions;
 import org.capbus.adapters.transport.UnixTransport;
 import org.capbus.config.BusConfig;
 import org.capbus.config.ConfigException;
@@ -29,6 +30,8 @@ final class Daemon implements BusHost {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     /** What {@code --system} reads, as dbus-daemon. */
     static final Path SYSTEM_CONFIG = Path.of("/usr/share/dbus-1/system.conf");
+    private static final long OUTBOUND_HIGH_WATER = 1L << 20;
+    private static final long OUTBOUND_LOW_WATER = 256L << 10;
 
     private final DaemonOptions options;
     private final UnixTransport transport;
@@ -60,7 +63,10 @@ final class Daemon implements BusHost {
 
     /** Starts the loop and the bus, and listens; throws if nothing could be listened on. */
     static Daemon start(DaemonOptions options, BusConfig config) throws IOException {
-        UnixTransport transport = UnixTransport.start();
+        // A connection's socket-side buffer stays small (1 MiB): what a slow reader has not taken waits in the
+        // core, where its user's budget bounds it, not in a transport buffer no quota sees.
+        UnixTransport transport = UnixTransport.start(
+                TransportOptions.DEFAULTS.withWaterMarks(OUTBOUND_HIGH_WATER, OUTBOUND_LOW_WATER));
         try {
             Daemon d = new Daemon(options, config, transport);
             d.listen(config);
