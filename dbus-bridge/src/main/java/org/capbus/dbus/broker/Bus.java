@@ -618,7 +618,7 @@ public final class Bus implements ConnectionAcceptor {
         ReplyEndpoint<BusConnection> callerEndpoint = endpoints.get(sender);
         ReplyEndpoint<BusConnection> calleeEndpoint = endpoints.get(target);
         boolean slot = false;
-        if (expectsReply && target != sender) {
+        if (expectsReply) {
             ReplyTracker.ExpectResult r = replies.expectReply(callerEndpoint, (int) m.serial(), calleeEndpoint,
                     System.nanoTime());
             if (r == ReplyTracker.ExpectResult.LIMIT_EXCEEDED) {

@@ -118,6 +118,25 @@ class SenderAndReplyIT {
         }
     }
 
+    /** A connection may call itself through the bus; its reply to itself is an expected reply. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.capbus.deploy.it.BusKind#selected")
+    void shouldDeliverTheReplyToACallAConnectionMadeToItself(BusKind kind) {
+        TestBus bus = BUSES.get(kind);
+        try (RawConnection self = RawConnection.open(bus)) {
+            int serial = self.nextSerial();
+            self.send(WireMessage.builder(WireMessage.METHOD_CALL, serial).path("/org/capbus/Self")
+                    .iface("org.capbus.Self").member("Loop").destination(self.uniqueName()).build());
+            WireMessage call = self.readUntil(m -> "Loop".equals(m.member()), Await.BOUND);
+            assertThat(call.sender()).isEqualTo(self.uniqueName());
+            self.send(WireMessage.builder(WireMessage.METHOD_RETURN, self.nextSerial()).replySerial(serial)
+                    .destination(self.uniqueName()).bodyString("looped").build());
+            WireMessage reply = self.readUntil(m -> m.replySerial() == serial, Await.BOUND);
+            assertThat(reply.type()).as("[%s] reply to a call to itself", kind).isEqualTo(WireMessage.METHOD_RETURN);
+            assertThat(reply.firstString()).isEqualTo("looped");
+        }
+    }
+
     /** A call is answered at most once: a second reply to it is an unrequested reply. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
