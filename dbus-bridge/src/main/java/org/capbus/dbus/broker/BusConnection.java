@@ -206,7 +206,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         }
         messagesIn++;
         bytesIn += message.length();
+        long sample = bus.stats.dispatchStart();
         bus.dispatch(this, message, fds);
+        bus.stats.dispatchEnd(sample);
     }
 
     @Override
