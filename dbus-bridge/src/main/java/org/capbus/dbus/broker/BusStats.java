@@ -247,7 +247,7 @@ public final class BusStats {
     }
 
     /** Connections authenticated with {@code mechanism}; null for those of a mechanism not in the enum. */
-    public long authenticated(SaslMechanism mechanism) {
+    public long authentications(SaslMechanism mechanism) {
         return authenticated[mechanism == null ? authenticated.length - 1 : mechanism.ordinal()];
     }
 
