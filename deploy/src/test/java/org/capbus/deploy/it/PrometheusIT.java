@@ -6,9 +6,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.capbus.dbus.DBusErrors;
 import org.junit.jupiter.api.Test;
@@ -93,7 +102,56 @@ class PrometheusIT {
             prometheus.awaitAtLeast("sum(jvm_gc_pause_seconds_count) or vector(0)", 0);
             prometheus.awaitAtLeast("process_uptime_seconds", 0);
             prometheus.awaitAtLeast("process_files_open_files", 1);
+
+            // The shipped dashboard: every query evaluates, and every series it names is one capbus exports.
+            String exported = scrape(target);
+            for (String expr : dashboardQueries()) {
+                String concrete = expr.replace("$__rate_interval", "1m").replace("$instance", ".*");
+                prometheus.assertEvaluates(concrete);
+                Matcher names = SERIES.matcher(concrete);
+                while (names.find()) {
+                    if (names.group().startsWith("jvm_gc_pause")) {
+                        continue; // micrometer registers the GC timer at the first collection, which may not come
+                    }
+                    assertThat(exported).as("series %s of dashboard query %s", names.group(), expr)
+                            .containsPattern("(?m)^" + names.group() + "[{ ]");
+                }
+            }
             assertThat(bus.isAlive()).isTrue();
         }
+    }
+
+    private static final Pattern SERIES = Pattern.compile("\\b(capbus|jvm|process|system)_[a-z_]+\\b");
+    private static final Pattern EXPR = Pattern.compile("\"expr\": \"((?:[^\"\\\\]|\\\\.)*)\"");
+
+    private static String scrape(String target) throws IOException, InterruptedException {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + target + "/metrics"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            return r.body();
+        }
+    }
+
+    /** The PromQL of every panel of deploy/grafana/capbus-dashboard.json. */
+    private static List<String> dashboardQueries() throws IOException {
+        String json = Files.readString(BusKind.repositoryRoot().resolve("deploy/grafana/capbus-dashboard.json"));
+        List<String> out = new ArrayList<>();
+        Matcher m = EXPR.matcher(json);
+        while (m.find()) {
+            out.add(m.group(1).replace("\\\"", "\"").replace("\\\\", "\\"));
+        }
+        assertThat(out).hasSizeGreaterThan(20);
+        return out;
+    }
+
+    @Test
+    void shouldShipAScrapeConfigurationThatPromtoolAccepts() {
+        Path config = BusKind.repositoryRoot().resolve("deploy/prometheus/prometheus.yml");
+        ClientResult r = Clients.run(Map.of(), Clients.CLIENT_BOUND, List.of("/usr/bin/promtool", "check", "config",
+                config.toString()));
+
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        assertThat(config).content().contains("127.0.0.1:9464", "job_name: capbus");
     }
 }

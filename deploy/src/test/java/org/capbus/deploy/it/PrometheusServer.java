@@ -100,6 +100,18 @@ final class PrometheusServer implements AutoCloseable {
         }
     }
 
+    /** Fails unless Prometheus evaluates {@code promql} without error (whatever it selects). */
+    void assertEvaluates(String promql) {
+        try {
+            HttpResponse<String> r = get("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+            if (r.statusCode() != 200 || !r.body().contains("\"status\":\"success\"")) {
+                throw new AssertionError("query " + promql + " failed: " + r.statusCode() + " " + r.body());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("query " + promql, e);
+        }
+    }
+
     /** Waits (bounded) until {@code promql} has a value of at least {@code min}; returns it. */
     double awaitAtLeast(String promql, double min) {
         double[] last = {Double.NaN};
