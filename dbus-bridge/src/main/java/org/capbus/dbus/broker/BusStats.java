@@ -266,7 +266,7 @@ public final class BusStats {
         return latencySumNanos;
     }
 
-    /** Messages counted towards sampling (every message routed by a registered connection). */
+    /** Messages counted towards sampling: every whole, valid message a connection handed to the bus. */
     public long dispatched() {
         return dispatched;
     }
