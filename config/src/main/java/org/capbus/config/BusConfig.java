@@ -30,12 +30,14 @@ import java.util.Map;
  * @param selinuxContexts {@code <selinux><associate own="name" context="ctx"/>}: name to context
  * @param apparmorMode   {@code <apparmor mode="...">}: "required", "enabled" or "disabled"; null if absent
  * @param warnings       faults dbus-daemon only logs (broken files in an {@code <includedir>}, skipped)
+ * @param metrics        capbus's {@code <metrics address="HOST:PORT"/>}: serve Prometheus metrics there; null
+ *                       (the default) serves none
  */
 public record BusConfig(Path file, String type, String user, boolean fork, boolean keepUmask, boolean syslog,
                         boolean allowAnonymous, Path pidfile, Path servicehelper, List<String> listen,
                         List<String> auth, List<ServiceDir> serviceDirs, List<Path> configDirs, BusLimits limits,
                         BusPolicy policy, Map<String, String> selinuxContexts, String apparmorMode,
-                        List<ConfigProblem> warnings) {
+                        List<ConfigProblem> warnings, MetricsAddress metrics) {
 
     public BusConfig {
         listen = List.copyOf(listen);
@@ -82,6 +84,6 @@ public record BusConfig(Path file, String type, String user, boolean fork, boole
         BusPolicy policy = new BusPolicy(List.of(new PolicySection(PolicyContext.DEFAULT, null, false, rules)));
         return new BusConfig(null, "session", null, false, true, false, false, null, null,
                 List.of("unix:tmpdir=/tmp"), List.of("EXTERNAL"), env.standardSessionServiceDirs(), List.of(),
-                BusLimits.session(), policy, Map.of(), null, List.of());
+                BusLimits.session(), policy, Map.of(), null, List.of(), null);
     }
 }

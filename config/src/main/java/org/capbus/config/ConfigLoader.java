@@ -42,7 +42,9 @@ final class ConfigLoader {
         STANDARD_SESSION_SERVICEDIRS("standard_session_servicedirs", false),
         STANDARD_SYSTEM_SERVICEDIRS("standard_system_servicedirs", false),
         ALLOW_ANONYMOUS("allow_anonymous", false), SELINUX("selinux", false), ASSOCIATE("associate", false),
-        APPARMOR("apparmor", false), ALLOW("allow", false), DENY("deny", false);
+        APPARMOR("apparmor", false), ALLOW("allow", false), DENY("deny", false),
+        /** capbus only: {@code <metrics address="HOST:PORT"/>}. dbus-daemon would refuse the file. */
+        METRICS("metrics", false);
 
         final String xmlName;
         final boolean hasContent;
@@ -94,6 +96,7 @@ final class ConfigLoader {
         final List<PolicySection> sections = new ArrayList<>();
         final Map<String, String> selinux = new LinkedHashMap<>();
         String apparmorMode;
+        MetricsAddress metrics;
         final List<ConfigProblem> warnings = new ArrayList<>();
 
         Settings(BusLimits limits) {
@@ -133,6 +136,9 @@ final class ConfigLoader {
             if (included.apparmorMode != null) {
                 apparmorMode = included.apparmorMode;
             }
+            if (included.metrics != null) {
+                metrics = included.metrics;
+            }
             warnings.addAll(included.warnings);
         }
     }
@@ -171,7 +177,7 @@ final class ConfigLoader {
         }
         return new BusConfig(path, s.type, s.user, s.fork, s.keepUmask, s.syslog, s.allowAnonymous, s.pidfile,
                 s.servicehelper, s.listen, s.auth, List.copyOf(s.serviceDirs.values()), s.configDirs, s.limits,
-                new BusPolicy(s.sections), s.selinux, s.apparmorMode, s.warnings);
+                new BusPolicy(s.sections), s.selinux, s.apparmorMode, s.warnings, s.metrics);
     }
 
     /**
@@ -402,6 +408,18 @@ final class ConfigLoader {
                                     + " \"enabled\" or \"disabled\", not \"" + mode + "\"");
                         }
                         settings.apparmorMode = mode;
+                    }
+                }
+                case METRICS -> {
+                    allowedAttributes(f, "address");
+                    String address = f.attributes.get("address");
+                    if (address == null) {
+                        throw error(f.line, "<metrics> element must have an \"address\" attribute (HOST:PORT)");
+                    }
+                    try {
+                        settings.metrics = MetricsAddress.parse(address);
+                    } catch (IllegalArgumentException e) {
+                        throw error(f.line, e.getMessage());
                     }
                 }
                 default -> noAttributes(f);

@@ -325,4 +325,23 @@ class BusConfigTest {
                     assertThat(e.reason()).isEqualTo("<limit name=\"auth_timeout\"> value is too large");
                 });
     }
+
+    @Test
+    void shouldReadTheMetricsAddressWithTheLastOneWinning() throws Exception {
+        write("extra.conf", busconfig("<metrics address=\"[::1]:9500\"/>"));
+        Path top = write("top.conf", busconfig("<listen>unix:path=/x</listen>\n<metrics address=\"127.0.0.1:9464\"/>"));
+        Path both = write("both.conf", busconfig("<listen>unix:path=/x</listen>\n<metrics address=\"127.0.0.1:9464\"/>\n"
+                + "<include>extra.conf</include>"));
+
+        assertThat(BusConfig.load(top, ENV).metrics()).isEqualTo(new MetricsAddress("127.0.0.1", 9464));
+        assertThat(BusConfig.load(both, ENV).metrics()).isEqualTo(new MetricsAddress("::1", 9500));
+    }
+
+    @Test
+    void shouldServeNoMetricsUnlessAsked() throws Exception {
+        Path file = write("plain.conf", busconfig("<listen>unix:path=/x</listen>"));
+
+        assertThat(BusConfig.load(file, ENV).metrics()).isNull();
+        assertThat(BusConfig.builtinSession(ENV).metrics()).isNull();
+    }
 }

@@ -92,6 +92,15 @@ class ConfigErrorTest {
                         "Element <associate> must have attributes own=\"<servicename>\" and context=\"<selinux context>\""),
                 Arguments.of("<apparmor mode=\"paranoid\"/>",
                         "Mode attribute on <apparmor> must have value \"required\", \"enabled\" or \"disabled\", not \"paranoid\""),
+                Arguments.of("<metrics/>", "<metrics> element must have an \"address\" attribute (HOST:PORT)"),
+                Arguments.of("<metrics address=\"127.0.0.1\"/>", "metrics address \"127.0.0.1\" is not HOST:PORT"),
+                Arguments.of("<metrics address=\"127.0.0.1:http\"/>", "port is not a number"),
+                Arguments.of("<metrics address=\"127.0.0.1:70000\"/>", "metrics port: 70000 (expected: 1..65535)"),
+                Arguments.of("<metrics address=\"::1:9464\"/>", "an IPv6 host must be written in brackets"),
+                Arguments.of("<metrics address=\"h:1\" port=\"2\"/>",
+                        "Attribute \"port\" is invalid on <metrics> element in this context"),
+                Arguments.of("<metrics address=\"h:1\">now</metrics>",
+                        "No text content expected inside XML element metrics in configuration file"),
                 Arguments.of("<listen>a</lis>", "Malformed XML"),
                 Arguments.of("<type>&bogus;</type>", "bogus"));
     }

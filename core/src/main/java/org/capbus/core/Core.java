@@ -56,6 +56,16 @@ public final class Core {
         this.peerLimits = peerLimits;
     }
 
+    /** The budget of each user's account. */
+    public Limits userLimits() {
+        return userLimits;
+    }
+
+    /** The budget of each peer's account. */
+    public Limits peerLimits() {
+        return peerLimits;
+    }
+
     /** The accounting principal for {@code uid}, created on first use. */
     public User user(long uid) {
         User u = users.get(uid);

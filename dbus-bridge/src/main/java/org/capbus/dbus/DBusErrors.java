@@ -1,5 +1,7 @@
 package org.capbus.dbus;
 
+import java.util.List;
+
 /**
  * The error names the bus sends, as the D-Bus specification and dbus-daemon spell them. The one place they are
  * written; never derived by reflection.
@@ -41,6 +43,46 @@ public final class DBusErrors {
     public static final String OBJECT_PATH_IN_USE = "org.freedesktop.DBus.Error.ObjectPathInUse";
     public static final String INTERACTIVE_AUTHORIZATION_REQUIRED =
             "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired";
+
+    /**
+     * Every name above, in declaration order: the bounded label set of the errors-sent metric (any other name is
+     * counted as "other"). Add a new constant here too; a test checks that none is missing.
+     */
+    public static final List<String> ALL = List.of(
+            FAILED,
+            NO_MEMORY,
+            SERVICE_UNKNOWN,
+            NAME_HAS_NO_OWNER,
+            NO_REPLY,
+            IO_ERROR,
+            BAD_ADDRESS,
+            NOT_SUPPORTED,
+            LIMITS_EXCEEDED,
+            ACCESS_DENIED,
+            AUTH_FAILED,
+            NO_SERVER,
+            TIMEOUT,
+            NO_NETWORK,
+            ADDRESS_IN_USE,
+            DISCONNECTED,
+            INVALID_ARGS,
+            FILE_NOT_FOUND,
+            UNKNOWN_METHOD,
+            UNKNOWN_OBJECT,
+            UNKNOWN_INTERFACE,
+            UNKNOWN_PROPERTY,
+            PROPERTY_READ_ONLY,
+            TIMED_OUT,
+            MATCH_RULE_NOT_FOUND,
+            MATCH_RULE_INVALID,
+            SPAWN_SERVICE_NOT_FOUND,
+            UNIX_PROCESS_ID_UNKNOWN,
+            INVALID_SIGNATURE,
+            INCONSISTENT_MESSAGE,
+            SELINUX_SECURITY_CONTEXT_UNKNOWN,
+            ADT_AUDIT_DATA_UNKNOWN,
+            OBJECT_PATH_IN_USE,
+            INTERACTIVE_AUTHORIZATION_REQUIRED);
 
     private DBusErrors() {
     }

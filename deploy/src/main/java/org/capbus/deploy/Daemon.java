@@ -9,11 +9,14 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
+import org.capbus.adapters.metrics.BusSnapshots;
+import org.capbus.adapters.metrics.CapbusMetrics;
 import org.capbus.adapters.transport.SystemdListenFds;
 import org.capbus.adapters.transport.TransportOptions;
 import org.capbus.adapters.transport.UnixTransport;
 import org.capbus.config.BusConfig;
 import org.capbus.config.ConfigException;
+import org.capbus.config.MetricsAddress;
 import org.capbus.dbus.broker.Bus;
 import org.capbus.dbus.broker.BusHost;
 import org.capbus.dbus.io.PeerCredentials;
@@ -24,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * A running capbus: the transport's event loop, the bus on it, its listening sockets and its pid file. Started by
  * {@link Main}; stopped by SIGTERM through the shutdown hook. Configuration reloads (SIGHUP, ReloadConfig) read
  * the file on a thread of their own and hand the result to the loop; a file that does not parse is reported with
- * its file, line and reason, and the running configuration stays.
+ * its file, line and reason, and the running configuration stays. Prometheus metrics are served when
+ * {@code --metrics} or the configuration's {@code <metrics address>} asks (the command line wins), on a thread of
+ * their own; a reload does not move them.
  */
 final class Daemon implements BusHost {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
@@ -38,6 +43,7 @@ final class Daemon implements BusHost {
     private final Bus bus;
     private final List<String> addresses = new ArrayList<>();
     private Path pidFile;
+    private CapbusMetrics metrics;
 
     private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport) throws IOException {
         this.options = options;
@@ -70,6 +76,7 @@ final class Daemon implements BusHost {
         try {
             Daemon d = new Daemon(options, config, transport);
             d.listen(config);
+            d.serveMetrics(config);
             d.writePidFile(config);
             return d;
         } catch (IOException | RuntimeException e) {
@@ -96,6 +103,25 @@ final class Daemon implements BusHost {
                 addresses.add(onLoop(() -> transport.listen(address, bus)));
             }
         }
+    }
+
+    /** The metrics address the options or the configuration ask for, or null for none. */
+    static MetricsAddress metricsAddress(DaemonOptions options, BusConfig config) {
+        return options.metrics().orElse(config.metrics());
+    }
+
+    private void serveMetrics(BusConfig config) throws IOException {
+        MetricsAddress address = metricsAddress(options, config);
+        if (address == null) {
+            return;
+        }
+        try {
+            metrics = CapbusMetrics.start(address, bus, transport.executor(), transport.counters(),
+                    BusSnapshots.DEFAULT_PERIOD);
+        } catch (IOException e) {
+            throw new IOException("cannot serve metrics on " + address + ": " + e.getMessage(), e);
+        }
+        log.info("serving Prometheus metrics on http://{}/metrics", address);
     }
 
     private void writePidFile(BusConfig config) throws IOException {
@@ -141,6 +167,9 @@ final class Daemon implements BusHost {
     }
 
     void stop() {
+        if (metrics != null) {
+            metrics.close();
+        }
         try {
             transport.executor().submit(bus::shutdown).get();
         } catch (InterruptedException e) {

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 
+import org.capbus.config.MetricsAddress;
+
 /**
  * dbus-daemon's command line, parsed. Every option dbus-daemon 1.14 accepts is accepted here, in both the
  * {@code --opt=value} and {@code --opt value} forms, so programs that start dbus-daemon can start capbus the same way.
@@ -23,7 +25,8 @@ import java.util.OptionalInt;
  * @param introspect    {@code --introspect}: print the driver's introspection XML and exit
  * @param version       {@code --version}: print the version and exit
  * @param help          {@code --help}
- * @param metrics       {@code --metrics=HOST:PORT}: serve Prometheus metrics there
+ * @param metrics       {@code --metrics=HOST:PORT}: serve Prometheus metrics there (over the configuration's
+ *                      {@code <metrics address>})
  * @param readyEventHandle {@code --ready-event-handle} (Windows only in dbus-daemon; accepted and ignored)
  */
 public record DaemonOptions(
@@ -40,7 +43,7 @@ public record DaemonOptions(
         boolean introspect,
         boolean version,
         boolean help,
-        Optional<String> metrics,
+        Optional<MetricsAddress> metrics,
         Optional<String> readyEventHandle) {
 
     /** dbus-daemon's usage line, printed on a bad command line. */
@@ -73,7 +76,7 @@ public record DaemonOptions(
         boolean introspect = false;
         boolean version = false;
         boolean help = false;
-        Optional<String> metrics = Optional.empty();
+        Optional<MetricsAddress> metrics = Optional.empty();
         Optional<String> readyEventHandle = Optional.empty();
 
         List<String> list = new ArrayList<>(List.of(args));
@@ -109,7 +112,7 @@ public record DaemonOptions(
                     configFile = Optional.of(v);
                 }
                 case "--address" -> address = Optional.of(inline != null ? inline : next(list, i++, name));
-                case "--metrics" -> metrics = Optional.of(inline != null ? inline : next(list, i++, name));
+                case "--metrics" -> metrics = Optional.of(metricsAddress(inline != null ? inline : next(list, i++, name)));
                 case "--ready-event-handle" -> readyEventHandle = Optional.of(inline != null ? inline : next(list, i++, name));
                 case "--print-address", "--print-pid" -> {
                     // As dbus-daemon: the descriptor is optional; "--print-address 3" takes the next argument only
@@ -143,6 +146,14 @@ public record DaemonOptions(
         }
         return new DaemonOptions(configFile, session, system, address, printAddress, printPid, fork, noPidFile, syslog,
                 systemdActivation, introspect, version, help, metrics, readyEventHandle);
+    }
+
+    private static MetricsAddress metricsAddress(String value) throws UsageException {
+        try {
+            return MetricsAddress.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--metrics: " + e.getMessage());
+        }
     }
 
     private static boolean takesValue(String name) {

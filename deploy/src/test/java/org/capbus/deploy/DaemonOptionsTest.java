@@ -3,6 +3,8 @@ package org.capbus.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.capbus.config.BusConfig;
+import org.capbus.config.MetricsAddress;
 import org.junit.jupiter.api.Test;
 
 class DaemonOptionsTest {
@@ -57,5 +59,38 @@ class DaemonOptionsTest {
                 .isInstanceOf(DaemonOptions.UsageException.class);
         assertThatThrownBy(() -> DaemonOptions.parse(new String[] {"--nofork=yes"}))
                 .isInstanceOf(DaemonOptions.UsageException.class);
+    }
+
+    @Test
+    void shouldParseTheMetricsAddressInBothForms() throws Exception {
+        assertThat(DaemonOptions.parse(new String[] {"--session", "--metrics=127.0.0.1:9464"}).metrics())
+                .contains(new MetricsAddress("127.0.0.1", 9464));
+        assertThat(DaemonOptions.parse(new String[] {"--session", "--metrics", "[::1]:9500"}).metrics())
+                .contains(new MetricsAddress("::1", 9500));
+        assertThat(DaemonOptions.parse(new String[] {"--session"}).metrics()).isEmpty();
+    }
+
+    @Test
+    void shouldRefuseABadMetricsAddress() {
+        assertThatThrownBy(() -> DaemonOptions.parse(new String[] {"--session", "--metrics=9464"}))
+                .isInstanceOf(DaemonOptions.UsageException.class).hasMessageStartingWith("--metrics: ");
+        assertThatThrownBy(() -> DaemonOptions.parse(new String[] {"--session", "--metrics=localhost:0"}))
+                .isInstanceOf(DaemonOptions.UsageException.class);
+    }
+
+    @Test
+    void shouldPreferTheCommandLineMetricsAddressOverTheConfiguration() throws Exception {
+        BusConfig builtin = BusConfig.builtinSession();
+        BusConfig configured = new BusConfig(builtin.file(), builtin.type(), builtin.user(), builtin.fork(),
+                builtin.keepUmask(), builtin.syslog(), builtin.allowAnonymous(), builtin.pidfile(),
+                builtin.servicehelper(), builtin.listen(), builtin.auth(), builtin.serviceDirs(), builtin.configDirs(),
+                builtin.limits(), builtin.policy(), builtin.selinuxContexts(), builtin.apparmorMode(),
+                builtin.warnings(), new MetricsAddress("127.0.0.1", 9464));
+        DaemonOptions plain = DaemonOptions.parse(new String[] {"--session"});
+        DaemonOptions asked = DaemonOptions.parse(new String[] {"--session", "--metrics=127.0.0.1:9999"});
+
+        assertThat(Daemon.metricsAddress(plain, builtin)).isNull();
+        assertThat(Daemon.metricsAddress(plain, configured)).isEqualTo(new MetricsAddress("127.0.0.1", 9464));
+        assertThat(Daemon.metricsAddress(asked, configured)).isEqualTo(new MetricsAddress("127.0.0.1", 9999));
     }
 }

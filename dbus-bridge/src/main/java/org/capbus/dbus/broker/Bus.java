@@ -277,6 +277,7 @@ public final class Bus implements ConnectionAcceptor {
         if (connections.size() >= maxTotal) {
             log.warn("refusing connection from uid {}: {} connections open (limit {})", creds.uid(),
                     connections.size(), maxTotal);
+            stats.quotaRejected(QuotaResource.CONNECTIONS);
             stats.disconnected(DisconnectReason.QUOTA);
             c.state = BusConnection.State.CLOSED;
             mapping.detach(c);
@@ -319,6 +320,7 @@ public final class Bus implements ConnectionAcceptor {
     boolean onAuthenticated(BusConnection c) {
         PeerCredentials creds = c.credentials();
         if (!config.policy().canConnect(creds.uid(), creds.groups(), ownCredentials.uid(), users)) {
+            stats.policyDenied(PolicyDenial.CONNECT);
             disconnect(c, DisconnectReason.AUTH_FAILED, "uid " + creds.uid() + " is not allowed to connect");
             return false;
         }
@@ -495,6 +497,9 @@ public final class Bus implements ConnectionAcceptor {
             }
         }
         int code = mapping.toDriver(sender.peer(), new DriverCall(sender, m), m.length());
+        if (code == SendResult.QUOTA) {
+            stats.quotaRejected(QuotaResource.DRIVER_QUEUE);
+        }
         if (code == SendResult.QUOTA && m.expectsReply()) {
             sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED,
                     "The maximum number of pending messages for the bus driver has been reached");
@@ -526,11 +531,11 @@ public final class Bus implements ConnectionAcceptor {
         PolicyMessage pm = policyMessage(m);
         PeerNames receiverNames = receiver == null ? DRIVER_NAMES : receiver;
         if (!eavesdropping && !sender.policy.canSend(pm, receiverNames, requestedReply)) {
-            stats.policyDenied();
+            stats.policyDenied(PolicyDenial.SEND);
             return denial("send", sender, receiver, pm, requestedReply);
         }
         if (receiver != null && !receiver.policy.canReceive(pm, sender, requestedReply, eavesdropping)) {
-            stats.policyDenied();
+            stats.policyDenied(PolicyDenial.RECEIVE);
             return denial("receive", sender, receiver, pm, requestedReply);
         }
         return null;
@@ -610,6 +615,7 @@ public final class Bus implements ConnectionAcceptor {
         BusMessage out = stitch(sender, m, fds);
         if (out == null) {
             closeFds(fds, fds.length);
+            stats.quotaRejected(QuotaResource.MESSAGE_SIZE);
             if (expectsReply) {
                 sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED, "Message too large to forward");
             }
@@ -623,6 +629,7 @@ public final class Bus implements ConnectionAcceptor {
                     System.nanoTime());
             if (r == ReplyTracker.ExpectResult.LIMIT_EXCEEDED) {
                 out.release();
+                stats.quotaRejected(QuotaResource.PENDING_REPLIES);
                 sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED,
                         "The maximum number of pending replies for \"" + sender.uniqueName + "\" has been reached");
                 return;
@@ -634,7 +641,7 @@ public final class Bus implements ConnectionAcceptor {
             if (slot) {
                 replies.acceptReply(calleeEndpoint, callerEndpoint, (int) m.serial());
             }
-            stats.quotaRejected();
+            stats.quotaRejected(QuotaResource.QUEUE);
             if (expectsReply) {
                 sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED,
                         "The maximum number of queued messages for \"" + target.uniqueName + "\" has been reached");
@@ -662,6 +669,7 @@ public final class Bus implements ConnectionAcceptor {
             // is told as dbus-daemon tells it (its default policy denies unrequested replies).
             closeFds(fds, fds.length);
             stats.unexpectedReply();
+            stats.policyDenied(PolicyDenial.SEND);
             if (!m.hasFlag(MessageFlag.NO_REPLY_EXPECTED)) {
                 sendError(sender, m.serial(), DBusErrors.ACCESS_DENIED, "Rejected send message: "
                         + (m.type() == MessageType.ERROR ? "error" : "method_return") + " with reply_serial "
@@ -686,12 +694,13 @@ public final class Bus implements ConnectionAcceptor {
         BusMessage out = stitch(sender, m, fds);
         if (out == null) {
             closeFds(fds, fds.length);
+            stats.quotaRejected(QuotaResource.MESSAGE_SIZE);
             sendError(target, m.replySerial(), DBusErrors.LIMITS_EXCEEDED, "Reply too large to forward");
             return;
         }
         int code = mapping.unicast(sender.peer(), target, out);
         if (code != SendResult.OK) {
-            stats.quotaRejected();
+            stats.quotaRejected(QuotaResource.QUEUE);
             // The caller would wait forever: tell it, as dbus-broker does when a reply cannot be queued.
             sendError(target, m.replySerial(), DBusErrors.LIMITS_EXCEEDED,
                     "The reply could not be queued: the recipient's queue is full");
@@ -719,7 +728,7 @@ public final class Bus implements ConnectionAcceptor {
             if (mapping.unicast(sender.peer(), target, out) == SendResult.OK) {
                 stats.sent(m.type(), out.size(), 1);
             } else {
-                stats.quotaRejected();
+                stats.quotaRejected(QuotaResource.QUEUE);
             }
             observers(sender, m, out, target);
             out.release();
@@ -830,7 +839,7 @@ public final class Bus implements ConnectionAcceptor {
         int delivered = mapping.multicast(sender == null ? mapping.driverPeer() : sender.peer(), recipients, n, out,
                 handleScratch, resultScratch);
         if (delivered < n) {
-            stats.quotaRejected();
+            stats.quotaRejected(QuotaResource.QUEUE);
         }
         for (int i = 0; i < n; i++) {
             recipients[i] = null;

@@ -290,7 +290,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         if (fds.length > peakIncomingFds) {
             peakIncomingFds = fds.length;
         }
+        long sample = bus.stats.dispatchStart();
         bus.dispatch(this, message, fds);
+        bus.stats.dispatchEnd(sample);
     }
 
     @Override

@@ -9,6 +9,8 @@ import org.capbus.config.BusLimit;
 import org.capbus.dbus.DBusErrors;
 import org.capbus.dbus.broker.Bus;
 import org.capbus.dbus.broker.BusConnection;
+import org.capbus.dbus.broker.PolicyDenial;
+import org.capbus.dbus.broker.QuotaResource;
 import org.capbus.dbus.bus.MatchRule;
 import org.capbus.dbus.bus.MatchRuleParseResult;
 import org.capbus.dbus.bus.ReleaseNameResult;
@@ -107,6 +109,7 @@ final class DBusInterface extends DriverInterface {
             return;
         }
         if (!bus.underUserConnectionLimit(c.credentials().uid())) {
+            bus.stats().quotaRejected(QuotaResource.CONNECTIONS_PER_USER);
             r.error(DBusErrors.LIMITS_EXCEEDED, "The maximum number of active connections for UID "
                     + c.credentials().uid() + " has been reached");
             bus.disconnect(c, org.capbus.dbus.broker.DisconnectReason.QUOTA, "too many connections for its user");
@@ -129,12 +132,14 @@ final class DBusInterface extends DriverInterface {
             return;
         }
         if (!bus.policyFor(c).canOwn(name)) {
+            bus.stats().policyDenied(PolicyDenial.OWN);
             r.error(DBusErrors.ACCESS_DENIED, "Connection \"" + c.uniqueName() + "\" is not allowed to own the service \""
                     + name + "\" due to security policies in the configuration file");
             return;
         }
         long limit = bus.config().limits().get(BusLimit.MAX_NAMES_PER_CONNECTION);
         if (bus.names().primaryOwner(name) != c && bus.names().ownedNameCount(c) >= limit) {
+            bus.stats().quotaRejected(QuotaResource.NAMES);
             r.error(DBusErrors.LIMITS_EXCEEDED, "Connection \"" + c.uniqueName() + "\" is not allowed to own more services"
                     + " (increase limits in configuration file if required; max_names_per_connection=" + limit + ")");
             return;
@@ -227,6 +232,7 @@ final class DBusInterface extends DriverInterface {
         MatchRuleParseResult parsed = MatchRule.parse(text);
         if (!parsed.isValid()) {
             if (parsed.failure() == MatchRuleParseResult.Failure.TOO_LONG) {
+                bus.stats().quotaRejected(QuotaResource.MATCH_RULES);
                 r.error(DBusErrors.LIMITS_EXCEEDED, parsed.message());
             } else {
                 r.error(DBusErrors.MATCH_RULE_INVALID, parsed.message());
@@ -235,6 +241,7 @@ final class DBusInterface extends DriverInterface {
         }
         long limit = bus.config().limits().get(BusLimit.MAX_MATCH_RULES_PER_CONNECTION);
         if (bus.matches().ruleCount(r.caller) >= limit) {
+            bus.stats().quotaRejected(QuotaResource.MATCH_RULES);
             r.error(DBusErrors.LIMITS_EXCEEDED, "Connection \"" + r.caller.uniqueName()
                     + "\" is not allowed to add more match rules (increase limits in configuration file if required;"
                     + " max_match_rules_per_connection=" + limit + ")");

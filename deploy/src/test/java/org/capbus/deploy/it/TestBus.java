@@ -50,11 +50,23 @@ public final class TestBus implements AutoCloseable {
      * predate {@code BecomeMonitor}. Fails, showing the bus's stderr, if no address is printed within the bound.
      */
     public static TestBus start(BusKind kind, boolean allowEavesdrop) {
-        return startWithConfiguration(kind, configuration(allowEavesdrop));
+        return start(kind, allowEavesdrop, List.of());
     }
 
     /** Starts a bus of {@code kind} with the configuration file {@code configurationText}. */
     public static TestBus startWithConfiguration(BusKind kind, String configurationText) {
+        return start(kind, configurationText, List.of());
+    }
+
+    /**
+     * Starts a bus of {@code kind} with {@code extraArguments} after the usual command line (for capbus-only options
+     * such as {@code --metrics=HOST:PORT}).
+     */
+    public static TestBus start(BusKind kind, boolean allowEavesdrop, List<String> extraArguments) {
+        return start(kind, configuration(allowEavesdrop), extraArguments);
+    }
+
+    private static TestBus start(BusKind kind, String configurationText, List<String> extraArguments) {
         Path directory = null;
         Process process = null;
         try {
@@ -62,8 +74,10 @@ public final class TestBus implements AutoCloseable {
             Path config = directory.resolve("bus.conf");
             Files.writeString(config, configurationText, StandardCharsets.UTF_8);
             Path socket = directory.resolve("bus.sock");
-            ProcessBuilder builder = new ProcessBuilder(kind.executable().toString(), "--config-file=" + config,
-                    "--nofork", "--print-address=1", "--address=unix:path=" + socket)
+            List<String> command = new java.util.ArrayList<>(List.of(kind.executable().toString(),
+                    "--config-file=" + config, "--nofork", "--print-address=1", "--address=unix:path=" + socket));
+            command.addAll(extraArguments);
+            ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectError(directory.resolve("bus.stderr").toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             builder.environment().putAll(kind.environment());
