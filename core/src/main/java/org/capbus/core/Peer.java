@@ -107,6 +107,9 @@ public final class Peer {
         int[] codes = c.stageCodes;
         Usage[] peerUsages = c.stagePeerUsages;
         Usage[] userUsages = c.stageUserUsages;
+        if (eachOnItsOwn) {
+            return sendEachOnItsOwn(c, destinations, count, message, results, codes, peerUsages, userUsages);
+        }
         int first = SendResult.OK;
         int staged = 0;
         for (int i = 0; i < count; i++) {
@@ -134,6 +137,38 @@ public final class Peer {
             }
         }
         if (eachOnItsOwn && results != null) {
+            System.arraycopy(codes, 0, results, 0, count);
+        }
+        c.flushReady();
+        return first;
+    }
+
+    /**
+     * The continue-on-error multicast in one pass: each destination is staged and, if it can take the message,
+     * queued at once under the sequence number the transaction will commit with. Nothing runs between the first
+     * queued copy and the commit (listeners are told after it), so no one can observe the number before it is
+     * taken; a send that queues nothing takes none.
+     */
+    private int sendEachOnItsOwn(Core c, Handle[] destinations, int count, Message message, int[] results, int[] codes,
+                                 Usage[] peerUsages, Usage[] userUsages) {
+        long sequence = c.lastSequence() + 1;
+        int first = SendResult.OK;
+        int staged = 0;
+        for (int i = 0; i < count; i++) {
+            int code = stage(destinations[i], message, peerUsages, userUsages, i);
+            codes[i] = code;
+            if (code == SendResult.OK) {
+                staged++;
+                Node node = destinations[i].node;
+                node.owner.enqueueMessage(sequence, node.ownerHandle, message, peerUsages[i], userUsages[i]);
+            } else if (first == SendResult.OK) {
+                first = code;
+            }
+        }
+        if (staged > 0) {
+            c.commit();
+        }
+        if (results != null) {
             System.arraycopy(codes, 0, results, 0, count);
         }
         c.flushReady();

@@ -2,7 +2,7 @@ package org.capbus.core;
 
 /**
  * A peer's incoming queue: events in commit order (so in global sequence order), as a growable ring buffer of
- * parallel arrays, so queuing an event allocates nothing once the arrays have grown to the peer's working size.
+ * two arrays (stamps and references), so queuing an event allocates nothing once the arrays have grown to the peer's working size.
  *
  * <p>An entry is a message ({@link #MESSAGE}: the receiver's handle to the destination node, the message, and the
  * two usages it was charged to) or a notification ({@link #NODE_DESTROYED}, {@link #NODE_RELEASED}: the receiver's
@@ -17,13 +17,21 @@ final class Queue {
     static final byte NODE_RELEASED = 2;
 
     private static final int INITIAL_CAPACITY = 16;
+    /** Bits of a stamp that hold the entry's kind; the rest is its sequence number. */
+    private static final int KIND_BITS = 2;
+    private static final long KIND_MASK = (1 << KIND_BITS) - 1;
+    /** References per entry: destination handle, message, peer usage, user usage. */
+    private static final int STRIDE = 4;
 
-    private long[] sequences = new long[INITIAL_CAPACITY];
-    private byte[] kinds = new byte[INITIAL_CAPACITY];
-    private Handle[] handles = new Handle[INITIAL_CAPACITY];
-    private Message[] messages = new Message[INITIAL_CAPACITY];
-    private Usage[] peerUsages = new Usage[INITIAL_CAPACITY];
-    private Usage[] userUsages = new Usage[INITIAL_CAPACITY];
+    /*
+     * An entry is one stamp and STRIDE consecutive references, so queuing or taking one touches two cache lines
+     * (one per array), not one per field:
+     *
+     *   stamps:  | sequence << 2 | kind |
+     *   entries: | handle | message | peer usage | user usage |   (notifications: handle only)
+     */
+    private long[] stamps = new long[INITIAL_CAPACITY];
+    private Object[] entries = new Object[INITIAL_CAPACITY * STRIDE];
     private int head;
     private int size;
 
@@ -41,12 +49,13 @@ final class Queue {
 
     void pushMessage(long sequence, Handle destination, Message message, Usage peerUsage, Usage userUsage) {
         int i = slot();
-        sequences[i] = sequence;
-        kinds[i] = MESSAGE;
-        handles[i] = destination;
-        messages[i] = message;
-        peerUsages[i] = peerUsage;
-        userUsages[i] = userUsage;
+        stamps[i] = (sequence << KIND_BITS) | MESSAGE;
+        Object[] e = entries;
+        int at = i * STRIDE;
+        e[at] = destination;
+        e[at + 1] = message;
+        e[at + 2] = peerUsage;
+        e[at + 3] = userUsage;
     }
 
     /** Appends one transferred handle (or null) of the message entry pushed last. */
@@ -61,43 +70,44 @@ final class Queue {
 
     void pushNotification(long sequence, byte kind, Handle handle) {
         int i = slot();
-        sequences[i] = sequence;
-        kinds[i] = kind;
-        handles[i] = handle;
+        stamps[i] = (sequence << KIND_BITS) | kind;
+        entries[i * STRIDE] = handle;
     }
 
     byte headKind() {
-        return kinds[head];
+        return (byte) (stamps[head] & KIND_MASK);
     }
 
     long headSequence() {
-        return sequences[head];
+        return stamps[head] >>> KIND_BITS;
     }
 
     Handle headHandle() {
-        return handles[head];
+        return (Handle) entries[head * STRIDE];
     }
 
     Message headMessage() {
-        return messages[head];
+        return (Message) entries[head * STRIDE + 1];
     }
 
     Usage headPeerUsage() {
-        return peerUsages[head];
+        return (Usage) entries[head * STRIDE + 2];
     }
 
     Usage headUserUsage() {
-        return userUsages[head];
+        return (Usage) entries[head * STRIDE + 3];
     }
 
     /** Drops the head entry (not its transfers: take those with {@link #popTransfer}). */
     void pop() {
         int i = head;
-        handles[i] = null;
-        messages[i] = null;
-        peerUsages[i] = null;
-        userUsages[i] = null;
-        head = (i + 1) & (kinds.length - 1);
+        Object[] e = entries;
+        int at = i * STRIDE;
+        e[at] = null;
+        e[at + 1] = null;
+        e[at + 2] = null;
+        e[at + 3] = null;
+        head = (i + 1) & (stamps.length - 1);
         size--;
     }
 
@@ -111,29 +121,25 @@ final class Queue {
     }
 
     private int slot() {
-        if (size == kinds.length) {
+        if (size == stamps.length) {
             growEntries();
         }
-        int i = (head + size) & (kinds.length - 1);
+        int i = (head + size) & (stamps.length - 1);
         size++;
         return i;
     }
 
     private void growEntries() {
-        int n = kinds.length;
-        long[] seq = new long[n * 2];
-        byte[] k = new byte[n * 2];
+        int n = stamps.length;
+        long[] st = new long[n * 2];
+        Object[] en = new Object[n * 2 * STRIDE];
         for (int j = 0; j < size; j++) {
             int from = (head + j) & (n - 1);
-            seq[j] = sequences[from];
-            k[j] = kinds[from];
+            st[j] = stamps[from];
+            System.arraycopy(entries, from * STRIDE, en, j * STRIDE, STRIDE);
         }
-        sequences = seq;
-        kinds = k;
-        handles = grow(handles, head, size);
-        messages = grow(messages, head, size);
-        peerUsages = grow(peerUsages, head, size);
-        userUsages = grow(userUsages, head, size);
+        stamps = st;
+        entries = en;
         head = 0;
     }
 
