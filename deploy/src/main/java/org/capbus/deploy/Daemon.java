@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
 import org.capbus.adapters.transport.SystemdListenFds;
+import org.capbus.adapters.transport.SystemdNotifier;
 import org.capbus.adapters.transport.UnixTransport;
 import org.capbus.config.BusConfig;
 import org.capbus.config.ConfigException;
@@ -29,6 +30,8 @@ final class Daemon implements BusHost {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     /** What {@code --system} reads, as dbus-daemon. */
     static final Path SYSTEM_CONFIG = Path.of("/usr/share/dbus-1/system.conf");
+    /** The listen address meaning "the sockets systemd passed", as dbus-daemon's {@code --address=systemd:}. */
+    static final String SYSTEMD_ADDRESS = "systemd:";
 
     private final DaemonOptions options;
     private final UnixTransport transport;
@@ -73,22 +76,36 @@ final class Daemon implements BusHost {
     }
 
     private void listen(BusConfig config) throws IOException {
-        int[] inherited = SystemdListenFds.fromEnvironment();
-        if (inherited.length > 0) {
-            // Socket activation: systemd (or a test acting like it) passed the listening sockets.
-            for (int fd : inherited) {
-                addresses.add(onLoop(() -> transport.listenInherited(fd, bus)));
-            }
-        } else if (options.address().isPresent()) {
-            String address = options.address().get();
-            addresses.add(onLoop(() -> transport.listen(address, bus)));
-        } else {
-            if (config.listen().isEmpty()) {
-                throw new IOException("the configuration has no <listen> address and none was given with --address");
-            }
-            for (String address : config.listen()) {
+        List<String> wanted = options.address().isPresent() ? List.of(options.address().get()) : config.listen();
+        if (wanted.isEmpty()) {
+            throw new IOException("the configuration has no <listen> address and none was given with --address");
+        }
+        for (String address : wanted) {
+            if (isSystemdAddress(address)) {
+                listenOnPassedSockets();
+            } else {
                 addresses.add(onLoop(() -> transport.listen(address, bus)));
             }
+        }
+    }
+
+    /**
+     * Whether {@code address} is dbus-daemon's {@code systemd:}: listen on the sockets systemd passed
+     * ({@code sd_listen_fds(3)}) instead of creating one. As dbus-daemon, passed sockets are used only when asked
+     * for this way; otherwise they are left alone.
+     */
+    static boolean isSystemdAddress(String address) {
+        return address.strip().equals(SYSTEMD_ADDRESS);
+    }
+
+    private void listenOnPassedSockets() throws IOException {
+        int[] passed = SystemdListenFds.fromEnvironment();
+        if (passed.length == 0) {
+            throw new IOException("address " + SYSTEMD_ADDRESS + " needs sockets passed by systemd socket activation,"
+                    + " but none were (LISTEN_FDS and LISTEN_PID unset, or LISTEN_PID is another process)");
+        }
+        for (int fd : passed) {
+            addresses.add(onLoop(() -> transport.listenInherited(fd, bus)));
         }
     }
 
@@ -135,6 +152,11 @@ final class Daemon implements BusHost {
             closeInherited(pidFd);
         }
         log.debug("listening on {}", address);
+        // Type=notify units (as dbus.service) wait for this before starting what depends on the bus.
+        if (SystemdNotifier.notify("READY=1") == SystemdNotifier.Result.FAILED) {
+            log.warn("cannot tell the service manager the bus is ready: ${} = {}", SystemdNotifier.NOTIFY_SOCKET,
+                    System.getenv(SystemdNotifier.NOTIFY_SOCKET));
+        }
     }
 
     private void closeInherited(int fd) {
