@@ -166,6 +166,8 @@ final class Daemon implements BusHost {
     }
 
     void stop() {
+        // As dbus-daemon at SIGTERM: the service manager shows the unit as stopping, not as failed or still running.
+        SystemdNotifier.notify("STOPPING=1");
         try {
             transport.executor().submit(bus::shutdown).get();
         } catch (InterruptedException e) {

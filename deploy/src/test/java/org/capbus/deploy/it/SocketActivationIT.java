@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,7 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * passed to it as descriptor 3 with {@code LISTEN_FDS=1} and {@code LISTEN_PID} set to the bus's pid, and the bus,
  * started with {@code --address=systemd:}, serves clients on it. {@code systemd-socket-activate} plays systemd: it
  * listens, and at the first connection execs the bus in its own process (so the pid it announced is the bus's),
- * while that client waits in the socket's backlog.
+ * while that client waits in the socket's backlog. The bus also reports {@code READY=1} and {@code STOPPING=1} to
+ * {@code $NOTIFY_SOCKET}, which the units' {@code Type=notify} relies on.
  */
 class SocketActivationIT {
     private static final String SOCKET_ACTIVATE = "/usr/bin/systemd-socket-activate";
@@ -74,6 +76,34 @@ class SocketActivationIT {
         assertThat(result.stdout()).as("[%s] nothing is announced", kind).isEmpty();
         if (kind == BusKind.CAPBUS) {
             assertThat(result.stderr()).contains("systemd:").contains("LISTEN_FDS");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.capbus.deploy.it.BusKind#selected")
+    void shouldTellTheServiceManagerWhenReadyAndWhenStopping(BusKind kind) throws IOException {
+        Path notify = scratch.resolve("notify");
+        Path config = Files.writeString(scratch.resolve("bus.conf"), TestBus.configuration(false));
+        // Plays systemd's notification socket (Type=notify): prints every datagram, one state per line.
+        try (Clients.Background manager = Clients.Background.start(Map.of(), List.of(Clients.PYTHON, "-c", """
+                import socket, sys
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                s.bind(sys.argv[1])
+                print('listening', flush=True)
+                while True:
+                    print(s.recv(4096).decode(), flush=True)
+                """, notify.toString()))) {
+            manager.awaitStdout("listening");
+            Map<String, String> env = new HashMap<>(kind.environment());
+            env.put("NOTIFY_SOCKET", notify.toString());
+            try (Clients.Background bus = Clients.Background.start(env, List.of(kind.executable().toString(),
+                    "--config-file=" + config, "--nofork", "--print-address=1",
+                    "--address=unix:path=" + scratch.resolve("bus")))) {
+                bus.awaitStdout("\n");
+                manager.awaitStdout("READY=1");
+                bus.process().destroy();
+                manager.awaitStdout("STOPPING=1");
+            }
         }
     }
 }
