@@ -13,6 +13,7 @@ import org.capbus.adapters.metrics.BusSnapshots;
 import org.capbus.adapters.metrics.CapbusMetrics;
 import org.capbus.adapters.transport.SystemdListenFds;
 import org.capbus.adapters.transport.TransportOptions;
+import org.capbus.adapters.transport.SystemdNotifier;
 import org.capbus.adapters.transport.UnixTransport;
 import org.capbus.config.BusConfig;
 import org.capbus.config.ConfigException;
@@ -37,6 +38,8 @@ final class Daemon implements BusHost {
     static final Path SYSTEM_CONFIG = Path.of("/usr/share/dbus-1/system.conf");
     private static final long OUTBOUND_HIGH_WATER = 1L << 20;
     private static final long OUTBOUND_LOW_WATER = 256L << 10;
+    /** The listen address meaning "the sockets systemd passed", as dbus-daemon's {@code --address=systemd:}. */
+    static final String SYSTEMD_ADDRESS = "systemd:";
 
     private final DaemonOptions options;
     private final UnixTransport transport;
@@ -86,20 +89,14 @@ final class Daemon implements BusHost {
     }
 
     private void listen(BusConfig config) throws IOException {
-        int[] inherited = SystemdListenFds.fromEnvironment();
-        if (inherited.length > 0) {
-            // Socket activation: systemd (or a test acting like it) passed the listening sockets.
-            for (int fd : inherited) {
-                addresses.add(onLoop(() -> transport.listenInherited(fd, bus)));
-            }
-        } else if (options.address().isPresent()) {
-            String address = options.address().get();
-            addresses.add(onLoop(() -> transport.listen(address, bus)));
-        } else {
-            if (config.listen().isEmpty()) {
-                throw new IOException("the configuration has no <listen> address and none was given with --address");
-            }
-            for (String address : config.listen()) {
+        List<String> wanted = options.address().isPresent() ? List.of(options.address().get()) : config.listen();
+        if (wanted.isEmpty()) {
+            throw new IOException("the configuration has no <listen> address and none was given with --address");
+        }
+        for (String address : wanted) {
+            if (isSystemdAddress(address)) {
+                listenOnPassedSockets();
+            } else {
                 addresses.add(onLoop(() -> transport.listen(address, bus)));
             }
         }
@@ -122,6 +119,26 @@ final class Daemon implements BusHost {
             throw new IOException("cannot serve metrics on " + address + ": " + e.getMessage(), e);
         }
         log.info("serving Prometheus metrics on http://{}/metrics", address);
+    }
+
+    /**
+     * Whether {@code address} is dbus-daemon's {@code systemd:}: listen on the sockets systemd passed
+     * ({@code sd_listen_fds(3)}) instead of creating one. As dbus-daemon, passed sockets are used only when asked
+     * for this way; otherwise they are left alone.
+     */
+    static boolean isSystemdAddress(String address) {
+        return address.strip().equals(SYSTEMD_ADDRESS);
+    }
+
+    private void listenOnPassedSockets() throws IOException {
+        int[] passed = SystemdListenFds.fromEnvironment();
+        if (passed.length == 0) {
+            throw new IOException("address " + SYSTEMD_ADDRESS + " needs sockets passed by systemd socket activation,"
+                    + " but none were (LISTEN_FDS and LISTEN_PID unset, or LISTEN_PID is another process)");
+        }
+        for (int fd : passed) {
+            addresses.add(onLoop(() -> transport.listenInherited(fd, bus)));
+        }
     }
 
     private void writePidFile(BusConfig config) throws IOException {
@@ -158,6 +175,11 @@ final class Daemon implements BusHost {
             closeInherited(pidFd);
         }
         log.debug("listening on {}", address);
+        // Type=notify units (as dbus.service) wait for this before starting what depends on the bus.
+        if (SystemdNotifier.notify("READY=1") == SystemdNotifier.Result.FAILED) {
+            log.warn("cannot tell the service manager the bus is ready: ${} = {}", SystemdNotifier.NOTIFY_SOCKET,
+                    System.getenv(SystemdNotifier.NOTIFY_SOCKET));
+        }
     }
 
     private void closeInherited(int fd) {
@@ -170,6 +192,8 @@ final class Daemon implements BusHost {
         if (metrics != null) {
             metrics.close();
         }
+        // As dbus-daemon at SIGTERM: the service manager shows the unit as stopping, not as failed or still running.
+        SystemdNotifier.notify("STOPPING=1");
         try {
             transport.executor().submit(bus::shutdown).get();
         } catch (InterruptedException e) {

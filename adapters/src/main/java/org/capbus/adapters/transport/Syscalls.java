@@ -34,6 +34,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class Syscalls {
     static final int AF_UNIX = 1;
     static final int SOCK_STREAM = 1;
+    static final int SOCK_DGRAM = 2;
     static final int SOCK_NONBLOCK = 0x800;
     static final int SOCK_CLOEXEC = 0x80000;
     static final int SOMAXCONN = 4096;
@@ -76,6 +77,8 @@ final class Syscalls {
     private static final MethodHandle ACCEPT4 = bind("accept4", true, JAVA_INT, JAVA_INT, POINTER, POINTER, JAVA_INT);
     private static final MethodHandle RECVMSG = bind("recvmsg", true, JAVA_LONG, JAVA_INT, POINTER, JAVA_INT);
     private static final MethodHandle SENDMSG = bind("sendmsg", true, JAVA_LONG, JAVA_INT, POINTER, JAVA_INT);
+    private static final MethodHandle SENDTO =
+            bind("sendto", false, JAVA_LONG, JAVA_INT, POINTER, JAVA_LONG, JAVA_INT, POINTER, JAVA_INT);
     private static final MethodHandle CLOSE = bind("close", true, JAVA_INT, JAVA_INT);
     private static final MethodHandle GETSOCKOPT =
             bind("getsockopt", false, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, POINTER, POINTER);
@@ -161,6 +164,14 @@ final class Syscalls {
     long sendmsg(int fd, MemorySegment msghdr, int flags) {
         try {
             return check((long) SENDMSG.invokeExact(callState, fd, msghdr, flags));
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    long sendto(int fd, MemorySegment buffer, long length, int flags, MemorySegment address, int addressLength) {
+        try {
+            return check((long) SENDTO.invokeExact(callState, fd, buffer, length, flags, address, addressLength));
         } catch (Throwable t) {
             throw linkageBug(t);
         }
