@@ -37,6 +37,7 @@ import org.capbus.dbus.sasl.SaslServer;
 import org.capbus.dbus.sasl.SaslServerConfig;
 import org.capbus.dbus.wire.DBusMessage;
 import org.capbus.dbus.wire.HeaderField;
+import org.capbus.dbus.wire.LargeBufferPool;
 import org.capbus.dbus.wire.MessageBuilder;
 import org.capbus.dbus.wire.MessageFlag;
 import org.capbus.dbus.wire.MessageType;
@@ -68,28 +69,25 @@ public final class Bus implements ConnectionAcceptor {
     private BusConfig config;
     private final String guid;
     private final CoreMapping mapping;
+    private final Router router;
     private final Driver driver;
     final NameRegistry<BusConnection> names = new NameRegistry<>();
     final MatchIndex<BusConnection> matches = new MatchIndex<>();
     final ReplyTracker<BusConnection> replies;
-    private final Map<String, BusConnection> byUniqueName = new HashMap<>();
-    private final Map<BusConnection, ReplyEndpoint<BusConnection>> endpoints = new HashMap<>();
+    final Map<String, BusConnection> byUniqueName = new HashMap<>();
     private final Set<BusConnection> connections = new LinkedHashSet<>();
-    private final List<BusConnection> monitors = new ArrayList<>();
-    private final Map<BusConnection, List<MatchRule>> monitorRules = new HashMap<>();
+    final List<BusConnection> monitors = new ArrayList<>();
+    final Map<BusConnection, List<MatchRule>> monitorRules = new HashMap<>();
     private final ArrayDeque<BusConnection> ready = new ArrayDeque<>();
     private boolean driverReady;
     private boolean flushing;
     private long nextUniqueId = 1;
     private long driverSerial = 1;
-    private int eavesdropRules;
-    private final MatchView view = new MatchView();
-    private BusConnection[] recipients = new BusConnection[16];
-    private int recipientCount;
-    private Handle[] handleScratch = new Handle[16];
-    private int[] resultScratch = new int[16];
-    private final MatchIndex.RecipientSink<BusConnection> collector = this::addRecipient;
+    /** Match rules with eavesdrop='true': while there are none, unicast messages need no observer lookup. */
+    int eavesdropRules;
     final BusStats stats = new BusStats();
+    /** Buffers of large messages, reused (see {@link LargeBufferPool}); at most 32 MiB kept idle. */
+    private final LargeBufferPool buffers = new LargeBufferPool(32L << 20);
     final BusPeaks peaks = new BusPeaks();
     /** Match rules of all monitors, counted as dbus-daemon counts them (see {@link #monitorRuleCount}). */
     private int monitorMatchRules;
@@ -121,6 +119,7 @@ public final class Bus implements ConnectionAcceptor {
         this.replies = new ReplyTracker<>((int) Math.min(Integer.MAX_VALUE,
                 config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)), -1);
         this.driver = new Driver(this);
+        this.router = new Router(this, new PolicyGate(stats));
         this.saslConfig = saslConfig(config);
     }
 
@@ -149,6 +148,10 @@ public final class Bus implements ConnectionAcceptor {
 
     public BusHost host() {
         return host;
+    }
+
+    LargeBufferPool buffers() {
+        return buffers;
     }
 
     CoreMapping mapping() {
@@ -182,7 +185,7 @@ public final class Bus implements ConnectionAcceptor {
 
     /** The connection a unique or well-known name stands for now, or null. */
     public BusConnection resolveName(String name) {
-        BusConnection c = resolve(name);
+        BusConnection c = router.resolve(name);
         return c != null && c.isRegistered() ? c : null;
     }
 
@@ -336,7 +339,7 @@ public final class Bus implements ConnectionAcceptor {
         String name = ":1." + nextUniqueId++;
         c.assignUniqueName(name);
         byUniqueName.put(name, c);
-        endpoints.put(c, replies.register(c));
+        c.replyEndpoint = replies.register(c);
         busNamesGrew(c);
         return name;
     }
@@ -378,7 +381,8 @@ public final class Bus implements ConnectionAcceptor {
         if (wasRegistered) {
             eavesdropRules -= countEavesdrop(matches.rulesOf(c));
             matches.removeAll(c);
-            ReplyEndpoint<BusConnection> endpoint = endpoints.remove(c);
+            ReplyEndpoint<BusConnection> endpoint = c.replyEndpoint;
+            c.replyEndpoint = null;
             if (endpoint != null) {
                 replies.disconnect(endpoint, (caller, serial, callee) ->
                         sendError(caller, serial & 0xFFFFFFFFL, DBusErrors.NO_REPLY,
@@ -436,460 +440,12 @@ public final class Bus implements ConnectionAcceptor {
 
     /** Routes one valid message {@code m} that {@code sender} sent, with its descriptors. */
     void dispatch(BusConnection sender, DBusMessage m, int[] fds) {
-        if (sender.state != BusConnection.State.ACTIVE) {
-            if (sender.state == BusConnection.State.AWAITING_HELLO && isHello(m)) {
-                toDriver(sender, m, fds);
-                return;
-            }
-            closeFds(fds, fds.length);
-            if (sender.state == BusConnection.State.AWAITING_HELLO && m.type() == MessageType.METHOD_CALL
-                    && m.fieldEquals(HeaderField.DESTINATION, DRIVER_NAME)) {
-                // dbus-daemon answers, to a placeholder destination, and still accepts Hello afterwards.
-                if (m.expectsReply()) {
-                    byte[] bytes = MessageBuilder.error(m.serial(), ":not.active.yet", DBusErrors.ACCESS_DENIED)
-                            .sender(DRIVER_NAME)
-                            .string("Client tried to send a message other than Hello without being registered")
-                            .build(nextDriverSerial());
-                    sendFromDriver(sender, bytes);
-                }
-                return;
-            }
-            disconnect(sender, DisconnectReason.PROTOCOL_VIOLATION, sender.state == BusConnection.State.MONITOR
-                    ? "a monitor sent a message" : "the first message must be Hello");
-            return;
-        }
-        stats.received(m.type(), m.length());
-        if (m.fieldEquals(HeaderField.DESTINATION, DRIVER_NAME)) {
-            toDriver(sender, m, fds);
-            return;
-        }
-        switch (m.type()) {
-            case MessageType.METHOD_CALL -> routeCall(sender, m, fds);
-            case MessageType.METHOD_RETURN, MessageType.ERROR -> routeReply(sender, m, fds);
-            default -> routeSignal(sender, m, fds);
-        }
-    }
-
-    private static boolean isHello(DBusMessage m) {
-        return m.type() == MessageType.METHOD_CALL && m.fieldEquals(HeaderField.DESTINATION, DRIVER_NAME)
-                && m.fieldEquals(HeaderField.MEMBER, "Hello")
-                && (!m.hasField(HeaderField.INTERFACE) || m.fieldEquals(HeaderField.INTERFACE, DRIVER_NAME));
-    }
-
-    private void toDriver(BusConnection sender, DBusMessage m, int[] fds) {
-        // The driver takes no descriptors; dbus-daemon drops them too.
-        closeFds(fds, fds.length);
-        if (sender.uniqueName != null) {
-            String denied = policyDenial(sender, null, m, false, false);
-            if (denied != null) {
-                if (m.expectsReply()) {
-                    sendError(sender, m.serial(), DBusErrors.ACCESS_DENIED, denied);
-                }
-                return;
-            }
-        }
-        // Before Hello the sender has no name yet: the driver shows monitors the Hello once it assigned one.
-        if (!monitors.isEmpty() && sender.uniqueName != null) {
-            BusMessage copy = stitch(sender, m, BusMessage.NO_FDS);
-            if (copy != null) {
-                toMonitors(m, sender.uniqueName, copy, null);
-                copy.release();
-            }
-        }
-        int code = mapping.toDriver(sender.peer(), new DriverCall(sender, m), m.length());
-        if (code == SendResult.QUOTA) {
-            stats.quotaRejected(QuotaResource.DRIVER_QUEUE);
-        }
-        if (code == SendResult.QUOTA && m.expectsReply()) {
-            sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED,
-                    "The maximum number of pending messages for the bus driver has been reached");
-        }
-    }
-
-    /** The message as policy rules see it (built once per message, only when a check needs it). */
-    private static PolicyMessage policyMessage(DBusMessage m) {
-        org.capbus.config.MessageType type = switch (m.type()) {
-            case MessageType.METHOD_CALL -> org.capbus.config.MessageType.METHOD_CALL;
-            case MessageType.METHOD_RETURN -> org.capbus.config.MessageType.METHOD_RETURN;
-            case MessageType.ERROR -> org.capbus.config.MessageType.ERROR;
-            default -> org.capbus.config.MessageType.SIGNAL;
-        };
-        return new PolicyMessage(type, m.path(), m.interfaceName(), m.member(), m.errorName(), m.destination(),
-                m.type() == MessageType.METHOD_RETURN || m.type() == MessageType.ERROR, m.unixFds());
-    }
-
-    /**
-     * The configuration's send rules of the sender and receive rules of the receiver (dbus-daemon's
-     * {@code bus_context_check_security_policy}); null if allowed, else the AccessDenied text.
-     */
-    private String policyDenial(BusConnection sender, BusConnection receiver, DBusMessage m, boolean requestedReply,
-                                boolean eavesdropping) {
-        if (!eavesdropping && sender.policy.sendsUnrestricted()
-                && (receiver == null || receiver.policy.receivesUnrestricted())) {
-            return null; // the common session-bus policy: nothing to check, nothing to build
-        }
-        PolicyMessage pm = policyMessage(m);
-        PeerNames receiverNames = receiver == null ? DRIVER_NAMES : receiver;
-        if (!eavesdropping && !sender.policy.canSend(pm, receiverNames, requestedReply)) {
-            stats.policyDenied(PolicyDenial.SEND);
-            return denial("send", sender, receiver, pm, requestedReply);
-        }
-        if (receiver != null && !receiver.policy.canReceive(pm, sender, requestedReply, eavesdropping)) {
-            stats.policyDenied(PolicyDenial.RECEIVE);
-            return denial("receive", sender, receiver, pm, requestedReply);
-        }
-        return null;
-    }
-
-    private static String denial(String what, BusConnection sender, BusConnection receiver, PolicyMessage pm,
-                                 boolean requestedReply) {
-        return "Rejected " + what + " message; type=\"" + pm.type().configName() + "\", sender=\"" + sender.uniqueName
-                + "\" (uid=" + sender.credentials().uid() + " pid=" + sender.credentials().pid() + ") interface=\""
-                + unset(pm.interfaceName()) + "\" member=\"" + unset(pm.member()) + "\" error name=\""
-                + unset(pm.errorName()) + "\" requested_reply=\"" + (requestedReply ? 1 : 0) + "\" destination=\""
-                + (receiver == null ? DRIVER_NAME : unset(pm.destination())) + "\"";
-    }
-
-    private static String unset(String s) {
-        return s == null ? "(unset)" : s;
-    }
-
-    private static final PeerNames DRIVER_NAMES = PeerNames.of(DRIVER_NAME);
-
-    private BusConnection resolve(String name) {
-        if (name.isEmpty()) {
-            return null;
-        }
-        if (name.charAt(0) == ':') {
-            return byUniqueName.get(name);
-        }
-        return names.primaryOwner(name);
-    }
-
-    private BusMessage stitch(BusConnection sender, DBusMessage m, int[] fds) {
-        byte[] head = SenderStitcher.stitch(m, sender.uniqueNameBytes);
-        if (head == null) {
-            return null;
-        }
-        return new BusMessage(head, m.buffer(), m.bodyOffset(), m.bodyLength(), fds, host::closeFd);
-    }
-
-    private void routeCall(BusConnection sender, DBusMessage m, int[] fds) {
-        String destination = m.destination();
-        boolean expectsReply = m.expectsReply();
-        if (destination == null) {
-            // A method call without a destination reaches only eavesdroppers and monitors (dbus-daemon).
-            deliverUnaddressed(sender, m, fds);
-            return;
-        }
-        BusConnection target = resolve(destination);
-        if (target == null || !target.isActive()) {
-            closeFds(fds, fds.length);
-            if (expectsReply) {
-                if (m.hasFlag(MessageFlag.NO_AUTO_START)) {
-                    sendError(sender, m.serial(), DBusErrors.NAME_HAS_NO_OWNER,
-                            "Name \"" + destination + "\" does not exist");
-                } else {
-                    sendError(sender, m.serial(), DBusErrors.SERVICE_UNKNOWN,
-                            "The name " + destination + " was not provided by any .service files");
-                }
-            }
-            return;
-        }
-        if (fds.length > 0 && !target.fdsEnabled) {
-            closeFds(fds, fds.length);
-            if (expectsReply) {
-                sendError(sender, m.serial(), DBusErrors.NOT_SUPPORTED,
-                        "Tried to send message with Unix file descriptors to a client that doesn't support that.");
-            }
-            return;
-        }
-        String denied = policyDenial(sender, target, m, false, false);
-        if (denied != null) {
-            closeFds(fds, fds.length);
-            if (expectsReply) {
-                sendError(sender, m.serial(), DBusErrors.ACCESS_DENIED, denied);
-            }
-            return;
-        }
-        BusMessage out = stitch(sender, m, fds);
-        if (out == null) {
-            closeFds(fds, fds.length);
-            stats.quotaRejected(QuotaResource.MESSAGE_SIZE);
-            if (expectsReply) {
-                sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED, "Message too large to forward");
-            }
-            return;
-        }
-        ReplyEndpoint<BusConnection> callerEndpoint = endpoints.get(sender);
-        ReplyEndpoint<BusConnection> calleeEndpoint = endpoints.get(target);
-        boolean slot = false;
-        if (expectsReply) {
-            ReplyTracker.ExpectResult r = replies.expectReply(callerEndpoint, (int) m.serial(), calleeEndpoint,
-                    System.nanoTime());
-            if (r == ReplyTracker.ExpectResult.LIMIT_EXCEEDED) {
-                out.release();
-                stats.quotaRejected(QuotaResource.PENDING_REPLIES);
-                sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED,
-                        "The maximum number of pending replies for \"" + sender.uniqueName + "\" has been reached");
-                return;
-            }
-            slot = r == ReplyTracker.ExpectResult.ADDED;
-        }
-        int code = mapping.unicast(sender.peer(), target, out);
-        if (code != SendResult.OK) {
-            if (slot) {
-                replies.acceptReply(calleeEndpoint, callerEndpoint, (int) m.serial());
-            }
-            stats.quotaRejected(QuotaResource.QUEUE);
-            if (expectsReply) {
-                sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED,
-                        "The maximum number of queued messages for \"" + target.uniqueName + "\" has been reached");
-            }
-        } else {
-            stats.sent(m.type(), out.size(), 1);
-        }
-        observers(sender, m, out, target);
-        out.release();
-    }
-
-    private void routeReply(BusConnection sender, DBusMessage m, int[] fds) {
-        String destination = m.destination();
-        BusConnection target = destination == null ? null : resolve(destination);
-        if (target == null || !target.isActive()) {
-            // The caller is gone; its reply slot went with it.
-            closeFds(fds, fds.length);
-            stats.unexpectedReply();
-            return;
-        }
-        ReplyTracker.ReplyResult r = replies.acceptReply(endpoints.get(sender), endpoints.get(target),
-                (int) m.replySerial());
-        if (r != ReplyTracker.ReplyResult.ACCEPTED) {
-            // dbus-broker's rule: only an expected reply passes, once. Anything else is dropped, and the sender
-            // is told as dbus-daemon tells it (its default policy denies unrequested replies).
-            closeFds(fds, fds.length);
-            stats.unexpectedReply();
-            stats.policyDenied(PolicyDenial.SEND);
-            if (!m.hasFlag(MessageFlag.NO_REPLY_EXPECTED)) {
-                sendError(sender, m.serial(), DBusErrors.ACCESS_DENIED, "Rejected send message: "
-                        + (m.type() == MessageType.ERROR ? "error" : "method_return") + " with reply_serial "
-                        + m.replySerial() + " from " + sender.uniqueName + " to " + destination
-                        + " was not requested (requested_reply=0)");
-            }
-            return;
-        }
-        String denied = policyDenial(sender, target, m, true, false);
-        if (denied != null) {
-            closeFds(fds, fds.length);
-            // The caller's slot is gone: tell it, so that it does not wait forever.
-            sendError(target, m.replySerial(), DBusErrors.ACCESS_DENIED, denied);
-            return;
-        }
-        if (fds.length > 0 && !target.fdsEnabled) {
-            closeFds(fds, fds.length);
-            sendError(target, m.replySerial(), DBusErrors.NOT_SUPPORTED,
-                    "Tried to send message with Unix file descriptors to a client that doesn't support that.");
-            return;
-        }
-        BusMessage out = stitch(sender, m, fds);
-        if (out == null) {
-            closeFds(fds, fds.length);
-            stats.quotaRejected(QuotaResource.MESSAGE_SIZE);
-            sendError(target, m.replySerial(), DBusErrors.LIMITS_EXCEEDED, "Reply too large to forward");
-            return;
-        }
-        int code = mapping.unicast(sender.peer(), target, out);
-        if (code != SendResult.OK) {
-            stats.quotaRejected(QuotaResource.QUEUE);
-            // The caller would wait forever: tell it, as dbus-broker does when a reply cannot be queued.
-            sendError(target, m.replySerial(), DBusErrors.LIMITS_EXCEEDED,
-                    "The reply could not be queued: the recipient's queue is full");
-        } else {
-            stats.sent(m.type(), out.size(), 1);
-        }
-        observers(sender, m, out, target);
-        out.release();
-    }
-
-    private void routeSignal(BusConnection sender, DBusMessage m, int[] fds) {
-        String destination = m.destination();
-        if (destination != null) {
-            BusConnection target = resolve(destination);
-            if (target == null || !target.isActive() || (fds.length > 0 && !target.fdsEnabled)
-                    || policyDenial(sender, target, m, false, false) != null) {
-                deliverUnaddressed(sender, m, fds);
-                return;
-            }
-            BusMessage out = stitch(sender, m, fds);
-            if (out == null) {
-                closeFds(fds, fds.length);
-                return;
-            }
-            if (mapping.unicast(sender.peer(), target, out) == SendResult.OK) {
-                stats.sent(m.type(), out.size(), 1);
-            } else {
-                stats.quotaRejected(QuotaResource.QUEUE);
-            }
-            observers(sender, m, out, target);
-            out.release();
-            return;
-        }
-        BusMessage out = stitch(sender, m, fds);
-        if (out == null) {
-            closeFds(fds, fds.length);
-            return;
-        }
-        recipientCount = 0;
-        matches.collectRecipients(view.of(m, sender.uniqueName), null, names, collector);
-        if (fds.length > 0) {
-            dropRecipientsWithoutFds();
-        }
-        dropRecipientsDeniedByPolicy(sender, m, false);
-        int delivered = multicast(sender, out);
-        stats.broadcast(out.size(), delivered);
-        if (!monitors.isEmpty()) {
-            toMonitors(m, sender.uniqueName, out, null);
-        }
-        out.release();
-    }
-
-    /** A message with no reachable addressee: eavesdroppers and monitors still see it. */
-    private void deliverUnaddressed(BusConnection sender, DBusMessage m, int[] fds) {
-        if (eavesdropRules == 0 && monitors.isEmpty()) {
-            closeFds(fds, fds.length);
-            return;
-        }
-        BusMessage out = stitch(sender, m, fds);
-        if (out == null) {
-            closeFds(fds, fds.length);
-            return;
-        }
-        observers(sender, m, out, null);
-        out.release();
-    }
-
-    /** Eavesdropping match rules and monitors of a unicast message. */
-    private void observers(BusConnection sender, DBusMessage m, BusMessage out, BusConnection target) {
-        if (eavesdropRules > 0) {
-            recipientCount = 0;
-            matches.collectRecipients(view.of(m, sender.uniqueName), target, names, collector);
-            if (recipientCount > 0) {
-                if (out.fds.length > 0) {
-                    dropRecipientsWithoutFds();
-                }
-                dropRecipientsDeniedByPolicy(sender, m, true);
-                multicast(sender, out);
-            }
-        }
-        if (!monitors.isEmpty()) {
-            toMonitors(m, sender.uniqueName, out, target);
-        }
-    }
-
-    private void addRecipient(BusConnection c) {
-        if (!c.isActive() || c.state == BusConnection.State.MONITOR) {
-            return;
-        }
-        if (recipientCount == recipients.length) {
-            recipients = java.util.Arrays.copyOf(recipients, recipientCount * 2);
-        }
-        recipients[recipientCount++] = c;
-    }
-
-    /** Keeps the recipients the sender may send to and that may receive the message ({@code eavesdropping} copies). */
-    private void dropRecipientsDeniedByPolicy(BusConnection sender, DBusMessage m, boolean eavesdropping) {
-        if (recipientCount == 0) {
-            return;
-        }
-        boolean reply = m.type() == MessageType.METHOD_RETURN || m.type() == MessageType.ERROR;
-        int n = 0;
-        for (int i = 0; i < recipientCount; i++) {
-            if (policyDenial(sender, recipients[i], m, reply, eavesdropping) == null) {
-                recipients[n++] = recipients[i];
-            }
-        }
-        for (int i = n; i < recipientCount; i++) {
-            recipients[i] = null;
-        }
-        recipientCount = n;
-    }
-
-    private void dropRecipientsWithoutFds() {
-        int n = 0;
-        for (int i = 0; i < recipientCount; i++) {
-            if (recipients[i].fdsEnabled) {
-                recipients[n++] = recipients[i];
-            }
-        }
-        for (int i = n; i < recipientCount; i++) {
-            recipients[i] = null;
-        }
-        recipientCount = n;
-    }
-
-    private int multicast(BusConnection sender, BusMessage out) {
-        int n = recipientCount;
-        if (n == 0) {
-            return 0;
-        }
-        if (handleScratch.length < n) {
-            handleScratch = new Handle[Math.max(n, handleScratch.length * 2)];
-            resultScratch = new int[handleScratch.length];
-        }
-        int delivered = mapping.multicast(sender == null ? mapping.driverPeer() : sender.peer(), recipients, n, out,
-                handleScratch, resultScratch);
-        if (delivered < n) {
-            stats.quotaRejected(QuotaResource.QUEUE);
-        }
-        for (int i = 0; i < n; i++) {
-            recipients[i] = null;
-        }
-        recipientCount = 0;
-        return delivered;
-    }
-
-    /**
-     * Every monitor whose rules match gets a copy, sent by the driver (monitors are read-only peers); a monitor
-     * that is itself the addressee ({@code except}) already has it.
-     */
-    private void toMonitors(DBusMessage m, String senderName, BusMessage out, BusConnection except) {
-        view.of(m, senderName);
-        int n = 0;
-        for (BusConnection mon : monitors) {
-            if (mon == except) {
-                continue;
-            }
-            List<MatchRule> rules = monitorRules.get(mon);
-            boolean match = rules == null || rules.isEmpty();
-            if (!match) {
-                for (MatchRule r : rules) {
-                    if (r.matches(view, m.destination(), names)) {
-                        match = true;
-                        break;
-                    }
-                }
-            }
-            if (match && (out.fds.length == 0 || mon.fdsEnabled)) {
-                if (recipients.length <= recipientCount + n) {
-                    recipients = java.util.Arrays.copyOf(recipients, (recipientCount + n + 1) * 2);
-                }
-                recipients[n++] = mon;
-            }
-        }
-        recipientCount = n;
-        multicast(null, out);
+        router.dispatch(sender, m, fds);
     }
 
     /** Shows monitors the Hello of a connection that has just got its unique name. */
     public void monitorHello(BusConnection c, DBusMessage hello) {
-        if (monitors.isEmpty()) {
-            return;
-        }
-        BusMessage copy = stitch(c, hello, BusMessage.NO_FDS);
-        if (copy != null) {
-            toMonitors(hello, c.uniqueName, copy, null);
-            copy.release();
-        }
+        router.monitorHello(c, hello);
     }
 
     // ---- messages from the driver ----
@@ -915,7 +471,7 @@ public final class Bus implements ConnectionAcceptor {
         if (!monitors.isEmpty()) {
             DBusMessage parsed = new DBusMessage();
             if (parsed.parse(message, message.length) == org.capbus.dbus.wire.Validity.VALID) {
-                toMonitors(parsed, DRIVER_NAME, out, target);
+                router.toMonitors(parsed, DRIVER_NAME, out, target);
             }
         }
         out.release();
@@ -928,12 +484,10 @@ public final class Bus implements ConnectionAcceptor {
             throw new IllegalStateException("the driver built an invalid signal: " + parsed.validity());
         }
         BusMessage out = BusMessage.whole(message);
-        recipientCount = 0;
-        matches.collectRecipients(view.of(parsed, DRIVER_NAME), null, names, collector);
-        int delivered = multicast(null, out);
+        int delivered = router.broadcast(parsed, DRIVER_NAME, null, out);
         stats.broadcast(out.size(), delivered);
         if (!monitors.isEmpty()) {
-            toMonitors(parsed, DRIVER_NAME, out, null);
+            router.toMonitors(parsed, DRIVER_NAME, out, null);
         }
         out.release();
     }
@@ -1007,7 +561,8 @@ public final class Bus implements ConnectionAcceptor {
         matches.removeAll(c);
         announce(names.removeOwner(c), c);
         byUniqueName.remove(c.uniqueName);
-        ReplyEndpoint<BusConnection> endpoint = endpoints.remove(c);
+        ReplyEndpoint<BusConnection> endpoint = c.replyEndpoint;
+        c.replyEndpoint = null;
         if (endpoint != null) {
             replies.disconnect(endpoint, (caller, serial, callee) ->
                     sendError(caller, serial & 0xFFFFFFFFL, DBusErrors.NO_REPLY,

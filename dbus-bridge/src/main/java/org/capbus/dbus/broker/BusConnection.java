@@ -11,6 +11,7 @@ import org.capbus.core.Peer;
 import org.capbus.core.QueueListener;
 import org.capbus.core.Receiver;
 import org.capbus.dbus.bus.NameOwner;
+import org.capbus.dbus.bus.ReplyEndpoint;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.io.TransportConnection;
@@ -49,6 +50,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     byte[] uniqueNameBytes;
     /** This connection's own handle to its root node (its unique name); null before authentication. */
     Handle root;
+    /** Its membership in the bus's reply tracker, from Hello until it leaves. */
+    ReplyEndpoint<BusConnection> replyEndpoint;
     /** The driver's handle to the root node. */
     Handle driverHandle;
     boolean fdsEnabled;
@@ -81,7 +84,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         this.peer = bus.mapping().attach(uid, this);
         this.sasl = bus.newSaslServer(transport.credentials());
         this.policy = bus.policyFor(transport.credentials());
-        this.framer = new MessageFramer(this, bus.maxMessageSize(), bus.maxMessageUnixFds());
+        this.framer = new MessageFramer(this, bus.maxMessageSize(), bus.maxMessageUnixFds(), bus.buffers());
     }
 
     Peer peer() {

@@ -1,5 +1,7 @@
 package org.capbus.dbus.broker;
 
+import org.capbus.dbus.wire.LargeBufferPool;
+
 /**
  * One D-Bus message on its way through the core: the payload of a core {@link org.capbus.core.Message}. It is
  * written to a socket as {@code head} followed by {@code tail[tailOffset, tailOffset + tailLength)}: for a message
@@ -26,6 +28,8 @@ public final class BusMessage {
      */
     private int pending = 1;
     private final FdCloser closer;
+    /** Takes {@code tail} back once the last receiver has written the message; null if the buffer is shared. */
+    private final LargeBufferPool pool;
 
     /** Closes descriptors; the transport's job, given to the bridge at start. */
     @FunctionalInterface
@@ -33,7 +37,9 @@ public final class BusMessage {
         void close(int fd);
     }
 
-    BusMessage(byte[] head, byte[] tail, int tailOffset, int tailLength, int[] fds, FdCloser closer) {
+    BusMessage(byte[] head, byte[] tail, int tailOffset, int tailLength, int[] fds, FdCloser closer,
+               LargeBufferPool pool) {
+        this.pool = pool;
         this.head = head;
         this.tail = tail;
         this.tailOffset = tailOffset;
@@ -44,7 +50,7 @@ public final class BusMessage {
 
     /** A message the bus built whole. */
     static BusMessage whole(byte[] bytes) {
-        return new BusMessage(bytes, null, 0, 0, NO_FDS, null);
+        return new BusMessage(bytes, null, 0, 0, NO_FDS, null, null);
     }
 
     long size() {
@@ -60,6 +66,9 @@ public final class BusMessage {
     void release() {
         if (--pending == 0) {
             closeFds();
+            if (pool != null) {
+                pool.release(tail);
+            }
         }
     }
 

@@ -49,7 +49,9 @@ public final class MessageFramer {
 
     private final byte[] header = new byte[WireLimits.FIXED_HEADER_LENGTH];
     private int headerFill;
+    private final MessageBuffers buffers;
     private byte[] message;
+    private int messageLength;
     private int messageFill;
 
     private int[] fdQueue = new int[4];
@@ -64,11 +66,17 @@ public final class MessageFramer {
      * @param maxQueuedFds     the most descriptors held at once (dbus-daemon's {@code max_message_unix_fds})
      */
     public MessageFramer(Listener listener, int maxMessageLength, int maxQueuedFds) {
+        this(listener, maxMessageLength, maxQueuedFds, MessageBuffers.HEAP);
+    }
+
+    /** As above, reading each message into a buffer from {@code buffers} (which may be longer than the message). */
+    public MessageFramer(Listener listener, int maxMessageLength, int maxQueuedFds, MessageBuffers buffers) {
         if (maxMessageLength < WireLimits.FIXED_HEADER_LENGTH || maxMessageLength > WireLimits.MAX_MESSAGE_LENGTH) {
             throw new IllegalArgumentException("maxMessageLength: " + maxMessageLength
                     + " (expected: 16.." + WireLimits.MAX_MESSAGE_LENGTH + ")");
         }
         this.listener = listener;
+        this.buffers = buffers;
         this.maxMessageLength = maxMessageLength;
         this.maxQueuedFds = maxQueuedFds;
     }
@@ -138,14 +146,15 @@ public final class MessageFramer {
                     violation(Validity.TOO_LARGE, null);
                     break;
                 }
-                message = new byte[length];
+                message = buffers.allocate(length);
+                messageLength = length;
                 System.arraycopy(header, 0, message, 0, WireLimits.FIXED_HEADER_LENGTH);
                 messageFill = WireLimits.FIXED_HEADER_LENGTH;
             }
-            int n = Math.min(message.length - messageFill, data.remaining());
+            int n = Math.min(messageLength - messageFill, data.remaining());
             data.get(message, messageFill, n);
             messageFill += n;
-            if (messageFill == message.length) {
+            if (messageFill == messageLength) {
                 deliver();
             }
         }
@@ -160,7 +169,7 @@ public final class MessageFramer {
         headerFill = 0;
         messageFill = 0;
         DBusMessage m = new DBusMessage();
-        Validity v = m.parse(bytes, bytes.length);
+        Validity v = m.parse(bytes, messageLength);
         if (v.isError()) {
             violation(v, m);
             return;

@@ -1,0 +1,71 @@
+package org.capbus.dbus.broker;
+
+import org.capbus.config.PeerNames;
+import org.capbus.config.PolicyMessage;
+import org.capbus.dbus.wire.DBusMessage;
+import org.capbus.dbus.wire.MessageType;
+
+/**
+ * The configuration's {@code <policy>} applied to routing: the sender's send rules and the receiver's receive
+ * rules, as dbus-daemon's {@code bus_context_check_security_policy} applies them. For the common session policy
+ * (every send and receive allowed) it decides without building anything per message.
+ *
+ * <p>Owned by the {@link Router}; event-loop thread only.
+ */
+final class PolicyGate {
+    private final BusStats stats;
+
+    PolicyGate(BusStats stats) {
+        this.stats = stats;
+    }
+
+    /** The message as policy rules see it (built once per message, only when a check needs it). */
+    static PolicyMessage policyMessage(DBusMessage m) {
+        org.capbus.config.MessageType type = switch (m.type()) {
+            case MessageType.METHOD_CALL -> org.capbus.config.MessageType.METHOD_CALL;
+            case MessageType.METHOD_RETURN -> org.capbus.config.MessageType.METHOD_RETURN;
+            case MessageType.ERROR -> org.capbus.config.MessageType.ERROR;
+            default -> org.capbus.config.MessageType.SIGNAL;
+        };
+        return new PolicyMessage(type, m.path(), m.interfaceName(), m.member(), m.errorName(), m.destination(),
+                m.type() == MessageType.METHOD_RETURN || m.type() == MessageType.ERROR, m.unixFds());
+    }
+
+    /**
+     * The configuration's send rules of the sender and receive rules of the receiver (dbus-daemon's
+     * {@code bus_context_check_security_policy}); null if allowed, else the AccessDenied text.
+     */
+    String denial(BusConnection sender, BusConnection receiver, DBusMessage m, boolean requestedReply,
+                                boolean eavesdropping) {
+        if (!eavesdropping && sender.policy.sendsUnrestricted()
+                && (receiver == null || receiver.policy.receivesUnrestricted())) {
+            return null; // the common session-bus policy: nothing to check, nothing to build
+        }
+        PolicyMessage pm = policyMessage(m);
+        PeerNames receiverNames = receiver == null ? DRIVER_NAMES : receiver;
+        if (!eavesdropping && !sender.policy.canSend(pm, receiverNames, requestedReply)) {
+            stats.policyDenied(PolicyDenial.SEND);
+            return describe("send", sender, receiver, pm, requestedReply);
+        }
+        if (receiver != null && !receiver.policy.canReceive(pm, sender, requestedReply, eavesdropping)) {
+            stats.policyDenied(PolicyDenial.RECEIVE);
+            return describe("receive", sender, receiver, pm, requestedReply);
+        }
+        return null;
+    }
+
+    private static String describe(String what, BusConnection sender, BusConnection receiver, PolicyMessage pm,
+                                 boolean requestedReply) {
+        return "Rejected " + what + " message; type=\"" + pm.type().configName() + "\", sender=\"" + sender.uniqueName
+                + "\" (uid=" + sender.credentials().uid() + " pid=" + sender.credentials().pid() + ") interface=\""
+                + unset(pm.interfaceName()) + "\" member=\"" + unset(pm.member()) + "\" error name=\""
+                + unset(pm.errorName()) + "\" requested_reply=\"" + (requestedReply ? 1 : 0) + "\" destination=\""
+                + (receiver == null ? Bus.DRIVER_NAME : unset(pm.destination())) + "\"";
+    }
+
+    private static String unset(String s) {
+        return s == null ? "(unset)" : s;
+    }
+
+    private static final PeerNames DRIVER_NAMES = PeerNames.of(Bus.DRIVER_NAME);
+}

@@ -1,0 +1,84 @@
+package org.capbus.dbus.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class LargeBufferPoolTest {
+
+    @Test
+    void shouldGiveSmallMessagesExactArraysAndNeverKeepThem() {
+        LargeBufferPool pool = new LargeBufferPool(1 << 20);
+        byte[] small = pool.allocate(100);
+        assertThat(small).hasSize(100);
+        pool.release(small);
+        assertThat(pool.pooledBytes()).isZero();
+    }
+
+    @Test
+    void shouldReuseALargeBufferOnceReleased() {
+        LargeBufferPool pool = new LargeBufferPool(8 << 20);
+        byte[] first = pool.allocate(1_048_600);
+        assertThat(first.length).isGreaterThanOrEqualTo(1_048_600).isLessThanOrEqualTo(1_048_600 + 65_536);
+        pool.release(first);
+        assertThat(pool.pooledBytes()).isEqualTo(first.length);
+        byte[] second = pool.allocate(1_048_600);
+        assertThat(second).isSameAs(first);
+        assertThat(pool.reused()).isEqualTo(1);
+        assertThat(pool.allocated()).isEqualTo(1);
+        assertThat(pool.pooledBytes()).isZero();
+    }
+
+    @Test
+    void shouldKeepNoMoreThanItsCapacityNorBuffersItDidNotHandOut() {
+        LargeBufferPool pool = new LargeBufferPool(3L << 20);
+        List<byte[]> out = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            out.add(pool.allocate(1 << 20));
+        }
+        out.forEach(pool::release);
+        assertThat(pool.pooledBytes()).isEqualTo(3L << 20);
+        pool.release(new byte[(1 << 20) + 1]);
+        assertThat(pool.pooledBytes()).isEqualTo(3L << 20);
+    }
+
+    @Test
+    void shouldFrameMessagesIntoLongerPooledBuffers() {
+        byte[] big = new byte[200_000];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) (i * 31);
+        }
+        byte[] wire = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M").byteArray(big).build(9);
+        LargeBufferPool pool = new LargeBufferPool(8 << 20);
+        List<DBusMessage> got = new ArrayList<>();
+        MessageFramer framer = new MessageFramer(new MessageFramer.Listener() {
+            @Override
+            public void onMessage(DBusMessage message, int[] fds) {
+                got.add(message);
+            }
+
+            @Override
+            public void onUnknownMessage(DBusMessage message, int[] fds) {
+            }
+
+            @Override
+            public void onProtocolViolation(Validity reason, DBusMessage message) {
+                throw new AssertionError(reason.reason());
+            }
+        }, WireLimits.MAX_MESSAGE_LENGTH, 16, pool);
+        // Two messages, the second into the first's recycled (longer-than-needed) buffer.
+        framer.onData(ByteBuffer.wrap(wire));
+        pool.release(got.get(0).buffer());
+        framer.onData(ByteBuffer.wrap(wire));
+        assertThat(got).hasSize(2);
+        assertThat(got.get(1).buffer()).isSameAs(got.get(0).buffer());
+        DBusMessage m = got.get(1);
+        assertThat(m.length()).isEqualTo(wire.length);
+        assertThat(m.buffer().length).isGreaterThan(wire.length);
+        assertThat(new BodyReader(m).readByteArray()).isEqualTo(big);
+    }
+}
