@@ -75,6 +75,8 @@ public final class Bus implements ConnectionAcceptor {
     final MatchIndex<BusConnection> matches = new MatchIndex<>();
     final ReplyTracker<BusConnection> replies;
     final Map<String, BusConnection> byUniqueName = new HashMap<>();
+    /** Registered (non-monitor) connections per uid, for max_connections_per_user. */
+    private final Map<Long, Integer> registeredPerUid = new HashMap<>();
     private final Set<BusConnection> connections = new LinkedHashSet<>();
     final List<BusConnection> monitors = new ArrayList<>();
     final Map<BusConnection, List<MatchRule>> monitorRules = new HashMap<>();
@@ -339,6 +341,7 @@ public final class Bus implements ConnectionAcceptor {
         String name = ":1." + nextUniqueId++;
         c.assignUniqueName(name);
         byUniqueName.put(name, c);
+        registered(c);
         c.replyEndpoint = replies.register(c);
         busNamesGrew(c);
         return name;
@@ -347,13 +350,15 @@ public final class Bus implements ConnectionAcceptor {
     /** Whether {@code uid} may have one more connection (max_connections_per_user). */
     public boolean underUserConnectionLimit(long uid) {
         long limit = config.limits().get(BusLimit.MAX_CONNECTIONS_PER_USER);
-        long n = 0;
-        for (BusConnection c : byUniqueName.values()) {
-            if (c.credentials().uid() == uid && ++n >= limit) {
-                return false;
-            }
-        }
-        return true;
+        return registeredPerUid.getOrDefault(uid, 0) < limit;
+    }
+
+    private void registered(BusConnection c) {
+        registeredPerUid.merge(c.credentials().uid(), 1, Integer::sum);
+    }
+
+    private void unregistered(BusConnection c) {
+        registeredPerUid.computeIfPresent(c.credentials().uid(), (uid, n) -> n == 1 ? null : n - 1);
     }
 
     /**
@@ -390,6 +395,7 @@ public final class Bus implements ConnectionAcceptor {
             }
             announce(names.removeOwner(c), c);
             byUniqueName.remove(c.uniqueName);
+            unregistered(c);
             driver.nameOwnerChanged(c.uniqueName, c.uniqueName, "");
         }
         mapping.detach(c);
@@ -561,6 +567,7 @@ public final class Bus implements ConnectionAcceptor {
         matches.removeAll(c);
         announce(names.removeOwner(c), c);
         byUniqueName.remove(c.uniqueName);
+        unregistered(c);
         ReplyEndpoint<BusConnection> endpoint = c.replyEndpoint;
         c.replyEndpoint = null;
         if (endpoint != null) {

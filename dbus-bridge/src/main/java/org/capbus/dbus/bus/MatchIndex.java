@@ -9,11 +9,12 @@ import java.util.Map;
 /**
  * The match rules of all connections, indexed so that routing a message visits only the rules that could match
  * it rather than every rule on the bus. Each rule is filed under exactly one key, the most selective it has: its
- * {@code member}, else its {@code interface}, else its {@code path}, else its {@code sender} (a unique or
- * well-known name), else a list of rules with none of those. A message probes the bucket of its member, of its
- * interface, of its path, of its sender's unique name and of every well-known name its sender is primary owner
- * of (as dbus-broker walks the sender's names), and the catch-all list; each visited rule is then checked in
- * full with {@link MatchRule#matches}.
+ * {@code member} and exact string {@code arg0} together, else its {@code member}, else its {@code interface}, else
+ * its {@code path}, else its {@code sender} (a unique or well-known name), else a list of rules with none of those.
+ * A message probes the bucket of its member and arg0, of its member, of its interface, of its path, of its
+ * sender's unique name and of every well-known name its sender is primary owner of (as dbus-broker walks the
+ * sender's names), and the catch-all list; each visited rule is then checked in full with
+ * {@link MatchRule#matches}.
  *
  * <p>The addressed recipient of a unicast message is never reported: it receives the message anyway (dbus-daemon
  * marks it before matching). Each other subscriber is reported at most once per message, however many of its
@@ -38,6 +39,12 @@ public final class MatchIndex<S extends NameOwner> {
 
     private final Map<S, Subscriber<S>> subscribers = new HashMap<>();
     private final Map<String, Bucket<S>> byMember = new HashMap<>();
+    /**
+     * Rules with a member and an exact {@code arg0}, by member then arg0: the thousands of
+     * {@code member='NameOwnerChanged',arg0='name'} rules of a desktop (one per watched name) cost one lookup per
+     * broadcast, not a scan.
+     */
+    private final Map<String, Map<String, Bucket<S>>> byMemberArg0 = new HashMap<>();
     private final Map<String, Bucket<S>> byInterface = new HashMap<>();
     private final Map<String, Bucket<S>> byPath = new HashMap<>();
     private final Map<String, Bucket<S>> bySender = new HashMap<>();
@@ -160,7 +167,15 @@ public final class MatchIndex<S extends NameOwner> {
             }
         }
         int count = 0;
-        count += probe(byMember, message.member(), message, recipientName, names, sink, stamp);
+        String member = message.member();
+        count += probe(byMember, member, message, recipientName, names, sink, stamp);
+        if (member != null && !byMemberArg0.isEmpty()) {
+            Map<String, Bucket<S>> byArg0 = byMemberArg0.get(member);
+            // argN matches STRING arguments only, so an OBJECT_PATH arg0 can match none of these rules.
+            if (byArg0 != null && !message.isObjectPathArg(0)) {
+                count += probe(byArg0, message.stringArg(0), message, recipientName, names, sink, stamp);
+            }
+        }
         count += probe(byInterface, message.interfaceName(), message, recipientName, names, sink, stamp);
         count += probe(byPath, message.path(), message, recipientName, names, sink, stamp);
         String sender = message.sender();
@@ -201,6 +216,11 @@ public final class MatchIndex<S extends NameOwner> {
     }
 
     private Bucket<S> bucketFor(MatchRule rule) {
+        if (rule.member() != null && rule.argCount() > 0 && rule.arg(0) != null
+                && rule.argMatch(0) == MatchRule.ArgMatch.STRING) {
+            Map<String, Bucket<S>> byArg0 = byMemberArg0.computeIfAbsent(rule.member(), k -> new HashMap<>());
+            return byArg0.computeIfAbsent(rule.arg(0), k -> new Bucket<>(byArg0, k));
+        }
         if (rule.member() != null) {
             return byMember.computeIfAbsent(rule.member(), k -> new Bucket<>(byMember, k));
         }
