@@ -292,7 +292,7 @@ public final class Bus implements ConnectionAcceptor {
         connections.add(c);
         stats.accepted();
         long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
-        host.loop().schedule(() -> {
+        c.authTimeout = host.loop().schedule(() -> {
             if (c.state == BusConnection.State.AUTHENTICATING) {
                 disconnect(c, DisconnectReason.AUTH_FAILED, "authentication timed out");
                 flushReady();
@@ -331,6 +331,7 @@ public final class Bus implements ConnectionAcceptor {
         }
         // The root node exists from now on, so that the driver can answer even before Hello; the unique name
         // that stands for it is given at Hello.
+        c.cancelAuthTimeout();
         c.root = mapping.createRoot(c);
         stats.authenticated(c.authMechanism);
         return true;
@@ -372,6 +373,7 @@ public final class Bus implements ConnectionAcceptor {
         }
         boolean wasRegistered = c.uniqueName != null && byUniqueName.get(c.uniqueName) == c;
         c.state = BusConnection.State.CLOSED;
+        c.cancelAuthTimeout();
         if (reason != DisconnectReason.CLIENT_CLOSED && detail != null) {
             log.info("closing {} ({}): {}", c, reason, detail);
         }

@@ -58,6 +58,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     String authMechanism;
     /** Whether the connection is queued in the bus's ready list. */
     boolean ready;
+    /** The timer that closes the connection if authentication takes longer than auth_timeout; null once done. */
+    java.util.concurrent.ScheduledFuture<?> authTimeout;
     /** Whether the queue is waiting for the socket to drain. */
     private boolean blocked;
     /** Counters for Debug.Stats and metrics. */
@@ -122,6 +124,14 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
             }
         }
         return false;
+    }
+
+    /** Drops the authentication timer (authenticated or closed): a churn of connections leaves no timers behind. */
+    void cancelAuthTimeout() {
+        if (authTimeout != null) {
+            authTimeout.cancel(false);
+            authTimeout = null;
+        }
     }
 
     /** Whether the connection was closed. */
