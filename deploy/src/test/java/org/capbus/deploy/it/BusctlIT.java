@@ -23,17 +23,11 @@ class BusctlIT {
         return Clients.runOk(bus, command.toArray(String[]::new));
     }
 
-    private static Clients.Background service(TestBus bus, String name) {
-        Clients.Background service = Clients.start(bus, Clients.PYTHON, Clients.resource("service.py"), name);
-        service.awaitStdout("READY");
-        return service;
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldListPeersWithTheirProcessIds(BusKind kind) {
         TestBus bus = BUSES.get(kind);
-        try (Clients.Background service = service(bus, "org.capbus.BusctlListed")) {
+        try (Clients.Background service = Clients.pythonService(bus, "org.capbus.BusctlListed")) {
             String out = busctl(bus, "list").stdout();
             assertThat(out).contains("org.freedesktop.DBus");
             // busctl asks the driver for every peer's credentials (GetConnectionCredentials/UnixProcessID).
@@ -48,7 +42,7 @@ class BusctlIT {
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldShowThePeerStatusFromTheBusCredentials(BusKind kind) {
         TestBus bus = BUSES.get(kind);
-        try (Clients.Background service = service(bus, "org.capbus.BusctlStatus")) {
+        try (Clients.Background service = Clients.pythonService(bus, "org.capbus.BusctlStatus")) {
             String out = busctl(bus, "status", "org.capbus.BusctlStatus").stdout();
             assertThat(out.lines()).contains("PID=" + service.process().pid(), "UID=" + RawConnection.uid(), "EUID=" + RawConnection.uid());
             assertThat(out).containsPattern("(?m)^UniqueName=:[0-9]+\\.[0-9]+$");
@@ -61,7 +55,7 @@ class BusctlIT {
         TestBus bus = BUSES.get(kind);
         assertThat(busctl(bus, "call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
                 "GetNameOwner", "s", "org.freedesktop.DBus").stdout().trim()).isEqualTo("s \"org.freedesktop.DBus\"");
-        try (Clients.Background service = service(bus, "org.capbus.BusctlCallee")) {
+        try (Clients.Background service = Clients.pythonService(bus, "org.capbus.BusctlCallee")) {
             assertThat(busctl(bus, "call", "org.capbus.BusctlCallee", "/org/capbus/Test", "org.capbus.Test", "Sum", "ax",
                     "3", "1", "2", "3").stdout().trim()).isEqualTo("x 6");
             assertThat(busctl(bus, "call", "--", "org.capbus.BusctlCallee", "/org/capbus/Test",

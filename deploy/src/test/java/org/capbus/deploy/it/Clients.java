@@ -74,6 +74,16 @@ public final class Clients {
     }
 
     /** Runs the Python helper script {@code script} with {@code args} against {@code bus}; fails unless it exits 0. */
+    /**
+     * Starts the python3-dbus test service (service.py) owning {@code name} and waits until it serves; the caller
+     * closes it.
+     */
+    public static Background pythonService(TestBus bus, String name) {
+        Background service = start(bus, PYTHON, resource("service.py"), name);
+        service.awaitStdout("READY");
+        return service;
+    }
+
     public static ClientResult python(TestBus bus, String script, String... args) {
         List<String> command = new ArrayList<>(List.of(PYTHON, resource(script)));
         command.addAll(List.of(args));

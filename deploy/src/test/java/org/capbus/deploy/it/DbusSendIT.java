@@ -30,12 +30,6 @@ class DbusSendIT {
         return send(bus, command.toArray(String[]::new));
     }
 
-    private static Clients.Background service(TestBus bus, String name) {
-        Clients.Background service = Clients.start(bus, Clients.PYTHON, Clients.resource("service.py"), name);
-        service.awaitStdout("READY");
-        return service;
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldPrintRequestNameAndReleaseNameResults(BusKind kind) {
@@ -45,7 +39,7 @@ class DbusSendIT {
         assertThat(fresh.stdout()).contains("method return").contains("uint32 1");
         ClientResult unowned = driver(bus, "ReleaseName", "string:org.capbus.SendNobody");
         assertThat(unowned.stdout()).contains("uint32 2");
-        try (Clients.Background service = service(bus, "org.capbus.SendHeld")) {
+        try (Clients.Background service = Clients.pythonService(bus, "org.capbus.SendHeld")) {
             assertThat(driver(bus, "RequestName", "string:org.capbus.SendHeld", "uint32:4").stdout()).contains("uint32 3");
             assertThat(driver(bus, "RequestName", "string:org.capbus.SendHeld", "uint32:0").stdout()).contains("uint32 2");
             assertThat(driver(bus, "ReleaseName", "string:org.capbus.SendHeld").stdout()).contains("uint32 3");
@@ -84,7 +78,7 @@ class DbusSendIT {
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldShowMethodCallsRepliesAndSignalsInDbusMonitor(BusKind kind) {
         TestBus bus = BUSES.get(kind);
-        try (Clients.Background service = service(bus, "org.capbus.SendMonitored");
+        try (Clients.Background service = Clients.pythonService(bus, "org.capbus.SendMonitored");
                 Clients.Background monitor = Clients.start(bus, "dbus-monitor", "--address", bus.address())) {
             // A monitor's own NameLost is the last thing it sees before it is installed (dbus-daemon drops its
             // unique name on BecomeMonitor).

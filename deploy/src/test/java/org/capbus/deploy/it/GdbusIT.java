@@ -99,9 +99,7 @@ class GdbusIT {
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldCallAPythonServiceAndGetItsReply(BusKind kind) {
         TestBus bus = BUSES.get(kind);
-        try (Clients.Background service = Clients.start(bus, Clients.PYTHON, Clients.resource("service.py"),
-                "org.capbus.GdbusCallee")) {
-            service.awaitStdout("READY");
+        try (Clients.Background service = Clients.pythonService(bus, "org.capbus.GdbusCallee")) {
             ClientResult echo = Clients.runOk(bus, "gdbus", "call", "--session", "--dest", "org.capbus.GdbusCallee",
                     "--object-path", "/org/capbus/Test", "--method", "org.capbus.Test.EchoString", "hello capbus");
             assertThat(echo.stdout().trim()).isEqualTo("('hello capbus',)");

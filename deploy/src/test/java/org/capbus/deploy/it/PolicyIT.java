@@ -17,9 +17,7 @@ class PolicyIT {
     void shouldDenyWhatTheConfigurationDeniesAndAllowTheRest(BusKind kind) {
         String config = TestBus.configuration(false).replace("</policy>", RULES + "  </policy>");
         try (TestBus bus = TestBus.startWithConfiguration(kind, config);
-             Clients.Background service = Clients.start(bus, Clients.PYTHON, Clients.resource("service.py"),
-                     "org.capbus.Guarded")) {
-            service.awaitStdout("READY");
+             Clients.Background service = Clients.pythonService(bus, "org.capbus.Guarded")) {
             ClientResult denied = Clients.run(bus, "dbus-send", "--session", "--print-reply",
                     "--dest=org.capbus.Guarded", "/org/capbus/Test", "org.capbus.Test.EchoString", "string:secret");
             assertThat(denied.exitCode()).as(denied.describe()).isNotZero();

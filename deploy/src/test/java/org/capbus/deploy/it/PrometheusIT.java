@@ -51,8 +51,7 @@ class PrometheusIT {
         Path promDir = Files.createDirectories(scratch.resolve("prometheus"));
         try (TestBus bus = TestBus.start(BusKind.CAPBUS, false, List.of("--metrics=" + target));
              PrometheusServer prometheus = PrometheusServer.start(promDir, freeLoopbackPort(), target);
-             Clients.Background service = Clients.start(bus, Clients.PYTHON, Clients.resource("service.py"), SERVICE)) {
-            service.awaitStdout("READY");
+             Clients.Background service = Clients.pythonService(bus, SERVICE)) {
             for (int i = 0; i < CALLS; i++) {
                 ClientResult r = Clients.runOk(bus, "gdbus", "call", "--session", "--dest", SERVICE, "--object-path",
                         "/org/capbus/Test", "--method", "org.capbus.Test.EchoString", "call " + i);

@@ -22,17 +22,11 @@ class PythonDbusIT {
         BUSES.close();
     }
 
-    private static Clients.Background service(TestBus bus, String name) {
-        Clients.Background service = Clients.start(bus, Clients.PYTHON, Clients.resource("service.py"), name);
-        service.awaitStdout("READY");
-        return service;
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldCarryEveryArgumentTypeBothWays(BusKind kind) throws NoSuchAlgorithmException {
         TestBus bus = BUSES.get(kind);
-        try (Clients.Background service = service(bus, "org.capbus.PyTypes")) {
+        try (Clients.Background service = Clients.pythonService(bus, "org.capbus.PyTypes")) {
             String out = Clients.python(bus, "client.py", "types", "org.capbus.PyTypes").stdout();
             byte[] data = new byte[1024 * 1024];
             for (int i = 0; i < data.length; i++) {
@@ -81,7 +75,7 @@ class PythonDbusIT {
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldAnswerRequestNameAndReleaseNameWithTheSpecifiedCodes(BusKind kind) {
         TestBus bus = BUSES.get(kind);
-        try (Clients.Background service = service(bus, "org.capbus.PyHeld")) {
+        try (Clients.Background service = Clients.pythonService(bus, "org.capbus.PyHeld")) {
             String out = Clients.python(bus, "client.py", "names", "org.capbus.PyHeld").stdout();
             assertThat(out.lines()).containsExactly(
                     "RequestFree=1", // DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER
@@ -100,7 +94,7 @@ class PythonDbusIT {
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldFailAPendingCallWithNoReplyWhenTheCalleeExits(BusKind kind) {
         TestBus bus = BUSES.get(kind);
-        try (Clients.Background service = service(bus, "org.capbus.PyVanishing")) {
+        try (Clients.Background service = Clients.pythonService(bus, "org.capbus.PyVanishing")) {
             String out = Clients.python(bus, "client.py", "noreply", "org.capbus.PyVanishing").stdout();
             assertThat(out.lines()).containsExactly("NoReply='org.freedesktop.DBus.Error.NoReply'");
             assertThat(service.awaitExit()).isZero();
@@ -111,7 +105,7 @@ class PythonDbusIT {
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldPassAUnixFdFromServiceToClient(BusKind kind) {
         TestBus bus = BUSES.get(kind);
-        try (Clients.Background service = service(bus, "org.capbus.PyFd")) {
+        try (Clients.Background service = Clients.pythonService(bus, "org.capbus.PyFd")) {
             String out = Clients.python(bus, "client.py", "fd", "org.capbus.PyFd").stdout();
             assertThat(out.lines()).containsExactly("FdType='UnixFd'", "FdContent='content passed by fd'");
         }
