@@ -119,16 +119,9 @@ public final class ClientPolicy {
             if (rule.type() != null && rule.type() != message.type()) {
                 continue;
             }
-            if (message.isReply()) {
-                // An allow rule with requested_reply="true" (the default) covers only replies that were
-                // asked for, unless it allows eavesdropping; a deny rule with requested_reply="false"
-                // (the default) covers only replies that were not.
-                if (!requestedReply && rule.allow() && rule.requestedReply() && !rule.eavesdrop()) {
-                    continue;
-                }
-                if (requestedReply && !rule.allow() && !rule.requestedReply()) {
-                    continue;
-                }
+            if (message.isReply()
+                    && !coversReply(rule.allow(), rule.requestedReply(), rule.eavesdrop(), requestedReply)) {
+                continue;
             }
             if (!matchesHeader(rule.allow(), rule.path(), rule.interfaceName(), rule.member(), rule.errorName(),
                     message)) {
@@ -185,13 +178,9 @@ public final class ClientPolicy {
             if (!eavesdropping && !rule.allow() && rule.eavesdrop()) {
                 continue;
             }
-            if (message.isReply()) {
-                if (!requestedReply && rule.allow() && rule.requestedReply() && !rule.eavesdrop()) {
-                    continue;
-                }
-                if (requestedReply && !rule.allow() && !rule.requestedReply()) {
-                    continue;
-                }
+            if (message.isReply()
+                    && !coversReply(rule.allow(), rule.requestedReply(), rule.eavesdrop(), requestedReply)) {
+                continue;
             }
             if (!matchesHeader(rule.allow(), rule.path(), rule.interfaceName(), rule.member(), rule.errorName(),
                     message)) {
@@ -242,6 +231,19 @@ public final class ClientPolicy {
             return false;
         }
         return error == null || m.errorName() == null || error.equals(m.errorName());
+    }
+
+    /**
+     * Whether a rule applies to a reply: an allow rule with requested_reply="true" (the default) covers only replies
+     * that were asked for, unless it allows eavesdropping; a deny rule with requested_reply="false" (the default)
+     * covers only replies that were not.
+     */
+    private static boolean coversReply(boolean allow, boolean ruleRequestedReply, boolean ruleEavesdrop,
+                                       boolean requestedReply) {
+        if (allow) {
+            return requestedReply || !ruleRequestedReply || ruleEavesdrop;
+        }
+        return !requestedReply || ruleRequestedReply;
     }
 
     private static boolean matchesFds(int min, int max, PolicyMessage m) {

@@ -11,6 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * {@code --fork}: a JVM cannot fork, so the daemon starts itself again as a detached child in the foreground
  * mode ({@code --nofork}, in a new session through {@code setsid} where there is one), reads the child's address
@@ -19,6 +22,7 @@ import java.util.concurrent.TimeUnit;
  * file once the parent has printed (python-dbusmock relies on that).
  */
 final class Forker {
+    private static final Logger log = LoggerFactory.getLogger(Forker.class);
     /** Set in the child's environment. */
     static final String CHILD_MARKER = "CAPBUS_FORKED_CHILD";
     private static final long START_TIMEOUT_SECONDS = 60;
@@ -40,16 +44,16 @@ final class Forker {
         command.add("--nofork");
         command.add("--print-address=1");
         command.add("--print-pid=1");
-        Path log;
+        Path startLog;
         try {
-            log = Files.createTempFile("capbus-start-", ".log");
+            startLog = Files.createTempFile("capbus-start-", ".log");
         } catch (IOException e) {
-            System.err.println("capbus: cannot create a start log: " + e.getMessage());
+            log.error("cannot create a start log: {}", e.getMessage());
             return 1;
         }
         ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+                .redirectError(ProcessBuilder.Redirect.appendTo(startLog.toFile()));
         pb.environment().put(CHILD_MARKER, "1");
         try {
             Process child = pb.start();
@@ -62,16 +66,17 @@ final class Forker {
             }
             if (address == null || pid == null) {
                 child.waitFor(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                System.err.print(Files.readString(log));
-                System.err.println("capbus: the daemon failed to start");
+                // The daemon's own account of why it did not start, as it wrote it.
+                System.err.print(Files.readString(startLog));
+                log.error("the daemon failed to start");
                 return 1;
             }
-            Files.deleteIfExists(log);
+            Files.deleteIfExists(startLog);
             DescriptorPrinter.printAddressAndPid(options.printAddress().orElse(-1), address,
                     options.printPid().orElse(-1), pid);
             return 0;
         } catch (IOException e) {
-            System.err.println("capbus: cannot start the daemon: " + e.getMessage());
+            log.error("cannot start the daemon: {}", e.getMessage());
             return 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
