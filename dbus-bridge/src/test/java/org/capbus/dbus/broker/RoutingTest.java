@@ -167,6 +167,24 @@ class RoutingTest {
     }
 
     @Test
+    void shouldTellTheSenderWhichBudgetOfTheReceiverRanOut() {
+        bus = new TestBus("<limit name=\"max_message_unix_fds\">100</limit>");
+        TestClient a = bus.connect();
+        TestClient b = bus.connect();
+        int[] fds = new int[65]; // max_outgoing_unix_fds is 64 on a session bus
+        for (int i = 0; i < fds.length; i++) {
+            fds[i] = 3000 + i;
+        }
+
+        long serial = a.send(call(b, "TakeMany").unixFds(fds.length), fds);
+
+        Received error = a.replyTo(serial);
+        assertThat(error.errorName()).isEqualTo(DBusErrors.LIMITS_EXCEEDED);
+        assertThat(error.arg0()).contains(b.uniqueName).contains("unix fds quota");
+        assertThat(bus.closedFds).hasSize(fds.length);
+    }
+
+    @Test
     void shouldRefuseACallWhenTheReceiversQueueIsFullAndSaySo() {
         bus = new TestBus("<limit name=\"max_outgoing_bytes\">4096</limit>");
         TestClient a = bus.connect();
@@ -181,7 +199,7 @@ class RoutingTest {
             for (Received r : a.received()) {
                 if (r.type() == MessageType.ERROR && r.message().replySerial() == serial) {
                     assertThat(r.errorName()).isEqualTo(DBusErrors.LIMITS_EXCEEDED);
-                    assertThat(r.arg0()).contains(b.uniqueName);
+                    assertThat(r.arg0()).contains(b.uniqueName).contains("bytes quota");
                     refused = i;
                 }
             }
@@ -285,5 +303,43 @@ class RoutingTest {
         assertThat(error.errorName()).isEqualTo(DBusErrors.NOT_SUPPORTED);
         assertThat(b.received()).isEmpty();
         assertThat(bus.closedFds).contains(51);
+    }
+
+    @Test
+    void shouldRefuseToItsSenderACallWithMoreDescriptorsThanOneWriteCanPass() {
+        bus = new TestBus("<limit name=\"max_message_unix_fds\">1024</limit>"
+                + "<limit name=\"max_outgoing_unix_fds\">4096</limit>");
+        TestClient a = bus.connect();
+        TestClient b = bus.connect();
+        int[] fds = new int[FakeTransport.MAX_FDS_PER_WRITE + 1];
+        for (int i = 0; i < fds.length; i++) {
+            fds[i] = 1000 + i;
+        }
+
+        long serial = a.send(call(b, "TakeMany").unixFds(fds.length), fds);
+
+        Received error = a.replyTo(serial);
+        assertThat(error.errorName()).isEqualTo(DBusErrors.LIMITS_EXCEEDED);
+        assertThat(error.arg0()).contains(Integer.toString(fds.length)).contains("253");
+        assertThat(b.received()).as("nothing half-delivered").isEmpty();
+        assertThat(bus.closedFds).hasSize(fds.length);
+    }
+
+    @Test
+    void shouldPassAsManyDescriptorsAsOneWriteCan() {
+        bus = new TestBus("<limit name=\"max_message_unix_fds\">1024</limit>"
+                + "<limit name=\"max_outgoing_unix_fds\">4096</limit>");
+        TestClient a = bus.connect();
+        TestClient b = bus.connect();
+        int[] fds = new int[FakeTransport.MAX_FDS_PER_WRITE];
+        for (int i = 0; i < fds.length; i++) {
+            fds[i] = 2000 + i;
+        }
+
+        a.send(call(b, "TakeMany").unixFds(fds.length), fds);
+
+        List<Received> got = b.received();
+        assertThat(got).hasSize(1);
+        assertThat(got.getFirst().fds()).containsExactly(fds);
     }
 }

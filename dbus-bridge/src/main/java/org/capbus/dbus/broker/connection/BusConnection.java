@@ -70,6 +70,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     private long bytesIn;
     private long messagesOut;
     private long bytesOut;
+    /** Messages dropped at the socket because their descriptors could not be attached. */
+    private long undeliverable;
     /**
      * High-water marks for Debug.Stats (dbus-daemon's per-connection peaks): the largest message and descriptor
      * count received, the most bytes and descriptors queued towards the connection (sampled when its queue is
@@ -264,6 +266,11 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     public long bytesOut() {
         return bytesOut;
+    }
+
+    /** Messages queued to this connection that could not be written because their descriptors could not be passed. */
+    public long undeliverable() {
+        return undeliverable;
     }
 
     /** The largest message received from this connection, in bytes: all of it is held before it is routed. */
@@ -480,8 +487,13 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     public boolean onMessage(long sequence, Handle destination, Message message, Handle[] transferred) {
         BusMessage m = (BusMessage) message.payload();
         if (state != ConnectionState.CLOSED) {
-            if (m.fds.length > 0) {
-                transport.attachFds(m.fds, 0, m.fds.length);
+            if (m.fds.length > 0 && !transport.attachFds(m.fds, 0, m.fds.length)) {
+                // The transport could not duplicate them (EMFILE; routing never sends more than one write passes).
+                // Without them the receiver would misread the message (its UNIX_FDS promises descriptors): it
+                // does not get it at all.
+                undeliverable++;
+                m.release();
+                return transport.isWritable();
             }
             transport.write(m.head, 0, m.head.length);
             if (m.tailLength > 0) {
@@ -498,9 +510,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     public boolean onNodeDestroyed(long sequence, Handle handle) {
         // A connection we had sent to went away: drop our handle to its root node.
         if (handle.holder() == peer && handle.isValid() && handle != root) {
-            while (handle.isValid()) {
-                peer.release(handle);
-            }
+            peer.releaseAll(handle);
         }
         return true;
     }
