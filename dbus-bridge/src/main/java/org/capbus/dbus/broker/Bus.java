@@ -59,7 +59,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
 
     private final BusHost host;
     private final PeerCredentials ownCredentials;
-    private final UserDatabase users = loadUsers();
+    /** User and group names, read with the configuration (off the loop) and replaced with it at a reload. */
+    private UserDatabase users;
     private SaslServerConfig saslConfig;
     private BusConfig config;
     private final String guid;
@@ -75,9 +76,13 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     private boolean driverReady;
     private boolean flushing;
 
-    /** Creates a bus with {@code config}, running on {@code host}'s loop, in a process with {@code ownCredentials}. */
-    public Bus(BusConfig config, BusHost host, PeerCredentials ownCredentials) {
+    /**
+     * Creates a bus with {@code config}, whose policy names users and groups as {@code users} resolves them (both
+     * read by the caller, off the loop), running on {@code host}'s loop, in a process with {@code ownCredentials}.
+     */
+    public Bus(BusConfig config, UserDatabase users, BusHost host, PeerCredentials ownCredentials) {
         this.host = host;
+        this.users = users;
         this.ownCredentials = ownCredentials;
         this.config = config;
         byte[] id = new byte[16];
@@ -104,15 +109,6 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         this.router = new Router(state, outbox, mapping, stats, host::closeFd, buffers);
         this.driver = new Driver(state, outbox, stats, this);
         this.saslConfig = saslConfig(config);
-    }
-
-    private static UserDatabase loadUsers() {
-        try {
-            return UserDatabase.localFiles();
-        } catch (java.io.IOException e) {
-            log.warn("cannot read /etc/passwd or /etc/group ({}); policy names no user or group by name", e.toString());
-            return UserDatabase.numericOnly();
-        }
     }
 
     private static long saturatedTimes(long v, int k) {
@@ -157,9 +153,13 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         return (int) Math.min(config.limits().get(BusLimit.MAX_MESSAGE_UNIX_FDS), 1024);
     }
 
-    /** Replaces the configuration (from a reload that parsed). Loop thread. */
-    public void applyConfig(BusConfig newConfig) {
+    /**
+     * Replaces the configuration (from a reload that parsed) and the user database read with it: every
+     * connection's policy is built again. Loop thread.
+     */
+    public void applyConfig(BusConfig newConfig, UserDatabase newUsers) {
         this.config = newConfig;
+        this.users = newUsers;
         this.saslConfig = saslConfig(newConfig);
         for (BusConnection c : state.connections()) {
             c.setPolicy(policyFor(c.credentials()));

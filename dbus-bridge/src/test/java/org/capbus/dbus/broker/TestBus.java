@@ -11,6 +11,7 @@ import java.util.function.Consumer;
 
 import org.capbus.config.BusConfig;
 import org.capbus.config.ConfigException;
+import org.capbus.config.UserDatabase;
 import org.capbus.dbus.io.PeerCredentials;
 
 /**
@@ -28,12 +29,15 @@ final class TestBus implements BusHost, AutoCloseable {
     private final Path dir;
     /** What the next ReloadConfig reads; null keeps the running configuration. */
     BusConfig nextConfig;
+    /** The user database read with {@link #nextConfig}. */
+    UserDatabase nextUsers = UserDatabase.numericOnly();
 
     /** A session bus whose configuration adds {@code extra} (limits, policies) to an allow-all session policy. */
     TestBus(String extra) {
         try {
             dir = Files.createTempDirectory("capbus-routing");
-            bus = new Bus(config(extra), this, new PeerCredentials(UID, UID, 1, new long[0], null));
+            bus = new Bus(config(extra), UserDatabase.numericOnly(), this,
+                    new PeerCredentials(UID, UID, 1, new long[0], null));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -103,7 +107,7 @@ final class TestBus implements BusHost, AutoCloseable {
         // As the daemon: the file is read elsewhere and the result comes back to the loop as a task.
         loop.execute(() -> {
             if (nextConfig != null) {
-                bus.applyConfig(nextConfig);
+                bus.applyConfig(nextConfig, nextUsers);
             }
             done.accept(null);
         });
