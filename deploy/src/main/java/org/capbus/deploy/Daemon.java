@@ -48,6 +48,10 @@ final class Daemon implements BusHost {
     private final List<String> addresses = new ArrayList<>();
     private Path pidFile;
     private CapbusMetrics metrics;
+    /** Blocking work of the bus (the cookie keyring's files), each task on a virtual thread of its own. */
+    private final java.util.concurrent.ExecutorService blocking =
+            java.util.concurrent.Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("capbus-blocking-", 0)
+                    .factory());
 
     private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport) throws IOException {
         this.options = options;
@@ -231,6 +235,11 @@ final class Daemon implements BusHost {
     @Override
     public java.util.concurrent.ScheduledExecutorService loop() {
         return transport.executor();
+    }
+
+    @Override
+    public java.util.concurrent.Executor blocking() {
+        return blocking;
     }
 
     @Override

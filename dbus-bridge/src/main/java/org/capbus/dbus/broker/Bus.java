@@ -31,7 +31,7 @@ import org.capbus.dbus.io.ConnectionAcceptor;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.io.TransportConnection;
-import org.capbus.dbus.sasl.FileCookieKeyring;
+import org.capbus.dbus.sasl.CookieKeyring;
 import org.capbus.dbus.sasl.SaslServer;
 import org.capbus.dbus.sasl.SaslServerConfig;
 import org.capbus.dbus.wire.DBusMessage;
@@ -207,8 +207,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
 
     private SaslServerConfig saslConfig(BusConfig c) {
         SecureRandom random = new SecureRandom();
-        return new SaslServerConfig(c.auth(), c.allowAnonymous(), guid, FileCookieKeyring.forCurrentUser(random),
-                random);
+        return new SaslServerConfig(c.auth(), c.allowAnonymous(), guid, host.cookieKeyring(random), random);
     }
 
     /** The configuration's policy for a connection with these credentials. */
@@ -230,6 +229,22 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         mapping.createRoot(c);
         stats.authenticated(c.authMechanism());
         return true;
+    }
+
+    @Override
+    public void fetchCookie(BusConnection c, CookieKeyring keyring) {
+        host.blocking().execute(() -> {
+            CookieKeyring.Cookie cookie = null;
+            String failure = null;
+            try {
+                cookie = keyring.cookieForChallenge();
+            } catch (java.io.IOException | RuntimeException e) {
+                failure = e.getMessage() != null ? e.getMessage() : e.toString();
+            }
+            CookieKeyring.Cookie answer = cookie;
+            String why = failure;
+            host.loop().execute(() -> c.keyringAnswered(answer, why));
+        });
     }
 
     @Override

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.security.SecureRandom;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 
@@ -13,6 +15,8 @@ import org.capbus.config.BusConfig;
 import org.capbus.config.ConfigException;
 import org.capbus.config.UserDatabase;
 import org.capbus.dbus.io.PeerCredentials;
+import org.capbus.dbus.sasl.CookieKeyring;
+import org.capbus.dbus.sasl.FileCookieKeyring;
 
 /**
  * A whole {@link Bus} in the test's process, with no socket and no thread: connections are {@link FakeTransport}s
@@ -24,9 +28,12 @@ final class TestBus implements BusHost, AutoCloseable {
     static final long UID = 1000;
 
     final ManualLoop loop = new ManualLoop();
+    /** Blocking work the bus handed off the loop, run when the test says so. */
+    final List<Runnable> blockingTasks = new ArrayList<>();
     final List<Integer> closedFds = new ArrayList<>();
     final Bus bus;
-    private final Path dir;
+    /** Where this bus keeps its configuration files and its cookie keyring. */
+    final Path dir;
     /** What the next ReloadConfig reads; null keeps the running configuration. */
     BusConfig nextConfig;
     /** The user database read with {@link #nextConfig}. */
@@ -95,6 +102,25 @@ final class TestBus implements BusHost, AutoCloseable {
     @Override
     public ScheduledExecutorService loop() {
         return loop;
+    }
+
+    @Override
+    public Executor blocking() {
+        return blockingTasks::add;
+    }
+
+    /** Runs the blocking work handed off so far (as another thread would), then the tasks it posted to the loop. */
+    void runBlocking() {
+        List<Runnable> due = new ArrayList<>(blockingTasks);
+        blockingTasks.clear();
+        due.forEach(Runnable::run);
+        loop.runTasks();
+    }
+
+    @Override
+    public CookieKeyring cookieKeyring(SecureRandom random) {
+        return new FileCookieKeyring(dir.resolve("keyrings"), FileCookieKeyring.GENERAL_CONTEXT,
+                () -> System.currentTimeMillis() / 1000, random);
     }
 
     @Override
