@@ -65,6 +65,23 @@ public enum BusError {
     DRIVER_QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.DRIVER_QUEUE,
             "The maximum number of pending messages for the bus driver has been reached"),
 
+    // ---- the driver's refusals ----
+    /** A well-known or unique name the driver was asked about has no owner. Args: what ("owner", "UID"...), name. */
+    NO_SUCH_NAME(DBusErrors.NAME_HAS_NO_OWNER, null, "Could not get %s of name '%s': no such name"),
+    /** An {@code <own>} rule refused RequestName. Args: the caller's unique name, the name. */
+    OWN_DENIED(DBusErrors.ACCESS_DENIED, null, "Connection \"%s\" is not allowed to own the service \"%s\" due to"
+            + " security policies in the configuration file"),
+    /** max_connections_per_user: Hello refused (and the connection closed). Arg: the uid. */
+    CONNECTIONS_PER_USER(DBusErrors.LIMITS_EXCEEDED, QuotaResource.CONNECTIONS_PER_USER,
+            "The maximum number of active connections for UID %d has been reached"),
+    /** max_names_per_connection. Args: the caller's unique name, the limit. */
+    NAMES_PER_CONNECTION(DBusErrors.LIMITS_EXCEEDED, QuotaResource.NAMES, "Connection \"%s\" is not allowed to own"
+            + " more services (increase limits in configuration file if required; max_names_per_connection=%d)"),
+    /** max_match_rules_per_connection. Args: the caller's unique name, the limit. */
+    MATCH_RULES_PER_CONNECTION(DBusErrors.LIMITS_EXCEEDED, QuotaResource.MATCH_RULES, "Connection \"%s\" is not"
+            + " allowed to add more match rules (increase limits in configuration file if required;"
+            + " max_match_rules_per_connection=%d)"),
+
     // ---- departures ----
     /** The callee left (or became a monitor) without answering the call. */
     NO_REPLY(DBusErrors.NO_REPLY, null, "Message recipient disconnected from message bus without replying"),
