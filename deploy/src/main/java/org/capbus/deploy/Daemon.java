@@ -53,11 +53,84 @@ final class Daemon implements BusHost {
             java.util.concurrent.Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("capbus-blocking-", 0)
                     .factory());
 
+    /** The command line it was started with, for a live upgrade to start the next process with. */
+    private String[] commandLine = new String[0];
+    private Upgrader upgrader;
+
     private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport) throws IOException {
+        this(options, config, transport, null);
+    }
+
+    /** As above, with the bus id of the process this one takes over from (null: a new one). */
+    private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport, String guid) throws IOException {
         this.options = options;
         this.transport = transport;
         UserDatabase users = loadUsers();
-        this.bus = onLoop(() -> new Bus(config, users, this, ownCredentials()));
+        this.bus = onLoop(() -> new Bus(config, users, this, ownCredentials(), guid));
+    }
+
+    /** A daemon over a fresh loop for the bus a live upgrade takes over; nothing listens or reads yet. */
+    static Daemon forTakeover(DaemonOptions options, BusConfig config, String guid) throws IOException {
+        UnixTransport transport = UnixTransport.start(
+                TransportOptions.DEFAULTS.withWaterMarks(OUTBOUND_HIGH_WATER, OUTBOUND_LOW_WATER));
+        try {
+            return new Daemon(options, config, transport, guid);
+        } catch (IOException | RuntimeException e) {
+            transport.shutdown();
+            throw e;
+        }
+    }
+
+    UnixTransport transport() {
+        return transport;
+    }
+
+    Bus bus() {
+        return bus;
+    }
+
+    DaemonOptions options() {
+        return options;
+    }
+
+    /** Records the command line, which a live upgrade starts the next process with. */
+    void commandLine(String[] args) {
+        this.commandLine = args.clone();
+    }
+
+    String[] commandLine() {
+        return commandLine.clone();
+    }
+
+    /** SIGUSR2: starts a live upgrade on a thread of its own, unless one is running. */
+    synchronized void upgrade() {
+        if (upgrader != null && upgrader.isRunning()) {
+            log.warn("an upgrade is already in progress; ignoring this request");
+            return;
+        }
+        upgrader = new Upgrader(this);
+        upgrader.start();
+    }
+
+    /** After a takeover: the addresses the listeners were announced with, for {@link #address()}. */
+    void tookOverAddresses(List<String> announced, BusConfig config) throws IOException {
+        addresses.addAll(announced);
+        writePidFile(config);
+    }
+
+    /** After a takeover, once the old process is gone (it held the port): serve metrics if asked. */
+    void serveMetricsLater(BusConfig config, long oldPid) {
+        if (metricsAddress(options, config) == null) {
+            return;
+        }
+        Thread.ofPlatform().name("capbus-metrics-start").daemon().start(() -> {
+            ProcessHandle.of(oldPid).ifPresent(p -> p.onExit().join());
+            try {
+                serveMetrics(config);
+            } catch (IOException e) {
+                log.error("{}", e.getMessage());
+            }
+        });
     }
 
     /**
@@ -280,7 +353,7 @@ final class Daemon implements BusHost {
     }
 
     /** Runs {@code task} on the loop and waits for it; the bus is only ever touched there. */
-    private <T> T onLoop(LoopTask<T> task) throws IOException {
+    <T> T onLoop(LoopTask<T> task) throws IOException {
         Future<T> f = transport.executor().submit(() -> task.run());
         try {
             return f.get();
@@ -300,7 +373,7 @@ final class Daemon implements BusHost {
     }
 
     @FunctionalInterface
-    private interface LoopTask<T> {
+    interface LoopTask<T> {
         T run() throws IOException;
     }
 

@@ -30,6 +30,9 @@ public final class Main {
 
     static int run(String[] args) {
         PrintStream err = System.err;
+        if (args.length == 1 && args[0].startsWith("--upgrade=")) {
+            return UpgradeCommand.run(args[0].substring("--upgrade=".length()));
+        }
         DaemonOptions options;
         try {
             options = DaemonOptions.parse(args);
@@ -67,25 +70,37 @@ public final class Main {
             err.println("capbus: Failed to start message bus: " + e.getMessage());
             return 1;
         }
+        String handover = System.getenv(Upgrader.HANDOVER_ENV);
         boolean fork = options.fork().orElse(config.fork());
-        if (fork && System.getenv(Forker.CHILD_MARKER) == null) {
+        if (fork && handover == null && System.getenv(Forker.CHILD_MARKER) == null) {
             return Forker.forkDaemon(args, options);
         }
         Daemon daemon;
-        try {
-            daemon = Daemon.start(options, config);
-        } catch (IOException | RuntimeException e) {
-            err.println("capbus: Failed to start message bus: " + e.getMessage());
-            return 1;
+        if (handover != null) {
+            daemon = Takeover.run(options, config, java.nio.file.Path.of(handover));
+            if (daemon == null) {
+                return 1;
+            }
+        } else {
+            try {
+                daemon = Daemon.start(options, config);
+            } catch (IOException | RuntimeException e) {
+                err.println("capbus: Failed to start message bus: " + e.getMessage());
+                return 1;
+            }
         }
+        daemon.commandLine(args);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             daemon.stop();
             stopped.countDown();
         }, "capbus-shutdown"));
         Signals.onHangup(daemon::reloadConfig);
+        Signals.onUpgrade(daemon::upgrade);
         try {
-            daemon.announce();
+            if (handover == null) {
+                daemon.announce();
+            }
         } catch (IOException e) {
             err.println("capbus: cannot print the address or pid: " + e.getMessage());
             return 1;

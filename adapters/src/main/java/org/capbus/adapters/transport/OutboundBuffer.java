@@ -222,6 +222,27 @@ final class OutboundBuffer {
         }
     }
 
+    /**
+     * What is queued, for a live upgrade: the bytes, and for each attachment its offset in them and duplicates of
+     * its descriptors (the caller owns the duplicates; the buffer keeps its own). Nothing changes here.
+     */
+    TransportImage.Pending snapshot(Syscalls syscalls) {
+        byte[] bytes = new byte[(int) pendingBytes()];
+        MemorySegment.copy(memory, JAVA_BYTE, readIndex, bytes, 0, bytes.length);
+        int n = attachTail - attachHead;
+        long[] at = new long[n];
+        int[][] sets = new int[n][];
+        for (int i = 0; i < n; i++) {
+            int a = attachHead + i;
+            at[i] = attachPosition[a] - streamBase;
+            sets[i] = new int[attachCount[a]];
+            for (int j = 0; j < attachCount[a]; j++) {
+                sets[i][j] = syscalls.dupCloexec(fds[attachFirst[a] + j]);
+            }
+        }
+        return new TransportImage.Pending(bytes, at, sets);
+    }
+
     /** Closes every descriptor not yet sent and frees the memory. The buffer is empty and usable afterwards. */
     void release(Syscalls syscalls) {
         for (int i = attachHead; i < attachTail; i++) {

@@ -43,6 +43,8 @@ final class Syscalls {
     static final int SO_TYPE = 3;
     static final int SO_PEERCRED = 17;
     static final int SO_ACCEPTCONN = 30;
+    static final int SO_RCVTIMEO = 20;
+    static final int SO_SNDTIMEO = 21;
     static final int SO_PEERSEC = 31;
     static final int SO_PEERGROUPS = 59;
     static final int SCM_RIGHTS = 1;
@@ -83,6 +85,17 @@ final class Syscalls {
     private static final MethodHandle GETSOCKOPT =
             bind("getsockopt", false, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, POINTER, POINTER);
     private static final MethodHandle GETSOCKNAME = bind("getsockname", false, JAVA_INT, JAVA_INT, POINTER, POINTER);
+    // Non-critical twins, for calls that may block (the live upgrade's hand-over channel): a critical downcall
+    // keeps the thread in Java state, and a blocked one would hold up every safepoint.
+    private static final MethodHandle RECVMSG_BLOCKING =
+            bind("recvmsg", false, JAVA_LONG, JAVA_INT, POINTER, JAVA_INT);
+    private static final MethodHandle SENDMSG_BLOCKING =
+            bind("sendmsg", false, JAVA_LONG, JAVA_INT, POINTER, JAVA_INT);
+    private static final MethodHandle ACCEPT4_BLOCKING =
+            bind("accept4", false, JAVA_INT, JAVA_INT, POINTER, POINTER, JAVA_INT);
+    private static final MethodHandle CONNECT = bind("connect", false, JAVA_INT, JAVA_INT, POINTER, JAVA_INT);
+    private static final MethodHandle SETSOCKOPT =
+            bind("setsockopt", false, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, POINTER, JAVA_INT);
     private static final MethodHandle UNLINK = bind("unlink", false, JAVA_INT, POINTER);
     private static final MethodHandle CHMOD = bind("chmod", false, JAVA_INT, POINTER, JAVA_INT);
     // fcntl is variadic: the third argument is passed as a C long, which is what glibc reads back with va_arg.
@@ -148,6 +161,50 @@ final class Syscalls {
     int accept4(int fd, int flags) {
         try {
             return check((int) ACCEPT4.invokeExact(callState, fd, MemorySegment.NULL, MemorySegment.NULL, flags));
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    /** {@code recvmsg} that may block (see {@code RECVMSG_BLOCKING}). */
+    long recvmsgBlocking(int fd, MemorySegment msghdr, int flags) {
+        try {
+            return check((long) RECVMSG_BLOCKING.invokeExact(callState, fd, msghdr, flags));
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    /** {@code sendmsg} that may block. */
+    long sendmsgBlocking(int fd, MemorySegment msghdr, int flags) {
+        try {
+            return check((long) SENDMSG_BLOCKING.invokeExact(callState, fd, msghdr, flags));
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    /** {@code accept4} that may block. */
+    int accept4Blocking(int fd, int flags) {
+        try {
+            return check((int) ACCEPT4_BLOCKING.invokeExact(callState, fd, MemorySegment.NULL, MemorySegment.NULL,
+                    flags));
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    int connect(int fd, MemorySegment address, int addressLength) {
+        try {
+            return check((int) CONNECT.invokeExact(callState, fd, address, addressLength));
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
+    }
+
+    int setsockopt(int fd, int level, int option, MemorySegment value, int valueLength) {
+        try {
+            return check((int) SETSOCKOPT.invokeExact(callState, fd, level, option, value, valueLength));
         } catch (Throwable t) {
             throw linkageBug(t);
         }

@@ -78,6 +78,33 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         return fd;
     }
 
+    // ---- live upgrade ----
+
+    /** Its socket and unsent output, for the hand-over; see {@link TransportImage}. */
+    TransportImage.Socket handOverImage() {
+        return new TransportImage.Socket(fd, outbound.snapshot(transport.syscalls()));
+    }
+
+    /**
+     * Queues output the previous process had not sent, descriptors at their offsets. The caller keeps ownership
+     * of the descriptors in {@code pending} (they are duplicated here).
+     */
+    void restorePending(TransportImage.Pending pending) {
+        byte[] bytes = pending.bytes();
+        int written = 0;
+        for (int i = 0; i < pending.attachedAt().length; i++) {
+            int at = (int) pending.attachedAt()[i];
+            write(bytes, written, at - written);
+            written = at;
+            int[] set = pending.attachedFds()[i];
+            if (!attachFds(set, 0, set.length)) {
+                terminate("cannot duplicate descriptors of output taken over from the previous process");
+                return;
+            }
+        }
+        write(bytes, written, bytes.length - written);
+    }
+
     // ---- TransportConnection ----
 
     @Override

@@ -56,6 +56,15 @@ final class UnixListener implements EpollIoHandle {
         return address;
     }
 
+    int fdNumber() {
+        return fd;
+    }
+
+    /** The socket file removed at close, or null. */
+    String unlinkPath() {
+        return unlinkPath;
+    }
+
     void start(IoRegistration registration) {
         this.registration = registration;
         registration.submit(EpollIoOps.EPOLLIN);

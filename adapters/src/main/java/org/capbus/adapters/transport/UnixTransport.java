@@ -358,6 +358,74 @@ public final class UnixTransport {
         }
     }
 
+    // ---- live upgrade (docs/live-upgrade.md) ----
+
+    /**
+     * Writes what the sockets take now, then describes every listener and connection for the hand-over. Loop thread,
+     * which must not read from any socket until the hand-over ends (it runs the whole hand-over as one task).
+     */
+    public TransportImage exportImage() {
+        flushDirty();
+        List<TransportImage.Listener> ls = new ArrayList<>();
+        for (UnixListener l : listeners) {
+            ls.add(new TransportImage.Listener(l.fdNumber(), l.address(), l.unlinkPath()));
+        }
+        Map<org.capbus.dbus.io.TransportConnection, TransportImage.Socket> sockets = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < connectionCount; i++) {
+            sockets.put(connections[i], connections[i].handOverImage());
+        }
+        return new TransportImage(ls, sockets);
+    }
+
+    /**
+     * Listens on a socket taken over from the previous process, announced as {@code address}; its file
+     * {@code unlinkPath} (or null) is removed when this bus stops. Any thread.
+     */
+    public String adoptListener(int fd, String address, String unlinkPath, ConnectionAcceptor acceptor)
+            throws IOException {
+        return register(new UnixListener(this, fd, acceptor, address, unlinkPath), new Syscalls(), fd);
+    }
+
+    /**
+     * A connection taken over from the previous process, not yet registered with epoll: the bus restores its state
+     * over it first, then {@link #startAdopted} starts it. Loop thread.
+     *
+     * @throws IOException if the socket has no peer credentials (it is no connected unix socket)
+     */
+    public org.capbus.dbus.io.TransportConnection adoptConnection(int fd) throws IOException {
+        PeerCredentials credentials = credentialsReader.read(fd);
+        if (credentials == null) {
+            throw new IOException("taken-over fd " + fd + " has no peer credentials");
+        }
+        return new UnixConnection(this, fd, credentials, options);
+    }
+
+    /**
+     * Starts a connection from {@link #adoptConnection}: registers it, queues the output the previous process had
+     * not sent ({@code pending}; the caller keeps its descriptors) and starts reading into {@code handler}. Loop
+     * thread.
+     */
+    public void startAdopted(org.capbus.dbus.io.TransportConnection adopted, ConnectionHandler handler,
+                             TransportImage.Pending pending) {
+        UnixConnection connection = (UnixConnection) adopted;
+        Future<IoRegistration> registered = loop.register(connection);
+        if (!registered.isSuccess()) {
+            LOG.warn("cannot register taken-over fd {} with epoll; closing it", connection.fdNumber(),
+                    registered.cause());
+            connection.close();
+            handler.onClosed();
+            return;
+        }
+        connection.registered(registered.getNow());
+        if (connectionCount == connections.length) {
+            connections = Arrays.copyOf(connections, connectionCount * 2);
+        }
+        connection.slot = connectionCount;
+        connections[connectionCount++] = connection;
+        connection.start(handler);
+        connection.restorePending(pending);
+    }
+
     // ---- loop-thread internals used by UnixListener and UnixConnection ----
 
     /** A connection just accepted on a listener: credentials, registration, then the acceptor. */

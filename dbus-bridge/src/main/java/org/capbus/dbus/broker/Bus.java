@@ -18,6 +18,7 @@ import org.capbus.dbus.broker.connection.BusMessage;
 import org.capbus.dbus.broker.connection.ConnectionEvents;
 import org.capbus.dbus.broker.connection.ConnectionState;
 import org.capbus.dbus.broker.connection.CoreMapping;
+import org.capbus.dbus.broker.handover.BusImage;
 import org.capbus.dbus.broker.outbox.Outbox;
 import org.capbus.dbus.broker.routing.Router;
 import org.capbus.dbus.broker.state.BusState;
@@ -81,13 +82,24 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
      * read by the caller, off the loop), running on {@code host}'s loop, in a process with {@code ownCredentials}.
      */
     public Bus(BusConfig config, UserDatabase users, BusHost host, PeerCredentials ownCredentials) {
+        this(config, users, host, ownCredentials, null);
+    }
+
+    /**
+     * As above, with the bus id {@code guid} (32 hex digits) of the bus this one takes over from in a live upgrade;
+     * null draws a new one.
+     */
+    public Bus(BusConfig config, UserDatabase users, BusHost host, PeerCredentials ownCredentials, String guid) {
         this.host = host;
         this.users = users;
         this.ownCredentials = ownCredentials;
         this.config = config;
-        byte[] id = new byte[16];
-        new SecureRandom().nextBytes(id);
-        this.guid = HexFormat.of().formatHex(id);
+        if (guid == null) {
+            byte[] id = new byte[16];
+            new SecureRandom().nextBytes(id);
+            guid = HexFormat.of().formatHex(id);
+        }
+        this.guid = guid;
         long peerBytes = config.limits().get(BusLimit.MAX_OUTGOING_BYTES);
         long peerFds = config.limits().get(BusLimit.MAX_OUTGOING_UNIX_FDS);
         long maxConnections = config.limits().get(BusLimit.MAX_COMPLETED_CONNECTIONS);
@@ -316,6 +328,180 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         } finally {
             flushing = false;
         }
+    }
+
+    // ---- live upgrade (docs/live-upgrade.md) ----
+
+    /**
+     * Quiesces and describes the bus for the next process: runs the driver and moves every connection's queued
+     * deliveries into its socket buffer, then records the state. Changes nothing a resumed bus would notice if the
+     * hand-over fails (the moved deliveries are simply written later). Loop thread; the caller has stopped input.
+     *
+     * @throws IllegalStateException with the reason if a connection cannot be carried (waiting for the cookie
+     *                               keyring, or an authentication transcript too long to keep)
+     */
+    public BusImage exportImage() {
+        flush();
+        java.util.Map<BusConnection, Integer> ids = new java.util.HashMap<>();
+        java.util.List<BusImage.Connection> connections = new ArrayList<>();
+        for (BusConnection c : state.connections()) {
+            c.drainForHandOver();
+        }
+        flush();
+        for (BusConnection c : state.connections()) {
+            BusImage.Phase phase = switch (c.state()) {
+                case AUTHENTICATING -> BusImage.Phase.AUTHENTICATING;
+                case AWAITING_HELLO -> BusImage.Phase.AWAITING_HELLO;
+                case ACTIVE -> BusImage.Phase.ACTIVE;
+                case MONITOR -> BusImage.Phase.MONITOR;
+                case CLOSED -> null;
+            };
+            if (phase == null) {
+                continue;
+            }
+            byte[] transcript = new byte[0];
+            if (phase == BusImage.Phase.AUTHENTICATING) {
+                transcript = c.authTranscript();
+                if (transcript == null || c.waitsForKeyring()) {
+                    throw new IllegalStateException(c + " is authenticating in a way a hand-over cannot carry"
+                            + (transcript == null ? " (transcript too long)" : " (waiting for the cookie keyring)"));
+                }
+            }
+            ids.put(c, connections.size());
+            connections.add(new BusImage.Connection(c.transport(), phase, c.uniqueName(), c.authMechanism(),
+                    c.isFdPassingEnabled(), transcript, c.partialInput(), c.unclaimedFds()));
+        }
+        java.util.List<BusImage.Name> names = new ArrayList<>();
+        for (String name : state.names().names()) {
+            java.util.List<BusConnection> owners = state.names().queuedOwners(name);
+            int[] ownerIds = new int[owners.size()];
+            int[] flags = new int[owners.size()];
+            for (int i = 0; i < ownerIds.length; i++) {
+                ownerIds[i] = ids.get(owners.get(i));
+                flags[i] = state.names().flagsOf(name, owners.get(i));
+            }
+            names.add(new BusImage.Name(name, ownerIds, flags));
+        }
+        java.util.List<BusImage.Rule> rules = new ArrayList<>();
+        java.util.List<BusImage.Monitor> monitors = new ArrayList<>();
+        for (BusConnection c : state.connections()) {
+            Integer id = ids.get(c);
+            if (id == null) {
+                continue;
+            }
+            if (c.isRegistered()) {
+                for (org.capbus.dbus.bus.MatchRule r : state.matches().rulesOf(c)) {
+                    rules.add(new BusImage.Rule(id, r.toString()));
+                }
+            } else if (c.state() == ConnectionState.MONITOR) {
+                java.util.List<String> texts = new ArrayList<>();
+                for (org.capbus.dbus.bus.MatchRule r : state.monitorRules(c)) {
+                    texts.add(r.toString());
+                }
+                monitors.add(new BusImage.Monitor(id, texts));
+            }
+        }
+        java.util.List<BusImage.Reply> replies = new ArrayList<>();
+        state.replies().forEachSlot((caller, serial, callee) -> {
+            Integer a = ids.get(caller);
+            Integer b = ids.get(callee);
+            if (a != null && b != null) {
+                replies.add(new BusImage.Reply(a, serial, b));
+            }
+        });
+        return new BusImage(guid, state.nextUniqueId(), outbox.serialCounter(), connections, names, rules, replies,
+                monitors);
+    }
+
+    /**
+     * Takes over the state a previous process handed over (its guid already given to the constructor): every
+     * connection over its new transport, with its names, match rules, reply slots and monitors. Sends nothing: the
+     * clients already heard everything. Loop thread, before any input is read.
+     *
+     * @return the connection handler of each {@link BusImage#connections()} entry, in order, for the transport to
+     *         start reading with
+     * @throws IllegalArgumentException if the image is inconsistent (a rule that does not parse, a bad index)
+     */
+    public java.util.List<ConnectionHandler> restoreImage(BusImage image) {
+        state.continueUniqueIds(image.nextUniqueId());
+        outbox.continueSerials(image.nextSerial());
+        java.util.Map<Integer, java.util.List<org.capbus.dbus.bus.MatchRule>> monitorRules = new java.util.HashMap<>();
+        for (BusImage.Monitor m : image.monitors()) {
+            java.util.List<org.capbus.dbus.bus.MatchRule> rules = new ArrayList<>();
+            for (String text : m.rules()) {
+                rules.add(parseRule(text));
+            }
+            monitorRules.put(m.connection(), rules);
+        }
+        java.util.List<BusConnection> restored = new ArrayList<>();
+        for (BusImage.Connection ci : image.connections()) {
+            if (ci.phase() == BusImage.Phase.MONITOR && !monitorRules.containsKey(restored.size())) {
+                monitorRules.put(restored.size(), java.util.List.of());
+            }
+            TransportConnection transport = ci.transport();
+            PeerCredentials creds = transport.credentials();
+            BusConnection c = new BusConnection(this, transport, mapping,
+                    new SaslServer(saslConfig, creds.uid(), true), policyFor(creds), state.names(), maxMessageSize(),
+                    maxMessageUnixFds(), buffers);
+            state.add(c);
+            restored.add(c);
+            if (ci.phase() == BusImage.Phase.AUTHENTICATING) {
+                c.resumeAuthentication(ci.authTranscript());
+                long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
+                c.setAuthTimeout(host.loop().schedule(() -> {
+                    if (c.state() == ConnectionState.AUTHENTICATING) {
+                        disconnect(c, DisconnectReason.AUTH_FAILED, "authentication timed out");
+                        flush();
+                    }
+                }, timeoutMs, TimeUnit.MILLISECONDS));
+                continue;
+            }
+            c.resumeAuthenticated(ci.authMechanism(), ci.unixFds());
+            if (ci.unixFds()) {
+                transport.enableFdPassing();
+            }
+            mapping.createRoot(c);
+            switch (ci.phase()) {
+                case ACTIVE -> state.restoreRegistered(c, ci.uniqueName());
+                case MONITOR -> state.restoreMonitor(c, ci.uniqueName(), monitorRules.get(restored.size() - 1));
+                default -> { }
+            }
+            c.resumeInput(ci.partialInput(), ci.unclaimedFds());
+        }
+        for (BusImage.Name n : image.names()) {
+            for (int i = 0; i < n.owners().length; i++) {
+                BusConnection owner = restored.get(n.owners()[i]);
+                // Replayed in queue order: the first request makes the primary owner, the others queue behind it.
+                int flags = i == 0 ? n.flags()[i]
+                        : n.flags()[i] & ~(org.capbus.dbus.bus.NameRegistry.REPLACE_EXISTING
+                        | org.capbus.dbus.bus.NameRegistry.DO_NOT_QUEUE);
+                state.names().requestName(n.name(), owner, flags);
+                state.busNamesGrew(owner);
+            }
+        }
+        for (BusImage.Rule r : image.matchRules()) {
+            state.addMatch(restored.get(r.connection()), parseRule(r.text()));
+        }
+        long now = System.nanoTime();
+        for (BusImage.Reply r : image.replies()) {
+            BusConnection caller = restored.get(r.caller());
+            BusConnection callee = restored.get(r.callee());
+            if (caller.replyEndpoint() != null && callee.replyEndpoint() != null) {
+                state.replies().expectReply(caller.replyEndpoint(), r.serial(), callee.replyEndpoint(), now);
+            }
+        }
+        log.info("took over {} connections, {} names, {} match rules, {} reply slots, {} monitors",
+                restored.size(), image.names().size(), image.matchRules().size(), image.replies().size(),
+                image.monitors().size());
+        return java.util.List.copyOf(restored);
+    }
+
+    private static org.capbus.dbus.bus.MatchRule parseRule(String text) {
+        org.capbus.dbus.bus.MatchRuleParseResult parsed = org.capbus.dbus.bus.MatchRule.parse(text);
+        if (!parsed.isValid()) {
+            throw new IllegalArgumentException("match rule '" + text + "': " + parsed.message());
+        }
+        return parsed.rule();
     }
 
     /** Closes every connection, for shutdown. */

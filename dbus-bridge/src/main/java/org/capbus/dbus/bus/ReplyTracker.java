@@ -244,6 +244,18 @@ public final class ReplyTracker<C> {
         return s != LongIntMap.MISSING && calleeId[s] == callee.id;
     }
 
+    /** Receives one reply slot: {@code caller} awaits the reply to {@code callSerial} from {@code callee}. */
+    public interface SlotVisitor<C> {
+        void slot(C caller, int callSerial, C callee);
+    }
+
+    /** Visits every slot, oldest first (for a live upgrade's hand-over, which records them all). */
+    public void forEachSlot(SlotVisitor<? super C> visitor) {
+        for (int s = timeHead; s != NIL; s = timeNext[s]) {
+            visitor.slot(endpoints[callerId[s]].connection, serial[s], endpoints[calleeId[s]].connection);
+        }
+    }
+
     /** The number of slots on the bus. */
     public int size() {
         return size;

@@ -119,6 +119,26 @@ public final class MessageFramer {
         }
     }
 
+    /**
+     * The bytes of the message received so far and not yet delivered (empty if none), for a live upgrade: the
+     * framer that takes over is fed them and continues where this one stopped. Nothing changes here.
+     */
+    public byte[] partialBytes() {
+        if (message != null) {
+            return java.util.Arrays.copyOf(message, messageFill);
+        }
+        return java.util.Arrays.copyOf(header, headerFill);
+    }
+
+    /** The queued descriptors in arrival order, left queued (for a live upgrade, which passes copies on). */
+    public int[] peekFds() {
+        int[] out = new int[fdCount];
+        for (int i = 0; i < fdCount; i++) {
+            out[i] = fdQueue[(fdHead + i) % fdQueue.length];
+        }
+        return out;
+    }
+
     /** Removes and returns every queued descriptor, for the owner to close when the connection ends. */
     public int[] drainFds() {
         return takeFds(fdCount);

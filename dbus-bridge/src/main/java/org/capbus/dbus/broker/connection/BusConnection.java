@@ -69,6 +69,14 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     private int heldLength;
     /** Whether the queue is waiting for the socket to drain. */
     private boolean blocked;
+    /**
+     * What the client sent during authentication, kept until it ends (bounded by {@link #MAX_TRANSCRIPT}): a live
+     * upgrade replays it into the next process's SASL server, which then stands where this one stands.
+     */
+    private byte[] transcript;
+    private int transcriptLength;
+    /** Set while a live upgrade moves the whole core queue into the socket buffer, above the high-water mark. */
+    private boolean draining;
     /** Counters for Debug.Stats and metrics. */
     private long messagesIn;
     private long bytesIn;
@@ -112,6 +120,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         this.policy = policy;
         this.framer = new MessageFramer(this, maxMessageSize, maxMessageFds, buffers);
     }
+
+    /** The most bytes of an authentication transcript kept; past it the connection cannot be handed over. */
+    public static final int MAX_TRANSCRIPT = 64 * 1024;
 
     /** Its peer in the core. */
     public Peer peer() {
@@ -375,6 +386,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         data.get(data.position(), chunk);
         int consumed = sasl.feed(chunk, 0, n);
         data.position(data.position() + consumed);
+        record(chunk, consumed);
         if (sasl.hasOutput()) {
             byte[] out = sasl.takeOutput();
             transport.write(out, 0, out.length);
@@ -393,12 +405,108 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
                 transport.enableFdPassing();
             }
             state = ConnectionState.AWAITING_HELLO;
+            transcript = null;
+            transcriptLength = 0;
             return events.authenticated(this);
         }
         if (sasl.state() == SaslState.FAILED) {
             events.disconnect(this, DisconnectReason.AUTH_FAILED, "authentication failed: " + sasl.violation());
         }
         return false;
+    }
+
+    private void record(byte[] chunk, int n) {
+        if (transcriptLength > MAX_TRANSCRIPT) {
+            return;
+        }
+        if (transcriptLength + n > MAX_TRANSCRIPT) {
+            transcriptLength = MAX_TRANSCRIPT + 1; // marks it lost
+            transcript = null;
+            return;
+        }
+        if (transcript == null || transcript.length < transcriptLength + n) {
+            transcript = java.util.Arrays.copyOf(transcript == null ? new byte[0] : transcript,
+                    Math.max(transcriptLength + n, 128));
+        }
+        System.arraycopy(chunk, 0, transcript, transcriptLength, n);
+        transcriptLength += n;
+    }
+
+    // ---- live upgrade: what the next process needs, and how it resumes ----
+
+    /** Its socket, for the hand-over to match the bus's connection to the transport's. */
+    public TransportConnection transport() {
+        return transport;
+    }
+
+    /** The authentication transcript so far (while AUTHENTICATING), or null if it grew past {@link #MAX_TRANSCRIPT}. */
+    public byte[] authTranscript() {
+        if (transcriptLength > MAX_TRANSCRIPT) {
+            return null;
+        }
+        return transcript == null ? new byte[0] : java.util.Arrays.copyOf(transcript, transcriptLength);
+    }
+
+    /** Whether authentication waits for the cookie keyring (a hand-over cannot carry that wait). */
+    public boolean waitsForKeyring() {
+        return state == ConnectionState.AUTHENTICATING && sasl.state() == SaslState.WAITING_FOR_KEYRING;
+    }
+
+    /** Bytes of a message received in part; empty if none. */
+    public byte[] partialInput() {
+        return framer.partialBytes();
+    }
+
+    /** Descriptors received and not yet claimed by a message, left in place. */
+    public int[] unclaimedFds() {
+        return framer.peekFds();
+    }
+
+    /**
+     * Moves every queued delivery into the socket buffer, past the high-water mark: before a hand-over, so that
+     * what waits for this connection is bytes the next process sends, not core messages it would rebuild.
+     */
+    public void drainForHandOver() {
+        draining = true;
+        try {
+            while (peer.hasQueued()) {
+                peer.drain(this);
+            }
+        } finally {
+            draining = false;
+        }
+    }
+
+    /**
+     * Resumes in the next process a connection that was mid-authentication: the transcript is fed to the new SASL
+     * server, whose answers the client already had, so they are dropped.
+     */
+    public void resumeAuthentication(byte[] replay) {
+        record(replay, replay.length);
+        sasl.feed(replay, 0, replay.length);
+        if (sasl.hasOutput()) {
+            sasl.takeOutput();
+        }
+    }
+
+    /** Resumes in the next process a connection that had authenticated with {@code mechanism}. */
+    public void resumeAuthenticated(String mechanism, boolean unixFds) {
+        authMechanism = mechanism;
+        fdsEnabled = unixFds;
+        transcript = null;
+        transcriptLength = 0;
+        cancelAuthTimeout();
+        state = ConnectionState.AWAITING_HELLO;
+    }
+
+    /** Gives the framer what the previous process had received of the next message, descriptors first. */
+    public void resumeInput(byte[] partial, int[] fds) {
+        if (fds.length > 0) {
+            framer.onFds(fds, fds.length);
+        }
+        if (partial.length > 0) {
+            framer.onData(ByteBuffer.wrap(partial));
+        }
     }
 
     /** Keeps what arrived while the keyring is read; a client that sends much before the challenge is closed. */
@@ -544,7 +652,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
                 // does not get it at all.
                 undeliverable++;
                 m.release();
-                return transport.isWritable();
+                return draining || transport.isWritable();
             }
             transport.write(m.head, 0, m.head.length);
             if (m.tailLength > 0) {
@@ -554,7 +662,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
             bytesOut += m.size();
         }
         m.release();
-        return transport.isWritable();
+        return draining || transport.isWritable();
     }
 
     @Override

@@ -57,6 +57,16 @@ public final class Outbox {
         return s;
     }
 
+    /** The serial the bus's next own message gets (for a live upgrade's hand-over). */
+    public long serialCounter() {
+        return serial;
+    }
+
+    /** Continues the serials of a bus this one takes over from. */
+    public void continueSerials(long next) {
+        this.serial = next < 1 || next > 0xFFFFFFFFL ? 1 : next;
+    }
+
     // ---- replies and errors ----
 
     /**

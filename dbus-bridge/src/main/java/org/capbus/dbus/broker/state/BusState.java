@@ -124,6 +124,39 @@ public final class BusState {
         return name;
     }
 
+    /** The number the next unique name gets ({@code :1.N}); never reused. */
+    public long nextUniqueId() {
+        return nextUniqueId;
+    }
+
+    /** Continues the unique-name counter of a bus this one takes over from (live upgrade). */
+    public void continueUniqueIds(long next) {
+        this.nextUniqueId = next;
+    }
+
+    /**
+     * Registers a connection taken over from the previous process under the unique name it had there (live
+     * upgrade): as {@link #register}, without drawing a new name.
+     */
+    public void restoreRegistered(BusConnection c, String name) {
+        c.assignUniqueName(name);
+        byUniqueName.put(name, c);
+        registeredPerUid.merge(c.credentials().uid(), 1, Integer::sum);
+        c.setReplyEndpoint(replies.register(c));
+        busNamesGrew(c);
+    }
+
+    /** Restores a monitor taken over from the previous process (live upgrade), with its unique name and rules. */
+    public void restoreMonitor(BusConnection c, String name, List<MatchRule> rules) {
+        c.assignUniqueName(name);
+        c.becomeMonitor();
+        monitors.add(c);
+        monitorRules.put(c, new ArrayList<>(rules));
+        int n = monitorRuleCount(rules);
+        monitorMatchRules += n;
+        c.matchRulesNow(n);
+    }
+
     /** How many registered connections user {@code uid} has. */
     public int registeredConnections(long uid) {
         return registeredPerUid.getOrDefault(uid, 0);

@@ -1,0 +1,57 @@
+package org.capbus.dbus.broker.handover;
+
+import java.util.List;
+
+import org.capbus.dbus.io.TransportConnection;
+
+/**
+ * The D-Bus side of a bus as a live upgrade hands it over (docs/live-upgrade.md): the bus id, the counters that
+ * must continue, every connection with where it stands, the well-known names with their queues, the match rules,
+ * the reply slots and the monitors. Connections are numbered by their place in {@link #connections()}; the other
+ * parts refer to them by that number. Taken by {@code Bus.exportImage} on the old process's loop after every queued
+ * delivery moved into the socket buffers (so no core queue needs to travel), and given to {@code Bus.restoreImage}
+ * on the new one's. Immutable once built; any thread.
+ *
+ * @param guid          the bus id clients saw in the address and in {@code GetId}
+ * @param nextUniqueId  the N of the next unique name {@code :1.N}
+ * @param nextSerial    the serial of the bus's next own message
+ */
+public record BusImage(String guid, long nextUniqueId, long nextSerial, List<Connection> connections,
+                       List<Name> names, List<Rule> matchRules, List<Reply> replies, List<Monitor> monitors) {
+
+    /** Where a connection stands. */
+    public enum Phase {
+        AUTHENTICATING, AWAITING_HELLO, ACTIVE, MONITOR
+    }
+
+    /**
+     * One connection.
+     *
+     * @param transport      its socket: the old process's on export, the new process's on restore
+     * @param uniqueName     null before Hello
+     * @param authMechanism  null while authenticating
+     * @param authTranscript what the client sent so far while authenticating (replayed), else empty
+     * @param partialInput   bytes of a message received in part
+     * @param unclaimedFds   descriptors received and not yet claimed by a message (the old process's numbers on
+     *                       export, the new process's on restore)
+     */
+    public record Connection(TransportConnection transport, Phase phase, String uniqueName, String authMechanism,
+                             boolean unixFds, byte[] authTranscript, byte[] partialInput, int[] unclaimedFds) {
+    }
+
+    /** A well-known name and its queue, primary owner first, with the flags of each owner's request. */
+    public record Name(String name, int[] owners, int[] flags) {
+    }
+
+    /** A match rule of a registered connection, in canonical text form. */
+    public record Rule(int connection, String text) {
+    }
+
+    /** A reply slot: {@code caller} awaits the reply to its call {@code serial} from {@code callee}. */
+    public record Reply(int caller, int serial, int callee) {
+    }
+
+    /** A monitor's (eavesdropping) match rules; empty means every message. */
+    public record Monitor(int connection, List<String> rules) {
+    }
+}

@@ -1,0 +1,363 @@
+package org.capbus.deploy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import org.capbus.adapters.transport.TransportImage;
+import org.capbus.dbus.broker.handover.BusImage;
+import org.capbus.dbus.io.TransportConnection;
+
+/**
+ * The versioned hand-over format of a live upgrade, as docs/live-upgrade.md describes it: a magic, a format
+ * version, then sections (id, flags, length, body), each one component's state; descriptors travel beside it by
+ * {@code SCM_RIGHTS} and the sections refer to them by their index in that table. A reader refuses a version it
+ * does not know and a section marked required that it does not know; it skips unknown optional sections. Stateless.
+ */
+final class HandoverFormat {
+    /** The first eight bytes of every hand-over. */
+    static final byte[] MAGIC = "CAPBUSHO".getBytes(StandardCharsets.US_ASCII);
+    /** The version this capbus writes. */
+    static final int VERSION = 1;
+    /** The oldest version this capbus reads. */
+    static final int MIN_READ_VERSION = 1;
+    /** The newest version this capbus reads. */
+    static final int MAX_READ_VERSION = 1;
+
+    static final int SECTION_END = 0;
+    static final int SECTION_BUS = 1;
+    static final int SECTION_LISTENERS = 2;
+    static final int SECTION_CONNECTIONS = 3;
+    static final int SECTION_NAMES = 4;
+    static final int SECTION_MATCH_RULES = 5;
+    static final int SECTION_REPLY_SLOTS = 6;
+    static final int SECTION_MONITORS = 7;
+    /** Section flag: a reader that does not know the section must refuse the hand-over. */
+    static final int REQUIRED = 1;
+
+    private HandoverFormat() {
+    }
+
+    /** The format's bytes and the descriptor table they index (the transport's own and duplicates alike). */
+    record Encoded(byte[] bytes, int[] fds) {
+    }
+
+    /** What a reader got: the listeners, each connection's socket and pending output, and the bus image. */
+    record Decoded(List<TransportImage.Listener> listeners, List<TransportImage.Socket> sockets, BusImage bus) {
+    }
+
+    /** The format is not one this capbus reads; says why. */
+    static final class UnreadableException extends Exception {
+        UnreadableException(String message) {
+            super(message);
+        }
+    }
+
+    static Encoded encode(BusImage bus, TransportImage transport) throws IOException {
+        List<Integer> fds = new ArrayList<>();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.write(MAGIC);
+        out.writeInt(VERSION);
+        section(out, SECTION_BUS, s -> {
+            s.writeUTF(bus.guid());
+            s.writeLong(bus.nextUniqueId());
+            s.writeLong(bus.nextSerial());
+        });
+        section(out, SECTION_LISTENERS, s -> {
+            s.writeInt(transport.listeners().size());
+            for (TransportImage.Listener l : transport.listeners()) {
+                s.writeInt(index(fds, l.fd()));
+                s.writeUTF(l.address());
+                nullableUtf(s, l.unlinkPath());
+            }
+        });
+        Map<TransportConnection, TransportImage.Socket> sockets = transport.sockets();
+        section(out, SECTION_CONNECTIONS, s -> {
+            s.writeInt(bus.connections().size());
+            for (BusImage.Connection c : bus.connections()) {
+                TransportImage.Socket socket = sockets.get(c.transport());
+                if (socket == null) {
+                    throw new IOException("connection " + c.uniqueName() + " has no socket in the transport");
+                }
+                s.writeInt(index(fds, socket.fd()));
+                s.writeByte(c.phase().ordinal());
+                nullableUtf(s, c.uniqueName());
+                nullableUtf(s, c.authMechanism());
+                s.writeBoolean(c.unixFds());
+                bytes(s, c.authTranscript());
+                bytes(s, c.partialInput());
+                fdIndexes(s, fds, c.unclaimedFds());
+                TransportImage.Pending p = socket.pending();
+                bytes(s, p.bytes());
+                s.writeInt(p.attachedAt().length);
+                for (int i = 0; i < p.attachedAt().length; i++) {
+                    s.writeLong(p.attachedAt()[i]);
+                    fdIndexes(s, fds, p.attachedFds()[i]);
+                }
+            }
+        });
+        section(out, SECTION_NAMES, s -> {
+            s.writeInt(bus.names().size());
+            for (BusImage.Name n : bus.names()) {
+                s.writeUTF(n.name());
+                s.writeInt(n.owners().length);
+                for (int i = 0; i < n.owners().length; i++) {
+                    s.writeInt(n.owners()[i]);
+                    s.writeInt(n.flags()[i]);
+                }
+            }
+        });
+        section(out, SECTION_MATCH_RULES, s -> {
+            s.writeInt(bus.matchRules().size());
+            for (BusImage.Rule r : bus.matchRules()) {
+                s.writeInt(r.connection());
+                s.writeUTF(r.text());
+            }
+        });
+        section(out, SECTION_REPLY_SLOTS, s -> {
+            s.writeInt(bus.replies().size());
+            for (BusImage.Reply r : bus.replies()) {
+                s.writeInt(r.caller());
+                s.writeInt(r.serial());
+                s.writeInt(r.callee());
+            }
+        });
+        section(out, SECTION_MONITORS, s -> {
+            s.writeInt(bus.monitors().size());
+            for (BusImage.Monitor m : bus.monitors()) {
+                s.writeInt(m.connection());
+                s.writeInt(m.rules().size());
+                for (String r : m.rules()) {
+                    s.writeUTF(r);
+                }
+            }
+        });
+        out.writeShort(SECTION_END);
+        out.flush();
+        return new Encoded(bytes.toByteArray(), fds.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** The version a hand-over's header names, or throws if it is no hand-over at all. */
+    static int version(byte[] bytes) throws UnreadableException {
+        if (bytes.length < MAGIC.length + 4 || !Arrays.equals(bytes, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+            throw new UnreadableException("not a capbus hand-over (no magic)");
+        }
+        return ((bytes[8] & 0xFF) << 24) | ((bytes[9] & 0xFF) << 16) | ((bytes[10] & 0xFF) << 8) | (bytes[11] & 0xFF);
+    }
+
+    /**
+     * Reads a hand-over whose descriptor table arrived as {@code fds}, accepting versions up to
+     * {@code maxVersion}. Connections come with a null transport (the reader adopts the sockets first).
+     */
+    static Decoded decode(byte[] bytes, int[] fds, int maxVersion) throws UnreadableException {
+        int version = version(bytes);
+        if (version < MIN_READ_VERSION || version > maxVersion) {
+            throw new UnreadableException("hand-over format version " + version + "; this capbus reads "
+                    + MIN_READ_VERSION + " to " + maxVersion);
+        }
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 12, bytes.length - 12));
+            String guid = null;
+            long nextUnique = 1;
+            long nextSerial = 1;
+            List<TransportImage.Listener> listeners = new ArrayList<>();
+            List<TransportImage.Socket> sockets = new ArrayList<>();
+            List<BusImage.Connection> connections = new ArrayList<>();
+            List<BusImage.Name> names = new ArrayList<>();
+            List<BusImage.Rule> rules = new ArrayList<>();
+            List<BusImage.Reply> replies = new ArrayList<>();
+            List<BusImage.Monitor> monitors = new ArrayList<>();
+            while (true) {
+                int id = in.readUnsignedShort();
+                if (id == SECTION_END) {
+                    break;
+                }
+                int flags = in.readUnsignedShort();
+                int length = in.readInt();
+                byte[] body = in.readNBytes(length);
+                if (body.length != length) {
+                    throw new UnreadableException("section " + id + " is cut short");
+                }
+                DataInputStream s = new DataInputStream(new ByteArrayInputStream(body));
+                switch (id) {
+                    case SECTION_BUS -> {
+                        guid = s.readUTF();
+                        nextUnique = s.readLong();
+                        nextSerial = s.readLong();
+                    }
+                    case SECTION_LISTENERS -> {
+                        for (int n = s.readInt(), i = 0; i < n; i++) {
+                            listeners.add(new TransportImage.Listener(fd(fds, s.readInt()), s.readUTF(),
+                                    readNullableUtf(s)));
+                        }
+                    }
+                    case SECTION_CONNECTIONS -> {
+                        for (int n = s.readInt(), i = 0; i < n; i++) {
+                            int socketFd = fd(fds, s.readInt());
+                            BusImage.Phase phase = BusImage.Phase.values()[s.readByte()];
+                            String unique = readNullableUtf(s);
+                            String mechanism = readNullableUtf(s);
+                            boolean unixFds = s.readBoolean();
+                            byte[] transcript = readBytes(s);
+                            byte[] partial = readBytes(s);
+                            int[] unclaimed = readFds(s, fds);
+                            byte[] pending = readBytes(s);
+                            int k = s.readInt();
+                            long[] at = new long[k];
+                            int[][] sets = new int[k][];
+                            for (int j = 0; j < k; j++) {
+                                at[j] = s.readLong();
+                                sets[j] = readFds(s, fds);
+                            }
+                            sockets.add(new TransportImage.Socket(socketFd, new TransportImage.Pending(pending, at, sets)));
+                            connections.add(new BusImage.Connection(null, phase, unique, mechanism, unixFds, transcript,
+                                    partial, unclaimed));
+                        }
+                    }
+                    case SECTION_NAMES -> {
+                        for (int n = s.readInt(), i = 0; i < n; i++) {
+                            String name = s.readUTF();
+                            int k = s.readInt();
+                            int[] owners = new int[k];
+                            int[] ownerFlags = new int[k];
+                            for (int j = 0; j < k; j++) {
+                                owners[j] = s.readInt();
+                                ownerFlags[j] = s.readInt();
+                            }
+                            names.add(new BusImage.Name(name, owners, ownerFlags));
+                        }
+                    }
+                    case SECTION_MATCH_RULES -> {
+                        for (int n = s.readInt(), i = 0; i < n; i++) {
+                            rules.add(new BusImage.Rule(s.readInt(), s.readUTF()));
+                        }
+                    }
+                    case SECTION_REPLY_SLOTS -> {
+                        for (int n = s.readInt(), i = 0; i < n; i++) {
+                            replies.add(new BusImage.Reply(s.readInt(), s.readInt(), s.readInt()));
+                        }
+                    }
+                    case SECTION_MONITORS -> {
+                        for (int n = s.readInt(), i = 0; i < n; i++) {
+                            int connection = s.readInt();
+                            List<String> texts = new ArrayList<>();
+                            for (int k = s.readInt(), j = 0; j < k; j++) {
+                                texts.add(s.readUTF());
+                            }
+                            monitors.add(new BusImage.Monitor(connection, texts));
+                        }
+                    }
+                    default -> {
+                        if ((flags & REQUIRED) != 0) {
+                            throw new UnreadableException("required section " + id + " unknown to this capbus");
+                        }
+                    }
+                }
+            }
+            if (guid == null) {
+                throw new UnreadableException("no bus section");
+            }
+            for (BusImage.Name n : names) {
+                for (int owner : n.owners()) {
+                    checkIndex(owner, connections.size());
+                }
+            }
+            for (BusImage.Rule r : rules) {
+                checkIndex(r.connection(), connections.size());
+            }
+            for (BusImage.Reply r : replies) {
+                checkIndex(r.caller(), connections.size());
+                checkIndex(r.callee(), connections.size());
+            }
+            for (BusImage.Monitor m : monitors) {
+                checkIndex(m.connection(), connections.size());
+            }
+            return new Decoded(listeners, sockets,
+                    new BusImage(guid, nextUnique, nextSerial, connections, names, rules, replies, monitors));
+        } catch (IOException | RuntimeException e) {
+            throw new UnreadableException("malformed hand-over: " + e);
+        }
+    }
+
+    private static void checkIndex(int index, int size) throws UnreadableException {
+        if (index < 0 || index >= size) {
+            throw new UnreadableException("connection index " + index + " out of range");
+        }
+    }
+
+    @FunctionalInterface
+    private interface Body {
+        void write(DataOutputStream s) throws IOException;
+    }
+
+    private static void section(DataOutputStream out, int id, Body body) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream s = new DataOutputStream(bytes);
+        body.write(s);
+        s.flush();
+        out.writeShort(id);
+        out.writeShort(REQUIRED);
+        out.writeInt(bytes.size());
+        bytes.writeTo(out);
+    }
+
+    private static int index(List<Integer> fds, int fd) {
+        fds.add(fd);
+        return fds.size() - 1;
+    }
+
+    private static void fdIndexes(DataOutputStream s, List<Integer> fds, int[] set) throws IOException {
+        s.writeInt(set.length);
+        for (int fd : set) {
+            s.writeInt(index(fds, fd));
+        }
+    }
+
+    private static int[] readFds(DataInputStream s, int[] fds) throws IOException {
+        int[] out = new int[s.readInt()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = fd(fds, s.readInt());
+        }
+        return out;
+    }
+
+    private static int fd(int[] fds, int index) throws IOException {
+        if (index < 0 || index >= fds.length) {
+            throw new IOException("descriptor index " + index + " of " + fds.length);
+        }
+        return fds[index];
+    }
+
+    private static void bytes(DataOutputStream s, byte[] b) throws IOException {
+        s.writeInt(b.length);
+        s.write(b);
+    }
+
+    private static byte[] readBytes(DataInputStream s) throws IOException {
+        int n = s.readInt();
+        byte[] b = s.readNBytes(n);
+        if (b.length != n) {
+            throw new IOException("cut short");
+        }
+        return b;
+    }
+
+    private static void nullableUtf(DataOutputStream s, String v) throws IOException {
+        s.writeBoolean(v != null);
+        if (v != null) {
+            s.writeUTF(v);
+        }
+    }
+
+    private static String readNullableUtf(DataInputStream s) throws IOException {
+        return s.readBoolean() ? s.readUTF() : null;
+    }
+}

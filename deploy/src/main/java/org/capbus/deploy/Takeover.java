@@ -1,0 +1,180 @@
+package org.capbus.deploy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.capbus.adapters.transport.HandoverChannel;
+import org.capbus.adapters.transport.SystemdNotifier;
+import org.capbus.adapters.transport.TransportImage;
+import org.capbus.config.BusConfig;
+import org.capbus.dbus.broker.handover.BusImage;
+import org.capbus.dbus.io.ConnectionHandler;
+import org.capbus.dbus.io.TransportConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The new process's side of a live upgrade (docs/live-upgrade.md): started by the old bus with
+ * {@link Upgrader#HANDOVER_ENV}, it has read the configuration afresh (as a reload would), connects to the old
+ * process, offers the hand-over versions it reads, receives the sockets and the state, restores the bus over them
+ * without reading or writing a socket, and says READY. Only after the old process answered GO does it start
+ * reading, writing and accepting. Any failure before GO is sent to the old process (which goes on serving) and this
+ * process exits at once, without touching the sockets or running the shutdown hooks.
+ *
+ * <p>Runs on the main thread; the bus parts on the new loop.
+ */
+final class Takeover {
+    private static final Logger log = LoggerFactory.getLogger(Takeover.class);
+    /**
+     * For tests of a binary that cannot read the hand-over: the newest format version this process claims to read,
+     * below {@link HandoverFormat#MAX_READ_VERSION} (simulates an older capbus).
+     */
+    static final String MAX_FORMAT_ENV = "CAPBUS_HANDOVER_MAX_FORMAT";
+
+    private Takeover() {
+    }
+
+    /** Takes over; returns the running daemon, or null after reporting why not (the caller exits 1). */
+    static Daemon run(DaemonOptions options, BusConfig config, Path socket) {
+        HandoverChannel channel;
+        try {
+            channel = HandoverChannel.connect(socket);
+            channel.timeout(Upgrader.TRANSFER_TIMEOUT_MILLIS);
+        } catch (IOException e) {
+            log.error("live upgrade: {}", e.getMessage());
+            return null;
+        }
+        try {
+            long parent = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+            long peer = channel.peer().pid();
+            if (peer != parent) {
+                return fail(channel, "the hand-over socket belongs to pid " + peer + ", not to pid " + parent
+                        + " that started this process");
+            }
+            int maxRead = maxReadVersion();
+            ByteBuffer offer = ByteBuffer.allocate(24);
+            offer.put(HandoverFormat.MAGIC).putInt(HandoverFormat.MIN_READ_VERSION).putInt(maxRead)
+                    .putLong(ProcessHandle.current().pid());
+            channel.send(Upgrader.FRAME_OFFER, offer.array(), new int[0]);
+            HandoverChannel.Frame busId = channel.receive();
+            if (busId.type() != Upgrader.FRAME_BUS_ID) {
+                log.error("live upgrade refused by the old process: {}",
+                        new String(busId.payload(), StandardCharsets.UTF_8));
+                return null;
+            }
+            Daemon daemon;
+            try {
+                daemon = Daemon.forTakeover(options, config, new String(busId.payload(), StandardCharsets.UTF_8));
+            } catch (IOException | RuntimeException e) {
+                return fail(channel, "cannot start the bus: " + e);
+            }
+            channel.send(Upgrader.FRAME_PREPARED, new byte[0], new int[0]);
+            List<Integer> fds = new ArrayList<>();
+            HandoverChannel.Frame frame;
+            while (true) {
+                frame = channel.receive();
+                for (int fd : frame.fds()) {
+                    fds.add(fd);
+                }
+                if (frame.type() == Upgrader.FRAME_STATE) {
+                    break;
+                }
+                if (frame.type() != Upgrader.FRAME_FDS) {
+                    log.error("live upgrade refused by the old process: {}",
+                            new String(frame.payload(), StandardCharsets.UTF_8));
+                    return null;
+                }
+            }
+            int[] table = fds.stream().mapToInt(Integer::intValue).toArray();
+            HandoverFormat.Decoded decoded;
+            try {
+                decoded = HandoverFormat.decode(frame.payload(), table, maxRead);
+            } catch (HandoverFormat.UnreadableException e) {
+                return fail(channel, e.getMessage());
+            }
+            if (!decoded.bus().guid().equals(daemon.bus().guid())) {
+                return fail(channel, "the state is of bus " + decoded.bus().guid() + ", not " + daemon.bus().guid());
+            }
+            List<TransportConnection> adopted;
+            List<ConnectionHandler> handlers;
+            try {
+                adopted = new ArrayList<>();
+                handlers = daemon.onLoop(() -> {
+                    for (TransportImage.Socket s : decoded.sockets()) {
+                        adopted.add(daemon.transport().adoptConnection(s.fd()));
+                    }
+                    List<BusImage.Connection> connections = new ArrayList<>();
+                    for (int i = 0; i < adopted.size(); i++) {
+                        BusImage.Connection c = decoded.bus().connections().get(i);
+                        connections.add(new BusImage.Connection(adopted.get(i), c.phase(), c.uniqueName(),
+                                c.authMechanism(), c.unixFds(), c.authTranscript(), c.partialInput(),
+                                c.unclaimedFds()));
+                    }
+                    BusImage b = decoded.bus();
+                    return daemon.bus().restoreImage(new BusImage(b.guid(), b.nextUniqueId(), b.nextSerial(),
+                            connections, b.names(), b.matchRules(), b.replies(), b.monitors()));
+                });
+            } catch (IOException | RuntimeException e) {
+                return fail(channel, "cannot restore the state: " + e);
+            }
+            channel.send(Upgrader.FRAME_READY, new byte[0], new int[0]);
+            HandoverChannel.Frame go = channel.receive();
+            if (go.type() != Upgrader.FRAME_GO) {
+                log.error("live upgrade: the old process did not let go; exiting");
+                Runtime.getRuntime().halt(1);
+            }
+            channel.close();
+            // From here on this process owns the sockets.
+            List<String> addresses = new ArrayList<>();
+            daemon.onLoop(() -> {
+                for (int i = 0; i < adopted.size(); i++) {
+                    TransportImage.Pending pending = decoded.sockets().get(i).pending();
+                    daemon.transport().startAdopted(adopted.get(i), handlers.get(i), pending);
+                    for (int[] set : pending.attachedFds()) {
+                        for (int fd : set) {
+                            daemon.transport().closeFd(fd);
+                        }
+                    }
+                }
+                for (TransportImage.Listener l : decoded.listeners()) {
+                    addresses.add(daemon.transport().adoptListener(l.fd(), l.address(), l.unlinkPath(), daemon.bus()));
+                }
+                daemon.bus().flush();
+                return null;
+            });
+            daemon.tookOverAddresses(addresses, config);
+            daemon.serveMetricsLater(config, peer);
+            SystemdNotifier.notify("MAINPID=" + ProcessHandle.current().pid() + "\nREADY=1");
+            log.info("live upgrade: took over from pid {} ({} connections, {} listeners)", peer, adopted.size(),
+                    addresses.size());
+            return daemon;
+        } catch (IOException | RuntimeException e) {
+            return fail(channel, e.getMessage() != null ? e.getMessage() : e.toString());
+        }
+    }
+
+    private static int maxReadVersion() {
+        String v = System.getenv(MAX_FORMAT_ENV);
+        if (v != null && v.matches("[0-9]{1,9}")) {
+            return Math.min(HandoverFormat.MAX_READ_VERSION, Integer.parseInt(v));
+        }
+        return HandoverFormat.MAX_READ_VERSION;
+    }
+
+    /** Tells the old process why, and ends this one before it touched any socket. */
+    private static Daemon fail(HandoverChannel channel, String reason) {
+        log.error("live upgrade: cannot take over: {}", reason);
+        try {
+            channel.send(Upgrader.FRAME_FAILED, reason.getBytes(StandardCharsets.UTF_8), new int[0]);
+        } catch (IOException e) {
+            // the old process is gone or stopped waiting; it keeps serving either way
+        }
+        System.err.flush();
+        Runtime.getRuntime().halt(1);
+        return null;
+    }
+}
