@@ -67,6 +67,16 @@ public final class TestBus implements AutoCloseable {
     }
 
     private static TestBus start(BusKind kind, String configurationText, List<String> extraArguments) {
+        return start(kind, configurationText, extraArguments, Map.of());
+    }
+
+    /** Starts a bus of {@code kind} with {@code extraEnvironment} added to the bus process's environment. */
+    public static TestBus startWithEnvironment(BusKind kind, Map<String, String> extraEnvironment) {
+        return start(kind, configuration(false), List.of(), extraEnvironment);
+    }
+
+    private static TestBus start(BusKind kind, String configurationText, List<String> extraArguments,
+                                 Map<String, String> extraEnvironment) {
         Path directory = null;
         Process process = null;
         try {
@@ -81,6 +91,7 @@ public final class TestBus implements AutoCloseable {
                     .redirectError(directory.resolve("bus.stderr").toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             builder.environment().putAll(kind.environment());
+            builder.environment().putAll(extraEnvironment);
             process = builder.start();
             Process started = process;
             CompletableFuture<String> firstLine = new CompletableFuture<>();

@@ -1,0 +1,210 @@
+package org.capbus.deploy.it;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Live upgrade (SIGUSR2, {@code capbus --upgrade=PID}; docs/live-upgrade.md), end to end, capbus only (no other bus
+ * can do it). The bus is started through a launcher script of the test's ({@code $CAPBUS_LAUNCHER}), so that the test
+ * decides what "the installation" starts at the next upgrade: the real capbus, a binary that fails at start, or one
+ * that cannot read the hand-over format. Real clients (python3-dbus service, subscribers and emitter, gdbus, busctl,
+ * dbus-monitor) run across the upgrades; none of them may notice anything but the upgrade's pause.
+ */
+class LiveUpgradeIT {
+    private static final Pattern UPGRADED = Pattern.compile("^upgraded: pid (\\d+) ");
+    private static final int TICKS = 150;
+    private static final String NAME = "org.capbus.Upgrade";
+
+    private final List<Long> newPids = new ArrayList<>();
+
+    @AfterEach
+    void stopTakenOverProcesses() throws InterruptedException {
+        // The processes that took over are not the test's children: stop them by pid.
+        for (long pid : newPids) {
+            ProcessHandle.of(pid).ifPresent(p -> {
+                p.destroy();
+                p.onExit().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(t -> {
+                    p.destroyForcibly();
+                    return p;
+                }).join();
+            });
+        }
+    }
+
+    @Test
+    void clientsKeepTheirConnectionsNamesRulesAndTrafficAcrossTwoUpgrades() throws Exception {
+        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        try {
+            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS,
+                    Map.of("CAPBUS_LAUNCHER", launcher.toString()));
+                 Clients.Background service = Clients.start(bus, Clients.PYTHON, peer(), "service", NAME);
+                 Clients.Background sub1 = Clients.start(bus, Clients.PYTHON, peer(), "subscriber");
+                 Clients.Background sub2 = Clients.start(bus, Clients.PYTHON, peer(), "subscriber");
+                 Clients.Background monitor = Clients.start(bus, "dbus-monitor", "--address", bus.address(),
+                         "interface='org.capbus.Stream'")) {
+                service.awaitStdout("READY");
+                sub1.awaitStdout("READY");
+                sub2.awaitStdout("READY");
+                String serviceName = word(service.stdout(), "READY");
+                String busId = Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
+                        "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetId").stdout();
+                Await.until(() -> monitor.stdout().contains("NameAcquired"), monitor::stdout);
+
+                // Traffic in flight: a call the service answers after 2 s, and a stream of signals.
+                try (Clients.Background pending = Clients.start(bus, "gdbus", "call", "--session", "-d", NAME, "-o",
+                        "/t", "-m", NAME + ".Slow", "answered-later", "2000");
+                     Clients.Background emitter = Clients.start(bus, Clients.PYTHON, peer(), "emitter",
+                             Integer.toString(TICKS), "15")) {
+                    Await.until(() -> sub1.stdout().contains("GOT 10"), sub1::stdout);
+                    long first = upgrade(bus.pid());
+                    Await.until(() -> sub1.stdout().contains("GOT 90"), sub1::stdout);
+                    upgrade(first);
+
+                    emitter.awaitStdout("END");
+                    sub1.awaitStdout("END");
+                    sub2.awaitStdout("END");
+                    assertThat(pending.process().waitFor(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                    assertThat(pending.process().exitValue()).as(pending.stderr()).isZero();
+                    assertThat(pending.stdout()).contains("answered-later");
+                }
+                for (Clients.Background sub : List.of(sub1, sub2)) {
+                    assertThat(ticks(sub.stdout())).as("each tick once, in order").isEqualTo(range(TICKS));
+                    // The same connection throughout: it ends with the unique name it started with.
+                    assertThat(word(sub.stdout(), "END")).isEqualTo(word(sub.stdout(), "READY"));
+                }
+                Await.until(() -> monitor.stdout().contains("member=Done"), monitor::stdout);
+                assertThat(monitorTicks(monitor.stdout())).as("dbus-monitor saw each tick once, in order")
+                        .isEqualTo(range(TICKS));
+
+                assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
+                        "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetNameOwner", NAME).stdout())
+                        .contains(serviceName);
+                assertThat(Clients.runOk(bus, "busctl", "--address=" + bus.address(), "call", NAME, "/t", NAME,
+                        "Echo", "s", "after").stdout()).contains("after");
+                assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
+                        "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetId").stdout()).isEqualTo(busId);
+                assertThat(service.process().isAlive()).as(service.stderr()).isTrue();
+                assertThat(monitor.process().isAlive()).as(monitor.stderr()).isTrue();
+            }
+        } finally {
+            Files.deleteIfExists(launcher);
+        }
+    }
+
+    @Test
+    void aNewBinaryThatFailsOrCannotReadTheStateLeavesTheOldBusServing() throws Exception {
+        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        try {
+            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS,
+                    Map.of("CAPBUS_LAUNCHER", launcher.toString()));
+                 Clients.Background service = Clients.start(bus, Clients.PYTHON, peer(), "service", NAME)) {
+                service.awaitStdout("READY");
+
+                useLauncher(launcher, "echo 'simulated broken installation' >&2; exit 3");
+                ClientResult broken = upgradeCommand(bus.pid());
+                assertThat(broken.exitCode()).isEqualTo(1);
+                assertThat(broken.stdout()).startsWith("failed: ").contains("exited with status 3");
+                assertServes(bus, service);
+
+                // A capbus that reads hand-over formats only up to version 0: the state is "from the future".
+                useLauncher(launcher, "CAPBUS_HANDOVER_MAX_FORMAT=0 exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+                ClientResult older = upgradeCommand(bus.pid());
+                assertThat(older.exitCode()).isEqualTo(1);
+                assertThat(older.stdout()).startsWith("failed: ").contains("reads hand-over format versions 1 to 0");
+                assertServes(bus, service);
+                assertThat(bus.stderr()).contains("live upgrade failed, this process goes on serving");
+
+                // And the installation fixed, the same bus upgrades.
+                useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+                upgrade(bus.pid());
+                assertServes(bus, service);
+            }
+        } finally {
+            Files.deleteIfExists(launcher);
+        }
+    }
+
+    private static void assertServes(TestBus bus, Clients.Background service) {
+        assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", NAME, "-o", "/t", "-m", NAME + ".Echo",
+                "still-here").stdout()).contains("still-here");
+        assertThat(service.process().isAlive()).as(service.stderr()).isTrue();
+    }
+
+    /** Upgrades the bus with pid {@code pid}, asserts it worked, and returns the new process's pid. */
+    private long upgrade(long pid) {
+        ClientResult result = upgradeCommand(pid);
+        Matcher m = UPGRADED.matcher(result.stdout());
+        assertThat(m.find()).as(result.describe()).isTrue();
+        long newPid = Long.parseLong(m.group(1));
+        newPids.add(newPid);
+        assertThat(result.exitCode()).isZero();
+        return newPid;
+    }
+
+    private static ClientResult upgradeCommand(long pid) {
+        return Clients.run(Map.of("CAPBUS_NO_BUILD", "1"), java.time.Duration.ofSeconds(90),
+                List.of(BusKind.CAPBUS.executable().toString(), "--upgrade=" + pid));
+    }
+
+    private static void useLauncher(Path launcher, String body) throws IOException {
+        Files.writeString(launcher, "#!/bin/sh\n" + body + "\n");
+        Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwx------"));
+    }
+
+    private static String peer() {
+        return Clients.resource("upgrade_peer.py");
+    }
+
+    private static String word(String output, String key) {
+        for (String line : output.split("\n")) {
+            if (line.startsWith(key + " ")) {
+                return line.substring(key.length() + 1).strip();
+            }
+        }
+        throw new AssertionError("no '" + key + "' line in: " + output);
+    }
+
+    private static List<Integer> ticks(String output) {
+        List<Integer> out = new ArrayList<>();
+        for (String line : output.split("\n")) {
+            if (line.startsWith("GOT ")) {
+                out.add(Integer.parseInt(line.substring(4).strip()));
+            }
+        }
+        return out;
+    }
+
+    /** The int32 argument of every Tick dbus-monitor printed, in order. */
+    private static List<Integer> monitorTicks(String output) {
+        List<Integer> out = new ArrayList<>();
+        String[] lines = output.split("\n");
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].contains("member=Tick") && i + 1 < lines.length) {
+                out.add(Integer.parseInt(lines[i + 1].strip().replace("int32 ", "")));
+            }
+        }
+        return out;
+    }
+
+    private static List<Integer> range(int n) {
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(i);
+        }
+        return out;
+    }
+}
