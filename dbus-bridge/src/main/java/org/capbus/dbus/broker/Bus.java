@@ -75,6 +75,7 @@ public final class Bus implements ConnectionAcceptor {
     final Map<BusConnection, List<MatchRule>> monitorRules = new HashMap<>();
     private final ArrayDeque<BusConnection> ready = new ArrayDeque<>();
     private boolean driverReady;
+    private boolean runningDriver;
     private boolean flushing;
     private long nextUniqueId = 1;
     private long driverSerial = 1;
@@ -434,6 +435,27 @@ public final class Bus implements ConnectionAcceptor {
             }
         } finally {
             flushing = false;
+        }
+    }
+
+    /**
+     * Runs the driver on the calls queued to it, now. The router calls this right after queueing a driver call, so
+     * that the call takes effect before the sender's next message is routed, as dbus-daemon handles driver calls in
+     * line: a client that pipelines AddMatch (GDBus sends it without waiting for the reply) and then a signal must
+     * receive that signal, and one that pipelines RemoveMatch and a signal must not.
+     */
+    void runDriver() {
+        if (runningDriver) {
+            return;
+        }
+        runningDriver = true;
+        try {
+            while (driverReady) {
+                driverReady = false;
+                mapping.driverPeer().drain(driver);
+            }
+        } finally {
+            runningDriver = false;
         }
     }
 

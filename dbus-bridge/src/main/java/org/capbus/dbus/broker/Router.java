@@ -133,6 +133,7 @@ final class Router {
             bus.sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED,
                     "The maximum number of pending messages for the bus driver has been reached");
         }
+        bus.runDriver();
     }
 
     /** The connection a unique or well-known name stands for now, or null. */
