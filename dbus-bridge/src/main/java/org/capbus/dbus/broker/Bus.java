@@ -77,7 +77,7 @@ public final class Bus implements ConnectionAcceptor {
     private boolean driverReady;
     private boolean runningDriver;
     private boolean flushing;
-    private long nextUniqueId = 1;
+    private long nextUniqueId = 0;
     private long driverSerial = 1;
     /** Match rules with eavesdrop='true': while there are none, unicast messages need no observer lookup. */
     int eavesdropRules;

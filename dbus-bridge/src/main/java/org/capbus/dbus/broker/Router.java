@@ -265,10 +265,7 @@ final class Router {
             stats.unexpectedReply();
             stats.policyDenied(PolicyDenial.SEND);
             if (!m.hasFlag(MessageFlag.NO_REPLY_EXPECTED)) {
-                bus.sendError(sender, m.serial(), DBusErrors.ACCESS_DENIED, "Rejected send message: "
-                        + (m.type() == MessageType.ERROR ? "error" : "method_return") + " with reply_serial "
-                        + m.replySerial() + " from " + sender.uniqueName + " to " + destination
-                        + " was not requested (requested_reply=0)");
+                bus.sendError(sender, m.serial(), DBusErrors.ACCESS_DENIED, policy.unrequestedReply(sender, target, m));
             }
             return;
         }

@@ -191,6 +191,14 @@ final class DBusInterface extends DriverInterface {
     }
 
     private void updateActivationEnvironment(DriverRequest r) {
+        if (!PrivilegedMethods.callerIsPrivileged(r) || !PrivilegedMethods.atCanonicalPath(r)) {
+            return;
+        }
+        if (bus.config().servicehelper() != null) {
+            // dbus-daemon: activated system services would inherit the caller's variables through the setuid helper.
+            r.error(DBusErrors.ACCESS_DENIED, "Cannot change activation environment on a system bus.");
+            return;
+        }
         BodyReader a = r.args();
         Map<String, String> vars = new HashMap<>();
         if (a.enterArray()) {

@@ -32,7 +32,7 @@ public final class Driver implements Receiver {
         DBusInterface dbus = new DBusInterface(bus);
         this.introspectable = new IntrospectableInterface(this);
         // dbus-daemon's order, which its introspection shows.
-        this.interfaces = List.of(dbus, new PropertiesInterface(bus, dbus), introspectable,
+        this.interfaces = List.of(dbus, new PropertiesInterface(this), introspectable,
                 new MonitoringInterface(bus), new StatsInterface(bus), new PeerInterface());
     }
 

@@ -9,8 +9,10 @@ import org.capbus.dbus.wire.MessageBuilder;
 /** {@code org.freedesktop.DBus.Properties} of the driver: the read-only Features and Interfaces of org.freedesktop.DBus. */
 final class PropertiesInterface extends DriverInterface {
     private final List<DriverMethod> methods;
+    private final Driver driver;
 
-    PropertiesInterface(Bus bus, DBusInterface dbus) {
+    PropertiesInterface(Driver driver) {
+        this.driver = driver;
         this.methods = List.of(
                 new DriverMethod("Get", "ss", "v", this::get),
                 new DriverMethod("GetAll", "s", "a{sv}", this::getAll),
@@ -54,6 +56,9 @@ final class PropertiesInterface extends DriverInterface {
     private void get(DriverRequest r) {
         String iface = r.args().readString();
         String property = r.args().readString();
+        if (!knownInterface(r, iface)) {
+            return;
+        }
         List<String> v = Bus.DRIVER_NAME.equals(iface) ? value(property) : null;
         if (v == null) {
             unknown(r, iface, property);
@@ -64,25 +69,38 @@ final class PropertiesInterface extends DriverInterface {
 
     private void getAll(DriverRequest r) {
         String iface = r.args().readString();
+        if (!knownInterface(r, iface)) {
+            return;
+        }
         MessageBuilder b = r.reply().beginArray("{sv}");
         if (Bus.DRIVER_NAME.equals(iface)) {
             b.beginDictEntry().string("Features").variantStringArray(DBusInterface.features()).endDictEntry();
             b.beginDictEntry().string("Interfaces").variantStringArray(DBusInterface.optionalInterfaces())
                     .endDictEntry();
-        } else if (!iface.isEmpty() && !isDriverInterface(iface)) {
-            r.error(DBusErrors.UNKNOWN_INTERFACE, "Interface \"" + iface + "\" not found");
-            return;
         }
         r.send(b.endArray());
     }
 
-    private static boolean isDriverInterface(String iface) {
-        return iface.startsWith("org.freedesktop.DBus");
+    /**
+     * Whether the driver object has {@code iface}; if not, answers UnknownInterface as dbus-daemon's
+     * {@code bus_driver_find_interface} does (for Get, GetAll and Set alike, before looking at the property).
+     */
+    private boolean knownInterface(DriverRequest r, String iface) {
+        for (DriverInterface i : driver.interfaces()) {
+            if (i.name().equals(iface)) {
+                return true;
+            }
+        }
+        r.error(DBusErrors.UNKNOWN_INTERFACE, "Interface \"" + iface + "\" not found");
+        return false;
     }
 
     private void set(DriverRequest r) {
         String iface = r.args().readString();
         String property = r.args().readString();
+        if (!knownInterface(r, iface)) {
+            return;
+        }
         if (Bus.DRIVER_NAME.equals(iface) && value(property) != null) {
             r.error(DBusErrors.PROPERTY_READ_ONLY, "Property '" + iface + "." + property + "' cannot be set");
             return;
