@@ -582,7 +582,15 @@ public final class Bus implements ConnectionAcceptor {
     public void becomeMonitor(BusConnection c, List<MatchRule> rules) {
         eavesdropRules -= countEavesdrop(matches.rulesOf(c));
         matches.removeAll(c);
-        announce(names.removeOwner(c), c);
+        // dbus-daemon (bus_connection_be_monitor) releases the names in the order they were acquired, the unique
+        // name first, and tells the connection NameLost for each; a disconnect releases them in reverse order.
+        List<NameOwnerChange<BusConnection>> released = names.removeOwner(c).reversed();
+        driver.nameLost(c, c.uniqueName);
+        driver.nameOwnerChanged(c.uniqueName, c.uniqueName, "");
+        for (NameOwnerChange<BusConnection> ch : released) {
+            driver.nameLost(c, ch.name());
+        }
+        announce(released, c);
         byUniqueName.remove(c.uniqueName);
         unregistered(c);
         ReplyEndpoint<BusConnection> endpoint = c.replyEndpoint;
@@ -592,7 +600,6 @@ public final class Bus implements ConnectionAcceptor {
                     sendError(caller, serial & 0xFFFFFFFFL, DBusErrors.NO_REPLY,
                             "Message recipient disconnected from message bus without replying"));
         }
-        driver.nameOwnerChanged(c.uniqueName, c.uniqueName, "");
         c.state = BusConnection.State.MONITOR;
         List<MatchRule> eavesdropping = new ArrayList<>(rules.size());
         for (MatchRule r : rules) {

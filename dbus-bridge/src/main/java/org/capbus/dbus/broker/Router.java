@@ -179,6 +179,7 @@ final class Router {
         BusConnection target = resolve(destination);
         if (target == null || !target.isActive()) {
             bus.closeFds(fds, fds.length);
+            showRefused(sender, m);
             if (expectsReply) {
                 if (m.hasFlag(MessageFlag.NO_AUTO_START)) {
                     bus.sendError(sender, m.serial(), DBusErrors.NAME_HAS_NO_OWNER,
@@ -192,6 +193,7 @@ final class Router {
         }
         if (fds.length > 0 && !target.fdsEnabled) {
             bus.closeFds(fds, fds.length);
+            showRefused(sender, m);
             if (expectsReply) {
                 bus.sendError(sender, m.serial(), DBusErrors.NOT_SUPPORTED,
                         "Tried to send message with Unix file descriptors to a client that doesn't support that.");
@@ -201,6 +203,7 @@ final class Router {
         String denied = policy.denial(sender, target, m, false, false);
         if (denied != null) {
             bus.closeFds(fds, fds.length);
+            showRefused(sender, m);
             if (expectsReply) {
                 bus.sendError(sender, m.serial(), DBusErrors.ACCESS_DENIED, denied);
             }
@@ -262,6 +265,7 @@ final class Router {
             // dbus-broker's rule: only an expected reply passes, once. Anything else is dropped, and the sender
             // is told as dbus-daemon tells it (its default policy denies unrequested replies).
             bus.closeFds(fds, fds.length);
+            showRefused(sender, m);
             stats.unexpectedReply();
             stats.policyDenied(PolicyDenial.SEND);
             if (!m.hasFlag(MessageFlag.NO_REPLY_EXPECTED)) {
@@ -272,6 +276,7 @@ final class Router {
         String denied = policy.denial(sender, target, m, true, false);
         if (denied != null) {
             bus.closeFds(fds, fds.length);
+            showRefused(sender, m);
             // The caller's slot is gone: tell it, so that it does not wait forever.
             bus.sendError(target, m.replySerial(), DBusErrors.ACCESS_DENIED, denied);
             return;
@@ -469,6 +474,22 @@ final class Router {
         }
         recipientCount = n;
         multicast(null, out);
+    }
+
+    /**
+     * Shows monitors a message the bus refuses (no such name, policy, an unrequested reply), before the error it
+     * sends back: dbus-daemon captures every message it is handed, so a monitor sees the refused message and then
+     * the error, in that order.
+     */
+    private void showRefused(BusConnection sender, DBusMessage m) {
+        if (monitors.isEmpty()) {
+            return;
+        }
+        BusMessage copy = stitchCopy(sender, m);
+        if (copy != null) {
+            toMonitors(m, sender.uniqueName, copy, null);
+            copy.release();
+        }
     }
 
     /** Shows monitors the Hello of a connection that has just got its unique name. */

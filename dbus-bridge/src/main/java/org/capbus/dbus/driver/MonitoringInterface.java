@@ -55,9 +55,6 @@ final class MonitoringInterface extends DriverInterface {
             rules.add(parsed.rule());
         }
         r.sendEmpty();
-        String unique = r.caller.uniqueName();
         bus.becomeMonitor(r.caller, rules);
-        // dbus-daemon tells the new monitor that its unique name is gone.
-        bus.driver().nameLost(r.caller, unique);
     }
 }
