@@ -76,6 +76,8 @@ public final class Bus implements ConnectionAcceptor {
     private final ArrayDeque<BusConnection> ready = new ArrayDeque<>();
     private boolean driverReady;
     private boolean runningDriver;
+    /** The pending reply_timeout timer, or null. */
+    private java.util.concurrent.ScheduledFuture<?> replyTimer;
     private boolean flushing;
     private long nextUniqueId = 0;
     private long driverSerial = 1;
@@ -113,10 +115,38 @@ public final class Bus implements ConnectionAcceptor {
         });
         this.mapping = new CoreMapping(core, busUid, p -> driverReady = true);
         this.replies = new ReplyTracker<>((int) Math.min(Integer.MAX_VALUE,
-                config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)), -1);
+                config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)), replyTimeoutNanos(config));
         this.driver = new Driver(this);
         this.router = new Router(this, new PolicyGate(stats));
         this.saslConfig = saslConfig(config);
+    }
+
+    /** reply_timeout in milliseconds, as the reply tracker takes it: -1 (dbus-daemon's default) for never. */
+    private static long replyTimeoutNanos(BusConfig config) {
+        long ms = config.limits().get(BusLimit.REPLY_TIMEOUT);
+        return ms <= 0 ? -1 : java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ms);
+    }
+
+    /**
+     * Arms the reply timer for the oldest pending call, unless it is armed already or reply_timeout is off. The
+     * router calls this after each new reply slot; the timer re-arms itself while slots remain.
+     */
+    void armReplyTimer() {
+        long deadline = replies.nextDeadline();
+        if (replyTimer != null || deadline == Long.MAX_VALUE) {
+            return;
+        }
+        replyTimer = host.loop().schedule(this::expireReplies, Math.max(0, deadline - System.nanoTime()),
+                java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** reply_timeout passed for the oldest calls: each caller gets NoReply from the bus and its slot is freed. */
+    private void expireReplies() {
+        replyTimer = null;
+        replies.expire(System.nanoTime(), (caller, serial, callee) -> sendError(caller, serial & 0xFFFFFFFFL,
+                DBusErrors.NO_REPLY, "Message did not receive a reply (timeout by message bus)"));
+        armReplyTimer();
+        flushReady();
     }
 
     private static UserDatabase loadUsers() {
@@ -287,8 +317,9 @@ public final class Bus implements ConnectionAcceptor {
         stats.accepted();
         long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
         c.authTimeout = host.loop().schedule(() -> {
-            if (c.state == BusConnection.State.AUTHENTICATING) {
-                disconnect(c, DisconnectReason.AUTH_FAILED, "authentication timed out");
+            // dbus-daemon expires every incomplete connection (no Hello yet) after auth_timeout, authenticated or not.
+            if (c.state == BusConnection.State.AUTHENTICATING || c.state == BusConnection.State.AWAITING_HELLO) {
+                disconnect(c, DisconnectReason.AUTH_FAILED, "no Hello within auth_timeout");
                 flushReady();
             }
         }, timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -325,7 +356,6 @@ public final class Bus implements ConnectionAcceptor {
         }
         // The root node exists from now on, so that the driver can answer even before Hello; the unique name
         // that stands for it is given at Hello.
-        c.cancelAuthTimeout();
         c.root = mapping.createRoot(c);
         stats.authenticated(c.authMechanism);
         return true;
@@ -333,6 +363,7 @@ public final class Bus implements ConnectionAcceptor {
 
     /** The connection completed Hello: it gets its unique name and root node. Called by the driver. */
     public String register(BusConnection c) {
+        c.cancelAuthTimeout();
         String name = ":1." + nextUniqueId++;
         c.assignUniqueName(name);
         byUniqueName.put(name, c);
@@ -517,11 +548,14 @@ public final class Bus implements ConnectionAcceptor {
 
     /** Sends an error reply from the driver, unless the target is gone. */
     public void sendError(BusConnection target, long replySerial, String errorName, String text) {
-        if (target.uniqueName == null || target.state == BusConnection.State.CLOSED) {
+        if (target.state == BusConnection.State.CLOSED
+                || (target.uniqueName == null && target.state != BusConnection.State.AWAITING_HELLO)) {
             return;
         }
         stats.errorSent(errorName);
-        byte[] bytes = MessageBuilder.error(replySerial, target.uniqueName, errorName).sender(DRIVER_NAME)
+        // Before Hello the destination is a placeholder, as the router's answer to an early message.
+        String destination = target.uniqueName != null ? target.uniqueName : ":not.active.yet";
+        byte[] bytes = MessageBuilder.error(replySerial, destination, errorName).sender(DRIVER_NAME)
                 .string(text).build(nextDriverSerial());
         sendFromDriver(target, bytes);
     }

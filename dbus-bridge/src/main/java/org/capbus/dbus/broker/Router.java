@@ -228,10 +228,13 @@ final class Router {
                 out.release();
                 stats.quotaRejected(QuotaResource.PENDING_REPLIES);
                 bus.sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED,
-                        "The maximum number of pending replies for \"" + sender.uniqueName + "\" has been reached");
+                        "The maximum number of pending replies per connection has been reached");
                 return;
             }
             slot = r == ReplyTracker.ExpectResult.ADDED;
+            if (slot) {
+                bus.armReplyTimer();
+            }
         }
         int code = mapping.unicast(sender.peer(), target, out);
         if (code != SendResult.OK) {

@@ -108,11 +108,17 @@ final class DBusInterface extends DriverInterface {
             r.error(DBusErrors.FAILED, "Already handled an Hello message");
             return;
         }
+        // dbus-daemon (bus_connections_check_limits) answers LimitsExceeded and leaves the connection open: it may
+        // try Hello again later, and max_incomplete_connections bounds how many wait like this.
+        if (bus.activeConnectionCount() >= bus.config().limits().get(BusLimit.MAX_COMPLETED_CONNECTIONS)) {
+            bus.stats().quotaRejected(QuotaResource.CONNECTIONS);
+            r.error(DBusErrors.LIMITS_EXCEEDED, "The maximum number of active connections has been reached");
+            return;
+        }
         if (!bus.underUserConnectionLimit(c.credentials().uid())) {
             bus.stats().quotaRejected(QuotaResource.CONNECTIONS_PER_USER);
             r.error(DBusErrors.LIMITS_EXCEEDED, "The maximum number of active connections for UID "
                     + c.credentials().uid() + " has been reached");
-            bus.disconnect(c, org.capbus.dbus.broker.DisconnectReason.QUOTA, "too many connections for its user");
             return;
         }
         String name = bus.register(c);
