@@ -48,6 +48,9 @@ final class Router {
     private Handle[] handleScratch = new Handle[16];
     private int[] resultScratch = new int[16];
     private final MatchIndex.RecipientSink<BusConnection> collector = this::addRecipient;
+    /** The sender dbus-daemon writes into a message from a connection that has not said Hello. */
+    private static final String NOT_ACTIVE_YET_NAME = ":not.active.yet";
+    private static final byte[] NOT_ACTIVE_YET = NOT_ACTIVE_YET_NAME.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     Router(Bus bus, PolicyGate policy) {
         this.bus = bus;
@@ -71,11 +74,14 @@ final class Router {
                 return;
             }
             bus.closeFds(fds, fds.length);
+            if (sender.state == BusConnection.State.AWAITING_HELLO) {
+                showBeforeHello(sender, m);
+            }
             if (sender.state == BusConnection.State.AWAITING_HELLO && m.type() == MessageType.METHOD_CALL
                     && m.fieldEquals(HeaderField.DESTINATION, Bus.DRIVER_NAME)) {
                 // dbus-daemon answers, to a placeholder destination, and still accepts Hello afterwards.
                 if (m.expectsReply()) {
-                    byte[] bytes = MessageBuilder.error(m.serial(), ":not.active.yet", DBusErrors.ACCESS_DENIED)
+                    byte[] bytes = MessageBuilder.error(m.serial(), NOT_ACTIVE_YET_NAME, DBusErrors.ACCESS_DENIED)
                             .sender(Bus.DRIVER_NAME)
                             .string("Client tried to send a message other than Hello without being registered")
                             .build(bus.nextDriverSerial());
@@ -491,6 +497,24 @@ final class Router {
         BusMessage copy = stitchCopy(sender, m);
         if (copy != null) {
             toMonitors(m, sender.uniqueName, copy, null);
+            copy.release();
+        }
+    }
+
+    /**
+     * Shows monitors a message sent before Hello (other than Hello), with the sender dbus-daemon gives it,
+     * {@code :not.active.yet}: dbus-daemon captures it before it answers it or drops its sender for breaking the
+     * protocol, so that a monitor sees why the connection went away.
+     */
+    private void showBeforeHello(BusConnection sender, DBusMessage m) {
+        if (monitors.isEmpty()) {
+            return;
+        }
+        byte[] head = SenderStitcher.stitch(m, NOT_ACTIVE_YET);
+        if (head != null) {
+            BusMessage copy = new BusMessage(head, m.buffer(), m.bodyOffset(), m.bodyLength(), BusMessage.NO_FDS,
+                    fdCloser, null);
+            toMonitors(m, NOT_ACTIVE_YET_NAME, copy, null);
             copy.release();
         }
     }

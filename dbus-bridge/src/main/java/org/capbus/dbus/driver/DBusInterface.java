@@ -93,8 +93,11 @@ final class DBusInterface extends DriverInterface {
     }
 
     /** The Features property. */
-    static List<String> features() {
-        return List.of("HeaderFiltering");
+    static List<String> features(Bus bus) {
+        // dbus-daemon's order (features_getter); it also lists ActivatableServicesChanged, a signal capbus does not
+        // emit, and AppArmor/SELinux when it mediates with them, which capbus does not.
+        return bus.host().systemdActivation() ? List.of("HeaderFiltering", "SystemdActivation")
+                : List.of("HeaderFiltering");
     }
 
     /** The Interfaces property: the optional interfaces the driver implements. */

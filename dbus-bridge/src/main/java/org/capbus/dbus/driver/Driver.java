@@ -36,6 +36,10 @@ public final class Driver implements Receiver {
                 new MonitoringInterface(bus), new StatsInterface(bus), new PeerInterface());
     }
 
+    Bus bus() {
+        return bus;
+    }
+
     List<DriverInterface> interfaces() {
         return interfaces;
     }

@@ -45,9 +45,9 @@ final class PropertiesInterface extends DriverInterface {
                 """;
     }
 
-    private static List<String> value(String property) {
+    private List<String> value(String property) {
         return switch (property) {
-            case "Features" -> DBusInterface.features();
+            case "Features" -> DBusInterface.features(driver.bus());
             case "Interfaces" -> DBusInterface.optionalInterfaces();
             default -> null;
         };
@@ -74,7 +74,7 @@ final class PropertiesInterface extends DriverInterface {
         }
         MessageBuilder b = r.reply().beginArray("{sv}");
         if (Bus.DRIVER_NAME.equals(iface)) {
-            b.beginDictEntry().string("Features").variantStringArray(DBusInterface.features()).endDictEntry();
+            b.beginDictEntry().string("Features").variantStringArray(DBusInterface.features(driver.bus())).endDictEntry();
             b.beginDictEntry().string("Interfaces").variantStringArray(DBusInterface.optionalInterfaces())
                     .endDictEntry();
         }
