@@ -7,10 +7,13 @@ import java.util.Map;
 
 import org.capbus.config.BusLimit;
 import org.capbus.dbus.DBusErrors;
-import org.capbus.dbus.broker.Bus;
-import org.capbus.dbus.broker.BusConnection;
-import org.capbus.dbus.broker.PolicyDenial;
-import org.capbus.dbus.broker.QuotaResource;
+import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.outbox.BusError;
+import org.capbus.dbus.broker.outbox.Outbox;
+import org.capbus.dbus.broker.state.BusState;
+import org.capbus.dbus.broker.stats.BusStats;
+import org.capbus.dbus.broker.stats.PolicyDenial;
+import org.capbus.dbus.broker.stats.QuotaResource;
 import org.capbus.dbus.bus.MatchRule;
 import org.capbus.dbus.bus.MatchRuleParseResult;
 import org.capbus.dbus.bus.ReleaseNameResult;
@@ -28,13 +31,19 @@ final class DBusInterface extends DriverInterface {
     /** StartServiceByName reply: the service was already running. */
     private static final int START_REPLY_ALREADY_RUNNING = 2;
 
-    private final Bus bus;
+    private final BusState state;
+    private final Outbox outbox;
+    private final BusStats stats;
+    private final DriverHost host;
     private final List<DriverMethod> methods;
     /** UpdateActivationEnvironment's variables; kept for activation. */
     private final Map<String, String> activationEnvironment = new HashMap<>();
 
-    DBusInterface(Bus bus) {
-        this.bus = bus;
+    DBusInterface(BusState state, Outbox outbox, BusStats stats, DriverHost host) {
+        this.state = state;
+        this.outbox = outbox;
+        this.stats = stats;
+        this.host = host;
         this.methods = List.of(
                 new DriverMethod("Hello", "", "s", this::hello),
                 new DriverMethod("RequestName", "su", "u", this::requestName),
@@ -59,7 +68,7 @@ final class DBusInterface extends DriverInterface {
 
     @Override
     String name() {
-        return Bus.DRIVER_NAME;
+        return DBusNames.DRIVER_NAME;
     }
 
     @Override
@@ -93,11 +102,16 @@ final class DBusInterface extends DriverInterface {
     }
 
     /** The Features property. */
-    static List<String> features(Bus bus) {
+    static List<String> features(DriverHost host) {
         // dbus-daemon's order (features_getter); it also lists ActivatableServicesChanged, a signal capbus does not
         // emit, and AppArmor/SELinux when it mediates with them, which capbus does not.
-        return bus.host().systemdActivation() ? List.of("HeaderFiltering", "SystemdActivation")
+        return host.systemdActivation() ? List.of("HeaderFiltering", "SystemdActivation")
                 : List.of("HeaderFiltering");
+    }
+
+    /** The process around the bus, for the Features property. */
+    DriverHost host() {
+        return host;
     }
 
     /** The Interfaces property: the optional interfaces the driver implements. */
@@ -112,24 +126,24 @@ final class DBusInterface extends DriverInterface {
             return;
         }
         // dbus-daemon (bus_connections_check_limits) answers LimitsExceeded and leaves the connection open: it may
-        // try Hello again later, and max_incomplete_connections bounds how many wait like this.
-        if (bus.activeConnectionCount() >= bus.config().limits().get(BusLimit.MAX_COMPLETED_CONNECTIONS)) {
-            bus.stats().quotaRejected(QuotaResource.CONNECTIONS);
-            r.error(DBusErrors.LIMITS_EXCEEDED, "The maximum number of active connections has been reached");
+        // try Hello again later, and max_incomplete_connections and auth_timeout bound how many wait like this.
+        if (state.activeConnectionCount() >= host.config().limits().get(BusLimit.MAX_COMPLETED_CONNECTIONS)) {
+            stats.quotaRejected(QuotaResource.CONNECTIONS);
+            r.error(BusError.COMPLETED_CONNECTIONS);
             return;
         }
-        if (!bus.underUserConnectionLimit(c.credentials().uid())) {
-            bus.stats().quotaRejected(QuotaResource.CONNECTIONS_PER_USER);
-            r.error(DBusErrors.LIMITS_EXCEEDED, "The maximum number of active connections for UID "
-                    + c.credentials().uid() + " has been reached");
+        if (state.registeredConnections(c.credentials().uid())
+                >= host.config().limits().get(BusLimit.MAX_CONNECTIONS_PER_USER)) {
+            stats.quotaRejected(QuotaResource.CONNECTIONS_PER_USER);
+            r.error(BusError.CONNECTIONS_PER_USER, c.credentials().uid());
             return;
         }
-        String name = bus.register(c);
-        bus.monitorHello(c, r.call);
+        String name = state.register(c);
+        outbox.monitorCopy(c, r.call);
         // dbus-daemon's order: the reply, then NameOwnerChanged for the new unique name, then NameAcquired.
         r.send(r.reply().string(name));
-        bus.driver().nameOwnerChanged(name, "", name);
-        bus.driver().nameAcquired(c, name);
+        outbox.nameOwnerChanged(name, "", name);
+        outbox.nameAcquired(c, name);
     }
 
     private void requestName(DriverRequest r) {
@@ -140,23 +154,21 @@ final class DBusInterface extends DriverInterface {
         if (!checkOwnable(r, name, "acquire")) {
             return;
         }
-        if (!bus.policyFor(c).canOwn(name)) {
-            bus.stats().policyDenied(PolicyDenial.OWN);
-            r.error(DBusErrors.ACCESS_DENIED, "Connection \"" + c.uniqueName() + "\" is not allowed to own the service \""
-                    + name + "\" due to security policies in the configuration file");
+        if (!c.policy().canOwn(name)) {
+            stats.policyDenied(PolicyDenial.OWN);
+            r.error(BusError.OWN_DENIED, c.uniqueName(), name);
             return;
         }
-        long limit = bus.config().limits().get(BusLimit.MAX_NAMES_PER_CONNECTION);
-        if (bus.names().primaryOwner(name) != c && bus.names().ownedNameCount(c) >= limit) {
-            bus.stats().quotaRejected(QuotaResource.NAMES);
-            r.error(DBusErrors.LIMITS_EXCEEDED, "Connection \"" + c.uniqueName() + "\" is not allowed to own more services"
-                    + " (increase limits in configuration file if required; max_names_per_connection=" + limit + ")");
+        long limit = host.config().limits().get(BusLimit.MAX_NAMES_PER_CONNECTION);
+        if (state.names().primaryOwner(name) != c && state.names().ownedNameCount(c) >= limit) {
+            stats.quotaRejected(QuotaResource.NAMES);
+            r.error(BusError.NAMES_PER_CONNECTION, c.uniqueName(), limit);
             return;
         }
-        RequestNameResult<BusConnection> result = bus.names().requestName(name, c, (int) (flags & 0x7));
-        bus.busNamesGrew(c);
+        RequestNameResult<BusConnection> result = state.names().requestName(name, c, (int) (flags & 0x7));
+        state.busNamesGrew(c);
         // dbus-daemon queues the ownership signals in the same transaction ahead of the reply.
-        bus.announce(result.changes(), null);
+        outbox.announce(result.changes(), null);
         r.send(r.reply().uint32(result.reply().code()));
     }
 
@@ -165,8 +177,8 @@ final class DBusInterface extends DriverInterface {
         if (!checkOwnable(r, name, "release")) {
             return;
         }
-        ReleaseNameResult<BusConnection> result = bus.names().releaseName(name, r.caller);
-        bus.announce(result.changes(), null);
+        ReleaseNameResult<BusConnection> result = state.names().releaseName(name, r.caller);
+        outbox.announce(result.changes(), null);
         r.send(r.reply().uint32(result.reply().code()));
     }
 
@@ -180,7 +192,7 @@ final class DBusInterface extends DriverInterface {
             r.error(DBusErrors.INVALID_ARGS, "Cannot " + verb + " a service starting with ':' such as \"" + name + "\"");
             return false;
         }
-        if (name.equals(Bus.DRIVER_NAME)) {
+        if (name.equals(DBusNames.DRIVER_NAME)) {
             r.error(DBusErrors.INVALID_ARGS, "Connection \"" + r.caller.uniqueName() + "\" is not allowed to "
                     + (verb.equals("acquire") ? "own" : "release") + " the service \"" + name
                     + "\"because it is reserved for D-Bus' use only");
@@ -192,20 +204,20 @@ final class DBusInterface extends DriverInterface {
     private void startServiceByName(DriverRequest r) {
         String name = r.args().readString();
         r.args().readUInt32();
-        if (name.equals(Bus.DRIVER_NAME) || bus.resolveName(name) != null) {
+        if (name.equals(DBusNames.DRIVER_NAME) || state.resolveRegistered(name) != null) {
             r.send(r.reply().uint32(START_REPLY_ALREADY_RUNNING));
             return;
         }
-        r.error(DBusErrors.SERVICE_UNKNOWN, "The name " + name + " was not provided by any .service files");
+        r.error(BusError.SERVICE_UNKNOWN, name);
     }
 
     private void updateActivationEnvironment(DriverRequest r) {
-        if (!PrivilegedMethods.callerIsPrivileged(r) || !PrivilegedMethods.atCanonicalPath(r)) {
+        if (!PrivilegedMethods.callerIsPrivileged(r, host) || !PrivilegedMethods.atCanonicalPath(r)) {
             return;
         }
-        if (bus.config().servicehelper() != null) {
+        if (host.config().servicehelper() != null) {
             // dbus-daemon: activated system services would inherit the caller's variables through the setuid helper.
-            r.error(DBusErrors.ACCESS_DENIED, "Cannot change activation environment on a system bus.");
+            r.error(BusError.ACTIVATION_ENVIRONMENT_REFUSED);
             return;
         }
         BodyReader a = r.args();
@@ -226,21 +238,21 @@ final class DBusInterface extends DriverInterface {
 
     private void nameHasOwner(DriverRequest r) {
         String name = r.args().readString();
-        boolean has = name.equals(Bus.DRIVER_NAME) || bus.resolveName(name) != null;
+        boolean has = name.equals(DBusNames.DRIVER_NAME) || state.resolveRegistered(name) != null;
         r.send(r.reply().bool(has));
     }
 
     private void listNames(DriverRequest r) {
         List<String> all = new ArrayList<>();
-        all.add(Bus.DRIVER_NAME);
-        all.addAll(bus.connectionsByUniqueName().keySet());
-        all.addAll(bus.names().names());
+        all.add(DBusNames.DRIVER_NAME);
+        all.addAll(state.connectionsByUniqueName().keySet());
+        all.addAll(state.names().names());
         r.send(r.reply().stringArray(all));
     }
 
     private void listActivatableNames(DriverRequest r) {
         List<String> all = new ArrayList<>();
-        all.add(Bus.DRIVER_NAME);
+        all.add(DBusNames.DRIVER_NAME);
         r.send(r.reply().stringArray(all));
     }
 
@@ -249,22 +261,20 @@ final class DBusInterface extends DriverInterface {
         MatchRuleParseResult parsed = MatchRule.parse(text);
         if (!parsed.isValid()) {
             if (parsed.failure() == MatchRuleParseResult.Failure.TOO_LONG) {
-                bus.stats().quotaRejected(QuotaResource.MATCH_RULES);
+                stats.quotaRejected(QuotaResource.MATCH_RULES);
                 r.error(DBusErrors.LIMITS_EXCEEDED, parsed.message());
             } else {
                 r.error(DBusErrors.MATCH_RULE_INVALID, parsed.message());
             }
             return;
         }
-        long limit = bus.config().limits().get(BusLimit.MAX_MATCH_RULES_PER_CONNECTION);
-        if (bus.matches().ruleCount(r.caller) >= limit) {
-            bus.stats().quotaRejected(QuotaResource.MATCH_RULES);
-            r.error(DBusErrors.LIMITS_EXCEEDED, "Connection \"" + r.caller.uniqueName()
-                    + "\" is not allowed to add more match rules (increase limits in configuration file if required;"
-                    + " max_match_rules_per_connection=" + limit + ")");
+        long limit = host.config().limits().get(BusLimit.MAX_MATCH_RULES_PER_CONNECTION);
+        if (state.matches().ruleCount(r.caller) >= limit) {
+            stats.quotaRejected(QuotaResource.MATCH_RULES);
+            r.error(BusError.MATCH_RULES_PER_CONNECTION, r.caller.uniqueName(), limit);
             return;
         }
-        bus.addMatch(r.caller, parsed.rule());
+        state.addMatch(r.caller, parsed.rule());
         r.sendEmpty();
     }
 
@@ -275,7 +285,7 @@ final class DBusInterface extends DriverInterface {
             r.error(DBusErrors.MATCH_RULE_INVALID, parsed.message());
             return;
         }
-        if (!bus.removeMatch(r.caller, parsed.rule())) {
+        if (!state.removeMatch(r.caller, parsed.rule())) {
             r.error(DBusErrors.MATCH_RULE_NOT_FOUND, "The given match rule wasn't found and can't be removed");
             return;
         }
@@ -284,13 +294,13 @@ final class DBusInterface extends DriverInterface {
 
     private void getNameOwner(DriverRequest r) {
         String name = r.args().readString();
-        if (name.equals(Bus.DRIVER_NAME)) {
-            r.send(r.reply().string(Bus.DRIVER_NAME));
+        if (name.equals(DBusNames.DRIVER_NAME)) {
+            r.send(r.reply().string(DBusNames.DRIVER_NAME));
             return;
         }
-        BusConnection owner = bus.resolveName(name);
+        BusConnection owner = state.resolveRegistered(name);
         if (owner == null) {
-            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get owner of name '" + name + "': no such name");
+            r.error(BusError.NO_SUCH_NAME, "owner", name);
             return;
         }
         r.send(r.reply().string(owner.uniqueName()));
@@ -299,19 +309,19 @@ final class DBusInterface extends DriverInterface {
     private void listQueuedOwners(DriverRequest r) {
         String name = r.args().readString();
         List<String> owners = new ArrayList<>();
-        if (name.equals(Bus.DRIVER_NAME)) {
-            owners.add(Bus.DRIVER_NAME);
+        if (name.equals(DBusNames.DRIVER_NAME)) {
+            owners.add(DBusNames.DRIVER_NAME);
         } else if (!name.isEmpty() && name.charAt(0) == ':') {
-            if (bus.resolveName(name) != null) {
+            if (state.resolveRegistered(name) != null) {
                 owners.add(name);
             }
         } else {
-            for (BusConnection c : bus.names().queuedOwners(name)) {
+            for (BusConnection c : state.names().queuedOwners(name)) {
                 owners.add(c.uniqueName());
             }
         }
         if (owners.isEmpty()) {
-            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get owners of name '" + name + "': no such name");
+            r.error(BusError.NO_SUCH_NAME, "owners", name);
             return;
         }
         r.send(r.reply().stringArray(owners));
@@ -319,12 +329,12 @@ final class DBusInterface extends DriverInterface {
 
     /** The credentials of the connection {@code name} names; the bus's own for org.freedesktop.DBus. */
     private PeerCredentials credentialsOf(DriverRequest r, String name, String what) {
-        if (name.equals(Bus.DRIVER_NAME)) {
-            return bus.ownCredentials();
+        if (name.equals(DBusNames.DRIVER_NAME)) {
+            return host.ownCredentials();
         }
-        BusConnection c = bus.resolveName(name);
+        BusConnection c = state.resolveRegistered(name);
         if (c == null) {
-            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get " + what + " of name '" + name + "': no such name");
+            r.error(BusError.NO_SUCH_NAME, what, name);
             return null;
         }
         return c.credentials();
@@ -370,18 +380,17 @@ final class DBusInterface extends DriverInterface {
         // As dbus-daemon: the reply waits for the file, and a file that does not parse is an error (the running
         // configuration stays).
         r.defer();
-        bus.host().reloadConfig(failure -> {
+        host.reloadConfig(failure -> {
             if (failure == null) {
                 r.sendEmpty();
             } else {
                 r.error(DBusErrors.FAILED, failure);
             }
-            bus.flushReady();
         });
     }
 
     private void getId(DriverRequest r) {
-        r.send(r.reply().string(bus.guid()));
+        r.send(r.reply().string(host.guid()));
     }
 
     private void getConnectionCredentials(DriverRequest r) {

@@ -4,18 +4,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.capbus.dbus.DBusErrors;
-import org.capbus.dbus.broker.Bus;
+import org.capbus.dbus.broker.outbox.Outbox;
+import org.capbus.dbus.broker.state.BusState;
 import org.capbus.dbus.bus.MatchRule;
 import org.capbus.dbus.bus.MatchRuleParseResult;
 import org.capbus.dbus.wire.BodyReader;
 
 /** {@code org.freedesktop.DBus.Monitoring}: BecomeMonitor, as dbus-monitor and busctl monitor use it. */
 final class MonitoringInterface extends DriverInterface {
-    private final Bus bus;
+    private final BusState state;
+    private final Outbox outbox;
+    private final DriverHost host;
     private final List<DriverMethod> methods;
 
-    MonitoringInterface(Bus bus) {
-        this.bus = bus;
+    MonitoringInterface(BusState state, Outbox outbox, DriverHost host) {
+        this.state = state;
+        this.outbox = outbox;
+        this.host = host;
         this.methods = List.of(new DriverMethod("BecomeMonitor", "asu", "", this::becomeMonitor));
     }
 
@@ -35,7 +40,7 @@ final class MonitoringInterface extends DriverInterface {
     }
 
     private void becomeMonitor(DriverRequest r) {
-        if (!PrivilegedMethods.callerIsPrivileged(r)) {
+        if (!PrivilegedMethods.callerIsPrivileged(r, host)) {
             return;
         }
         BodyReader a = r.args();
@@ -55,6 +60,7 @@ final class MonitoringInterface extends DriverInterface {
             rules.add(parsed.rule());
         }
         r.sendEmpty();
-        bus.becomeMonitor(r.caller, rules);
+        // Its names, rules and reply slots go as at a disconnect, but it hears NameLost for each, in acquisition order.
+        outbox.becameMonitor(state.becomeMonitor(r.caller, rules));
     }
 }

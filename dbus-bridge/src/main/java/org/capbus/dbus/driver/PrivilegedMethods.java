@@ -1,8 +1,8 @@
 package org.capbus.dbus.driver;
 
-import org.capbus.dbus.DBusErrors;
-import org.capbus.dbus.broker.Bus;
+import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.io.PeerLogInfo;
+import org.capbus.dbus.wire.DBusNames;
 
 /**
  * dbus-daemon's two hardening checks for the driver's privileged methods ({@code UpdateActivationEnvironment},
@@ -17,23 +17,22 @@ final class PrivilegedMethods {
     }
 
     /** The uid check; true if the caller may go on. */
-    static boolean callerIsPrivileged(DriverRequest r) {
+    static boolean callerIsPrivileged(DriverRequest r, DriverHost host) {
         long uid = r.caller.credentials().uid();
-        if (uid == r.bus.ownCredentials().uid() || uid == 0) {
+        if (uid == host.ownCredentials().uid() || uid == 0) {
             return true;
         }
-        r.error(DBusErrors.ACCESS_DENIED, "rejected attempt to call " + r.call.member() + " by connection "
-                + r.caller.uniqueName() + " (" + PeerLogInfo.of(r.caller.credentials()) + ") with uid " + uid);
+        r.error(BusError.NOT_PRIVILEGED, r.call.member(), r.caller.uniqueName(),
+                PeerLogInfo.of(r.caller.credentials()), uid);
         return false;
     }
 
     /** The object path check; true if the caller may go on. */
     static boolean atCanonicalPath(DriverRequest r) {
-        if (Bus.DRIVER_PATH.equals(r.call.path())) {
+        if (DBusNames.DRIVER_PATH.equals(r.call.path())) {
             return true;
         }
-        r.error(DBusErrors.ACCESS_DENIED, "Method '" + r.call.member()
-                + "' is only available at the canonical object path '" + Bus.DRIVER_PATH + "'");
+        r.error(BusError.CANONICAL_PATH_ONLY, r.call.member(), DBusNames.DRIVER_PATH);
         return false;
     }
 }

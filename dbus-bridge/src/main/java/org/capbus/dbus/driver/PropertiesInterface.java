@@ -3,16 +3,19 @@ package org.capbus.dbus.driver;
 import java.util.List;
 
 import org.capbus.dbus.DBusErrors;
-import org.capbus.dbus.broker.Bus;
+import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.wire.MessageBuilder;
+import org.capbus.dbus.wire.DBusNames;
 
 /** {@code org.freedesktop.DBus.Properties} of the driver: the read-only Features and Interfaces of org.freedesktop.DBus. */
 final class PropertiesInterface extends DriverInterface {
     private final List<DriverMethod> methods;
     private final Driver driver;
+    private final DBusInterface dbus;
 
-    PropertiesInterface(Driver driver) {
+    PropertiesInterface(Driver driver, DBusInterface dbus) {
         this.driver = driver;
+        this.dbus = dbus;
         this.methods = List.of(
                 new DriverMethod("Get", "ss", "v", this::get),
                 new DriverMethod("GetAll", "s", "a{sv}", this::getAll),
@@ -47,7 +50,7 @@ final class PropertiesInterface extends DriverInterface {
 
     private List<String> value(String property) {
         return switch (property) {
-            case "Features" -> DBusInterface.features(driver.bus());
+            case "Features" -> DBusInterface.features(dbus.host());
             case "Interfaces" -> DBusInterface.optionalInterfaces();
             default -> null;
         };
@@ -59,7 +62,7 @@ final class PropertiesInterface extends DriverInterface {
         if (!knownInterface(r, iface)) {
             return;
         }
-        List<String> v = Bus.DRIVER_NAME.equals(iface) ? value(property) : null;
+        List<String> v = DBusNames.DRIVER_NAME.equals(iface) ? value(property) : null;
         if (v == null) {
             unknown(r, iface, property);
             return;
@@ -73,8 +76,8 @@ final class PropertiesInterface extends DriverInterface {
             return;
         }
         MessageBuilder b = r.reply().beginArray("{sv}");
-        if (Bus.DRIVER_NAME.equals(iface)) {
-            b.beginDictEntry().string("Features").variantStringArray(DBusInterface.features(driver.bus())).endDictEntry();
+        if (DBusNames.DRIVER_NAME.equals(iface)) {
+            b.beginDictEntry().string("Features").variantStringArray(value("Features")).endDictEntry();
             b.beginDictEntry().string("Interfaces").variantStringArray(DBusInterface.optionalInterfaces())
                     .endDictEntry();
         }
@@ -91,7 +94,7 @@ final class PropertiesInterface extends DriverInterface {
                 return true;
             }
         }
-        r.error(DBusErrors.UNKNOWN_INTERFACE, "Interface \"" + iface + "\" not found");
+        r.error(BusError.UNKNOWN_INTERFACE, iface);
         return false;
     }
 
@@ -101,7 +104,7 @@ final class PropertiesInterface extends DriverInterface {
         if (!knownInterface(r, iface)) {
             return;
         }
-        if (Bus.DRIVER_NAME.equals(iface) && value(property) != null) {
+        if (DBusNames.DRIVER_NAME.equals(iface) && value(property) != null) {
             r.error(DBusErrors.PROPERTY_READ_ONLY, "Property '" + iface + "." + property + "' cannot be set");
             return;
         }

@@ -1,9 +1,13 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.routing;
 
 import org.capbus.config.PeerNames;
 import org.capbus.config.PolicyMessage;
 import org.capbus.dbus.io.PeerLogInfo;
+import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.stats.BusStats;
+import org.capbus.dbus.broker.stats.PolicyDenial;
 import org.capbus.dbus.wire.DBusMessage;
+import org.capbus.dbus.wire.DBusNames;
 import org.capbus.dbus.wire.MessageType;
 
 /**
@@ -38,21 +42,22 @@ final class PolicyGate {
      */
     String denial(BusConnection sender, BusConnection receiver, DBusMessage m, boolean requestedReply,
                                 boolean eavesdropping) {
-        if (!eavesdropping && sender.policy.sendsUnrestricted()
-                && (receiver == null || receiver.policy.receivesUnrestricted())) {
+        if (!eavesdropping && sender.policy().sendsUnrestricted()
+                && (receiver == null || receiver.policy().receivesUnrestricted())) {
             return null; // the common session-bus policy: nothing to check, nothing to build
         }
         PolicyMessage pm = policyMessage(m);
         PeerNames receiverNames = receiver == null ? DRIVER_NAMES : receiver;
-        if (!eavesdropping && !sender.policy.canSend(pm, receiverNames, requestedReply)) {
+        if (!eavesdropping && !sender.policy().canSend(pm, receiverNames, requestedReply)) {
             stats.policyDenied(PolicyDenial.SEND);
-            return describe("send", sender.policy.matchedSendRules(pm, receiverNames, requestedReply), sender,
+            return describe("send", sender.policy().matchedSendRules(pm, receiverNames, requestedReply), sender,
                     receiver, pm, requestedReply);
         }
-        if (receiver != null && !receiver.policy.canReceive(pm, sender, requestedReply, eavesdropping)) {
+        if (receiver != null && !receiver.policy().canReceive(pm, sender, requestedReply, eavesdropping)) {
             stats.policyDenied(PolicyDenial.RECEIVE);
-            return describe("receive", receiver.policy.matchedReceiveRules(pm, sender, requestedReply, eavesdropping),
-                    sender, receiver, pm, requestedReply);
+            return describe("receive",
+                    receiver.policy().matchedReceiveRules(pm, sender, requestedReply, eavesdropping), sender,
+                    receiver, pm, requestedReply);
         }
         return null;
     }
@@ -63,23 +68,23 @@ final class PolicyGate {
      */
     String unrequestedReply(BusConnection sender, BusConnection receiver, DBusMessage m) {
         PolicyMessage pm = policyMessage(m);
-        return describe("send", sender.policy.matchedSendRules(pm, receiver, false), sender, receiver, pm, false);
+        return describe("send", sender.policy().matchedSendRules(pm, receiver, false), sender, receiver, pm, false);
     }
 
     /** dbus-daemon's text ({@code complain_about_message} in bus/bus.c), word for word. */
     private static String describe(String what, int matchedRules, BusConnection sender, BusConnection receiver,
                                    PolicyMessage pm, boolean requestedReply) {
         return "Rejected " + what + " message, " + matchedRules + " matched rules; type=\"" + pm.type().configName()
-                + "\", sender=\"" + sender.uniqueName + "\" (" + PeerLogInfo.of(sender.credentials())
+                + "\", sender=\"" + sender.uniqueName() + "\" (" + PeerLogInfo.of(sender.credentials())
                 + ") interface=\"" + unset(pm.interfaceName()) + "\" member=\"" + unset(pm.member())
                 + "\" error name=\"" + unset(pm.errorName()) + "\" requested_reply=\"" + (requestedReply ? 1 : 0)
-                + "\" destination=\"" + (pm.destination() == null ? Bus.DRIVER_NAME : pm.destination()) + "\" ("
-                + (receiver == null ? "bus" : PeerLogInfo.of(receiver.credentials())) + ")";
+                + "\" destination=\"" + (pm.destination() == null ? DBusNames.DRIVER_NAME : pm.destination())
+                + "\" (" + (receiver == null ? "bus" : PeerLogInfo.of(receiver.credentials())) + ")";
     }
 
     private static String unset(String s) {
         return s == null ? "(unset)" : s;
     }
 
-    private static final PeerNames DRIVER_NAMES = PeerNames.of(Bus.DRIVER_NAME);
+    private static final PeerNames DRIVER_NAMES = PeerNames.of(DBusNames.DRIVER_NAME);
 }
