@@ -146,6 +146,11 @@ final class Daemon implements BusHost {
         }
     }
 
+    @Override
+    public boolean systemdActivation() {
+        return options.systemdActivation();
+    }
+
     /** The configuration file the options name: --config-file, or system.conf for --system; empty for --session. */
     static Optional<Path> configPath(DaemonOptions options) {
         if (options.configFile().isPresent()) {

@@ -36,4 +36,9 @@ public interface BusHost {
      * afterwards with null, or with the reason the file was refused ({@code file:line: reason}).
      */
     void reloadConfig(java.util.function.Consumer<String> done);
+
+    /** Whether the bus runs with {@code --systemd-activation} (its Features property then says so). */
+    default boolean systemdActivation() {
+        return false;
+    }
 }
