@@ -108,6 +108,15 @@ public final class Clients {
         }
 
         static Background start(Map<String, String> environment, List<String> command) {
+            return start(environment, false, command);
+        }
+
+        /** Starts {@code command} with exactly {@code environment}, nothing inherited from ours. */
+        static Background startInEnvironment(Map<String, String> environment, List<String> command) {
+            return start(environment, true, command);
+        }
+
+        private static Background start(Map<String, String> environment, boolean only, List<String> command) {
             try {
                 Path out = Files.createTempFile("capbus-it-out", ".txt");
                 Path err = Files.createTempFile("capbus-it-err", ".txt");
@@ -115,6 +124,9 @@ public final class Clients {
                         .redirectOutput(out.toFile())
                         .redirectError(err.toFile())
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                if (only) {
+                    builder.environment().clear();
+                }
                 builder.environment().putAll(environment);
                 // Unbuffered Python output, so a background script's lines are visible as soon as it prints them.
                 builder.environment().put("PYTHONUNBUFFERED", "1");
