@@ -113,7 +113,22 @@ public final class ClientPolicy {
      * @param requestedReply for a reply: whether the receiver asked for it (a pending call exists)
      */
     public PolicyDecision checkSend(PolicyMessage message, PeerNames receiver, boolean requestedReply) {
-        PolicyDecision decision = PolicyDecision.DEFAULT_DENY;
+        int last = (int) scanSend(message, receiver, requestedReply);
+        return last == 0 ? PolicyDecision.DEFAULT_DENY : sendDecisions[last - 1];
+    }
+
+    /**
+     * How many send rules match (dbus-daemon's "N matched rules" in a denial, its {@code toggles}); arguments as
+     * {@link #checkSend}. Only for the log line of a denial: it scans the rules again.
+     */
+    public int matchedSendRules(PolicyMessage message, PeerNames receiver, boolean requestedReply) {
+        return (int) (scanSend(message, receiver, requestedReply) >>> 32);
+    }
+
+    /** The rules matching {@code message}: their count in the high half, the last one's index + 1 in the low half. */
+    private long scanSend(PolicyMessage message, PeerNames receiver, boolean requestedReply) {
+        int matched = 0;
+        int last = 0;
         for (int i = 0; i < send.length; i++) {
             SendRule rule = send[i];
             if (rule.type() != null && rule.type() != message.type()) {
@@ -142,9 +157,10 @@ public final class ClientPolicy {
             if (!matchesFds(rule.minFds(), rule.maxFds(), message)) {
                 continue;
             }
-            decision = sendDecisions[i];
+            matched++;
+            last = i + 1;
         }
-        return decision;
+        return ((long) matched << 32) | last;
     }
 
     /** Whether this connection may receive {@code message} from {@code sender}; see {@link #checkReceive}. */
@@ -164,7 +180,19 @@ public final class ClientPolicy {
      */
     public PolicyDecision checkReceive(PolicyMessage message, PeerNames sender, boolean requestedReply,
                                        boolean eavesdropping) {
-        PolicyDecision decision = PolicyDecision.DEFAULT_DENY;
+        int last = (int) scanReceive(message, sender, requestedReply, eavesdropping);
+        return last == 0 ? PolicyDecision.DEFAULT_DENY : receiveDecisions[last - 1];
+    }
+
+    /** How many receive rules match; arguments as {@link #checkReceive}. Only for the log line of a denial. */
+    public int matchedReceiveRules(PolicyMessage message, PeerNames sender, boolean requestedReply,
+                                   boolean eavesdropping) {
+        return (int) (scanReceive(message, sender, requestedReply, eavesdropping) >>> 32);
+    }
+
+    private long scanReceive(PolicyMessage message, PeerNames sender, boolean requestedReply, boolean eavesdropping) {
+        int matched = 0;
+        int last = 0;
         for (int i = 0; i < receive.length; i++) {
             ReceiveRule rule = receive[i];
             if (rule.type() != null && rule.type() != message.type()) {
@@ -192,9 +220,10 @@ public final class ClientPolicy {
             if (!matchesFds(rule.minFds(), rule.maxFds(), message)) {
                 continue;
             }
-            decision = receiveDecisions[i];
+            matched++;
+            last = i + 1;
         }
-        return decision;
+        return ((long) matched << 32) | last;
     }
 
     /** Whether this connection may own (request) the well-known name {@code name}. */

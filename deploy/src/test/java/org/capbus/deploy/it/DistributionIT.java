@@ -164,7 +164,8 @@ class DistributionIT {
         try (Clients.Background bus = Clients.Background.start(env, List.of(
                 distribution().resolve("bin/capbus").toString(), "--session", "--nofork", "--print-address=1",
                 "--address=unix:path=" + socket))) {
-            bus.awaitStdout("\n");
+            // A first use includes the training run that makes the cache: seconds, more on a loaded machine.
+            bus.awaitStdout("\n", java.time.Duration.ofSeconds(80));
             String address = bus.stdout().strip();
             assertThat(address).as(situation).matches("unix:path=" + socket + ",guid=[0-9a-f]{32}");
 

@@ -5,6 +5,7 @@ import org.capbus.config.PolicyMessage;
 import org.capbus.dbus.broker.connection.BusConnection;
 import org.capbus.dbus.broker.stats.BusStats;
 import org.capbus.dbus.broker.stats.PolicyDenial;
+import org.capbus.dbus.log.BusLog;
 import org.capbus.dbus.wire.DBusMessage;
 import org.capbus.dbus.wire.DBusNames;
 import org.capbus.dbus.wire.MessageType;
@@ -47,24 +48,32 @@ final class PolicyGate {
         }
         PolicyMessage pm = policyMessage(m);
         PeerNames receiverNames = receiver == null ? DRIVER_NAMES : receiver;
+        String denial = null;
         if (!eavesdropping && !sender.policy().canSend(pm, receiverNames, requestedReply)) {
             stats.policyDenied(PolicyDenial.SEND);
-            return describe("send", sender, receiver, pm, requestedReply);
-        }
-        if (receiver != null && !receiver.policy().canReceive(pm, sender, requestedReply, eavesdropping)) {
+            denial = describe("send", sender.policy().matchedSendRules(pm, receiverNames, requestedReply), sender,
+                    receiver, pm, requestedReply);
+        } else if (receiver != null && !receiver.policy().canReceive(pm, sender, requestedReply, eavesdropping)) {
             stats.policyDenied(PolicyDenial.RECEIVE);
-            return describe("receive", sender, receiver, pm, requestedReply);
+            denial = describe("receive", receiver.policy().matchedReceiveRules(pm, sender, requestedReply,
+                    eavesdropping), sender, receiver, pm, requestedReply);
         }
-        return null;
+        // As dbus-daemon (complain_about_message): logged when the addressed recipient is refused, not an eavesdropper.
+        if (denial != null && !eavesdropping) {
+            BusLog.security(denial);
+        }
+        return denial;
     }
 
-    private static String describe(String what, BusConnection sender, BusConnection receiver, PolicyMessage pm,
-                                 boolean requestedReply) {
-        return "Rejected " + what + " message; type=\"" + pm.type().configName() + "\", sender=\"" + sender.uniqueName()
-                + "\" (uid=" + sender.credentials().uid() + " pid=" + sender.credentials().pid() + ") interface=\""
-                + unset(pm.interfaceName()) + "\" member=\"" + unset(pm.member()) + "\" error name=\""
-                + unset(pm.errorName()) + "\" requested_reply=\"" + (requestedReply ? 1 : 0) + "\" destination=\""
-                + (receiver == null ? DBusNames.DRIVER_NAME : unset(pm.destination())) + "\"";
+    /** dbus-daemon's text of a denial, the AccessDenied error's and the log line's (complain_about_message). */
+    private static String describe(String what, int matchedRules, BusConnection sender, BusConnection receiver,
+                                   PolicyMessage pm, boolean requestedReply) {
+        return "Rejected " + what + " message, " + matchedRules + " matched rules; type=\"" + pm.type().configName()
+                + "\", sender=\"" + sender.uniqueName() + "\" (" + BusLog.loginfo(sender.credentials())
+                + ") interface=\"" + unset(pm.interfaceName()) + "\" member=\"" + unset(pm.member())
+                + "\" error name=\"" + unset(pm.errorName()) + "\" requested_reply=\"" + (requestedReply ? 1 : 0)
+                + "\" destination=\"" + (pm.destination() == null ? DBusNames.DRIVER_NAME : pm.destination()) + "\" ("
+                + (receiver == null ? "bus" : BusLog.loginfo(receiver.credentials())) + ")";
     }
 
     private static String unset(String s) {
