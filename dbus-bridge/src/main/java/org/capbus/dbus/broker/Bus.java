@@ -256,7 +256,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             return;
         }
         if ((reason == DisconnectReason.PROTOCOL_VIOLATION || reason == DisconnectReason.QUOTA) && detail != null) {
-            BusLog.warning("Disconnecting \"" + c + "\" (" + BusLog.loginfo(c.credentials()) + "): "
+            BusLog.warning("Disconnecting \"" + c + "\" (" + c.loginfo() + "): "
                     + (reason == DisconnectReason.QUOTA ? "limit reached: " : "protocol violation: ") + detail);
         } else if (reason != DisconnectReason.CLIENT_CLOSED && detail != null) {
             log.info("closing {} ({}): {}", c, reason, detail);

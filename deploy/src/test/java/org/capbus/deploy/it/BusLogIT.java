@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The bus's operator log: a policy denial is logged with dbus-daemon's line (checked against dbus-daemon itself on
  * standard error with {@code --nosyslog}); with {@code --syslog-only} it goes to the system log and not to standard
  * error, in syslog's format when only a syslog socket exists and in the journal's native format when the journal's
- * socket exists. Both sockets are test sockets a python3 receiver reads back.
+ * socket exists. Both sockets are test sockets a python3 receiver reads back. A quota refusal is logged with the
+ * connection it refused (capbus's line: dbus-daemon does not log this one).
  */
 class BusLogIT {
     private static final String CONFIG = """
@@ -91,6 +92,30 @@ class BusLogIT {
         assertThat(fields).contains("PRIORITY=5", "SYSLOG_FACILITY=4", "SYSLOG_IDENTIFIER=capbus",
                 "CAPBUS_LOGGER=capbus.bus");
         assertThat(fields).anySatisfy(f -> assertThat(f).matches("MESSAGE=" + DENIAL.pattern()));
+    }
+
+    @Test
+    void shouldLogAQuotaRefusalWithTheConnectionItRefused() {
+        String config = CONFIG.replace("</busconfig>",
+                "  <limit name=\"max_match_rules_per_connection\">1</limit>\n</busconfig>");
+        String script = """
+                import dbus
+                bus = dbus.SessionBus()
+                bus.add_match_string("type='signal',member='First'")
+                try:
+                    bus.add_match_string("type='signal',member='Second'")
+                except dbus.exceptions.DBusException as e:
+                    print(e.get_dbus_name())
+                """;
+        try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, List.of("--nosyslog"))) {
+            ClientResult run = Clients.run(bus.clientEnvironment(), Clients.CLIENT_BOUND,
+                    List.of(Clients.PYTHON, "-c", script));
+            assertThat(run.stdout()).as(run.describe()).contains("org.freedesktop.DBus.Error.LimitsExceeded");
+            Pattern line = Pattern.compile("\\[session uid=\\d+ pid=\\d+\\] Connection \":1\\.\\d+\" is not"
+                    + " allowed to add more match rules .*max_match_rules_per_connection=1\\) \\(refused to"
+                    + " \":1\\.\\d+\" \\(uid=\\d+ pid=\\d+ comm=\"/usr/bin/python3 -c ");
+            Await.until(() -> line.matcher(bus.stderr()).find(), () -> "no quota line on stderr:\n" + bus.stderr());
+        }
     }
 
     /** Starts capbus with --syslog-only and a receiver on {@code socket}; returns the datagram with the denial. */

@@ -92,7 +92,7 @@ public final class Outbox {
         stats.errorSent(errorName);
         if (DBusErrors.LIMITS_EXCEEDED.equals(errorName)) {
             // Every quota refusal the bus answers passes here: logged once, as dbus-daemon logs its limits.
-            BusLog.warning(text + " (refused to \"" + target.uniqueName() + "\" (" + BusLog.loginfo(target.credentials())
+            BusLog.warning(text + " (refused to \"" + target.uniqueName() + "\" (" + target.loginfo()
                     + "))");
         }
         send(target, MessageBuilder.error(replySerial, target.uniqueName(), errorName)

@@ -69,11 +69,11 @@ final class PolicyGate {
     private static String describe(String what, int matchedRules, BusConnection sender, BusConnection receiver,
                                    PolicyMessage pm, boolean requestedReply) {
         return "Rejected " + what + " message, " + matchedRules + " matched rules; type=\"" + pm.type().configName()
-                + "\", sender=\"" + sender.uniqueName() + "\" (" + BusLog.loginfo(sender.credentials())
+                + "\", sender=\"" + sender.uniqueName() + "\" (" + sender.loginfo()
                 + ") interface=\"" + unset(pm.interfaceName()) + "\" member=\"" + unset(pm.member())
                 + "\" error name=\"" + unset(pm.errorName()) + "\" requested_reply=\"" + (requestedReply ? 1 : 0)
                 + "\" destination=\"" + (pm.destination() == null ? DBusNames.DRIVER_NAME : pm.destination()) + "\" ("
-                + (receiver == null ? "bus" : BusLog.loginfo(receiver.credentials())) + ")";
+                + (receiver == null ? "bus" : receiver.loginfo()) + ")";
     }
 
     private static String unset(String s) {
