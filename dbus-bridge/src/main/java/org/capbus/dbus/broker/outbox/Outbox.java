@@ -3,6 +3,7 @@ package org.capbus.dbus.broker.outbox;
 import java.util.List;
 
 import org.capbus.core.SendResult;
+import org.capbus.dbus.DBusErrors;
 import org.capbus.dbus.broker.connection.BusConnection;
 import org.capbus.dbus.broker.connection.BusMessage;
 import org.capbus.dbus.broker.connection.CoreMapping;
@@ -17,6 +18,7 @@ import org.capbus.dbus.bus.MatchIndex;
 import org.capbus.dbus.bus.MatchRule;
 import org.capbus.dbus.bus.MatchableMessage;
 import org.capbus.dbus.bus.NameOwnerChange;
+import org.capbus.dbus.log.BusLog;
 import org.capbus.dbus.wire.DBusMessage;
 import org.capbus.dbus.wire.DBusNames;
 import org.capbus.dbus.wire.MessageBuilder;
@@ -88,6 +90,11 @@ public final class Outbox {
             return;
         }
         stats.errorSent(errorName);
+        if (DBusErrors.LIMITS_EXCEEDED.equals(errorName)) {
+            // Every quota refusal the bus answers passes here: logged once, as dbus-daemon logs its limits.
+            BusLog.warning(text + " (refused to \"" + target.uniqueName() + "\" (" + target.loginfo()
+                    + "))");
+        }
         send(target, MessageBuilder.error(replySerial, target.uniqueName(), errorName)
                 .sender(DBusNames.DRIVER_NAME).string(text));
     }
