@@ -86,17 +86,18 @@ public final class Outbox {
 
     /** Answers {@code target}'s message {@code replySerial} with an error, unless the target is gone. */
     public void error(BusConnection target, long replySerial, String errorName, String text) {
-        if (target.uniqueName() == null || target.isClosed()) {
+        if (target.isClosed()) {
             return;
         }
         stats.errorSent(errorName);
+        // Before Hello (a refused Hello: a connection limit) the destination is dbus-daemon's placeholder.
+        String destination = target.uniqueName() != null ? target.uniqueName() : ":not.active.yet";
         if (DBusErrors.LIMITS_EXCEEDED.equals(errorName)) {
             // Every quota refusal the bus answers passes here: logged once, as dbus-daemon logs its limits.
-            BusLog.warning(text + " (refused to \"" + target.uniqueName() + "\" (" + target.loginfo()
-                    + "))");
+            BusLog.warning(text + " (refused to \"" + destination + "\" (" + target.loginfo() + "))");
         }
-        send(target, MessageBuilder.error(replySerial, target.uniqueName(), errorName)
-                .sender(DBusNames.DRIVER_NAME).string(text));
+        send(target, MessageBuilder.error(replySerial, destination, errorName).sender(DBusNames.DRIVER_NAME)
+                .string(text));
     }
 
     /**
@@ -104,8 +105,7 @@ public final class Outbox {
      * a placeholder destination.
      */
     public void errorBeforeHello(BusConnection target, long replySerial, BusError error) {
-        send(target, MessageBuilder.error(replySerial, ":not.active.yet", error.errorName())
-                .sender(DBusNames.DRIVER_NAME).string(error.text()));
+        error(target, replySerial, error);
     }
 
     // ---- signals ----
