@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * the file on a thread of their own and hand the result to the loop; a file that does not parse is reported with
  * its file, line and reason, and the running configuration stays. Prometheus metrics are served when
  * {@code --metrics} or the configuration's {@code <metrics address>} asks (the command line wins), on a thread of
- * their own; a reload does not move them.
+ * their own; a reload does not move them. With {@code <user>} in the configuration the process runs as that user
+ * once its sockets are bound and its pid file written, before the loop serves anything ({@link DaemonUser}), or
+ * does not start.
  */
 final class Daemon implements BusHost {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
@@ -57,16 +59,18 @@ final class Daemon implements BusHost {
     private String[] commandLine = new String[0];
     private Upgrader upgrader;
 
-    private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport) throws IOException {
-        this(options, config, transport, null);
+    private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport, PeerCredentials credentials)
+            throws IOException {
+        this(options, config, transport, credentials, null);
     }
 
     /** As above, with the bus id of the process this one takes over from (null: a new one). */
-    private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport, String guid) throws IOException {
+    private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport, PeerCredentials credentials,
+                   String guid) throws IOException {
         this.options = options;
         this.transport = transport;
         UserDatabase users = loadUsers();
-        this.bus = onLoop(() -> new Bus(config, users, this, ownCredentials(), guid));
+        this.bus = onLoop(() -> new Bus(config, users, this, credentials, guid));
     }
 
     /** A daemon over a fresh loop for the bus a live upgrade takes over; nothing listens or reads yet. */
@@ -74,7 +78,8 @@ final class Daemon implements BusHost {
         UnixTransport transport = UnixTransport.start(
                 TransportOptions.DEFAULTS.withWaterMarks(OUTBOUND_HIGH_WATER, OUTBOUND_LOW_WATER));
         try {
-            return new Daemon(options, config, transport, guid);
+            // Started by the old bus, so already running as the user it changed to (<user>): its own credentials.
+            return new Daemon(options, config, transport, ownCredentials(), guid);
         } catch (IOException | RuntimeException e) {
             transport.shutdown();
             throw e;
@@ -171,13 +176,26 @@ final class Daemon implements BusHost {
     static Daemon start(DaemonOptions options, BusConfig config) throws IOException {
         // A connection's socket-side buffer stays small (1 MiB): what a slow reader has not taken waits in the
         // core, where its user's budget bounds it, not in a transport buffer no quota sees.
+        // Looked up first: an unknown user stops the start before anything is bound.
+        DaemonUser user = config.user() == null ? null : DaemonUser.lookup(config.user());
         UnixTransport transport = UnixTransport.start(
                 TransportOptions.DEFAULTS.withWaterMarks(OUTBOUND_HIGH_WATER, OUTBOUND_LOW_WATER));
         try {
-            Daemon d = new Daemon(options, config, transport);
-            d.listen(config);
+            // The bus's own credentials (its owner for the policy, what GetConnectionCredentials says of
+            // org.freedesktop.DBus) are those it will run with, as dbus-daemon's after it changed user.
+            Daemon d = new Daemon(options, config, transport, user == null ? ownCredentials() : new PeerCredentials(
+                    user.uid(), user.gid(), ProcessHandle.current().pid(), new long[0], null));
             d.serveMetrics(config);
-            d.writePidFile(config);
+            // One task on the loop: no connection is read between binding the sockets and changing user.
+            d.onLoop(() -> {
+                d.listen(config);
+                d.writePidFile(config);
+                if (user != null) {
+                    user.become();
+                    log.debug("running as user {} (uid {}, gid {})", user.name(), user.uid(), user.gid());
+                }
+                return null;
+            });
             return d;
         } catch (IOException | RuntimeException e) {
             transport.shutdown();
@@ -185,6 +203,7 @@ final class Daemon implements BusHost {
         }
     }
 
+    /** Binds every listening address; on the loop. */
     private void listen(BusConfig config) throws IOException {
         List<String> wanted = options.address().isPresent() ? List.of(options.address().get()) : config.listen();
         if (wanted.isEmpty()) {
@@ -194,7 +213,7 @@ final class Daemon implements BusHost {
             if (isSystemdAddress(address)) {
                 listenOnPassedSockets();
             } else {
-                addresses.add(onLoop(() -> transport.listen(address, bus)));
+                addresses.add(transport.listen(address, bus));
             }
         }
     }
@@ -234,7 +253,7 @@ final class Daemon implements BusHost {
                     + " but none were (LISTEN_FDS and LISTEN_PID unset, or LISTEN_PID is another process)");
         }
         for (int fd : passed) {
-            addresses.add(onLoop(() -> transport.listenInherited(fd, bus)));
+            addresses.add(transport.listenInherited(fd, bus));
         }
     }
 
