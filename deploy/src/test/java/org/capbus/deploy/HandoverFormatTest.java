@@ -1,0 +1,145 @@
+package org.capbus.deploy;
+
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.capbus.adapters.transport.TransportImage;
+import org.capbus.dbus.broker.handover.BusImage;
+import org.capbus.dbus.io.PeerCredentials;
+import org.capbus.dbus.io.TransportConnection;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class HandoverFormatTest {
+
+    @Test
+    void shouldReadBackWhatItWrote() throws Exception {
+        Fake a = new Fake();
+        Fake b = new Fake();
+        BusImage bus = new BusImage("0123456789abcdef0123456789abcdef", 42, 77,
+                List.of(new BusImage.Connection(a, BusImage.Phase.ACTIVE, ":1.3", "EXTERNAL", true, new byte[0],
+                                new byte[] {'l', 0, 0, 1}, new int[] {31}),
+                        new BusImage.Connection(b, BusImage.Phase.AUTHENTICATING, null, null, false,
+                                "\0AUTH EXTERNAL 30\r\n".getBytes(), new byte[0], new int[0])),
+                List.of(new BusImage.Name("org.example.A", new int[] {0}, new int[] {4})),
+                List.of(new BusImage.Rule(0, "type='signal',interface='org.example.A'")),
+                List.of(new BusImage.Reply(0, 9, 0)),
+                List.of());
+        Map<TransportConnection, TransportImage.Socket> sockets = new LinkedHashMap<>();
+        sockets.put(a, new TransportImage.Socket(10, new TransportImage.Pending(new byte[] {1, 2, 3}, new long[] {1},
+                new int[][] {{40, 41}})));
+        sockets.put(b, new TransportImage.Socket(11, TransportImage.Pending.NONE));
+        TransportImage transport = new TransportImage(
+                List.of(new TransportImage.Listener(5, "unix:path=/tmp/x", "/tmp/x")), sockets);
+
+        HandoverFormat.Encoded encoded = HandoverFormat.encode(bus, transport);
+        // The receiving process gets other numbers for the same descriptors.
+        int[] received = new int[encoded.fds().length];
+        for (int i = 0; i < received.length; i++) {
+            received[i] = 100 + encoded.fds()[i];
+        }
+        HandoverFormat.Decoded d = HandoverFormat.decode(encoded.bytes(), received, HandoverFormat.MAX_READ_VERSION);
+
+        assertThat(d.listeners()).containsExactly(new TransportImage.Listener(105, "unix:path=/tmp/x", "/tmp/x"));
+        assertThat(d.sockets()).extracting(TransportImage.Socket::fd).containsExactly(110, 111);
+        assertThat(d.sockets().get(0).pending().bytes()).containsExactly(1, 2, 3);
+        assertThat(d.sockets().get(0).pending().attachedAt()).containsExactly(1L);
+        assertThat(d.sockets().get(0).pending().attachedFds()[0]).containsExactly(140, 141);
+        BusImage r = d.bus();
+        assertThat(r.guid()).isEqualTo(bus.guid());
+        assertThat(r.nextUniqueId()).isEqualTo(42);
+        assertThat(r.nextSerial()).isEqualTo(77);
+        assertThat(r.connections().get(0).uniqueName()).isEqualTo(":1.3");
+        assertThat(r.connections().get(0).partialInput()).containsExactly('l', 0, 0, 1);
+        assertThat(r.connections().get(0).unclaimedFds()).containsExactly(131);
+        assertThat(r.connections().get(1).phase()).isEqualTo(BusImage.Phase.AUTHENTICATING);
+        assertThat(new String(r.connections().get(1).authTranscript())).isEqualTo("\0AUTH EXTERNAL 30\r\n");
+        assertThat(r.names().get(0).flags()).containsExactly(4);
+        assertThat(r.matchRules()).containsExactly(bus.matchRules().get(0));
+        assertThat(r.replies()).containsExactly(new BusImage.Reply(0, 9, 0));
+    }
+
+    @Test
+    void shouldRefuseAVersionFromTheFuture() throws Exception {
+        byte[] bytes = emptyImage();
+        ByteBuffer.wrap(bytes).putInt(8, HandoverFormat.MAX_READ_VERSION + 1);
+        assertThatThrownBy(() -> HandoverFormat.decode(bytes, new int[0], HandoverFormat.MAX_READ_VERSION))
+                .isInstanceOf(HandoverFormat.UnreadableException.class)
+                .hasMessageContaining("version " + (HandoverFormat.MAX_READ_VERSION + 1));
+    }
+
+    @Test
+    void shouldRefuseAnUnknownRequiredSectionAndSkipAnOptionalOne() throws Exception {
+        byte[] bytes = emptyImage();
+        byte[] optional = withSection(bytes, 99, 0);
+        assertThat(HandoverFormat.decode(optional, new int[0], HandoverFormat.MAX_READ_VERSION).bus().guid())
+                .isEqualTo("g");
+        byte[] required = withSection(bytes, 99, HandoverFormat.REQUIRED);
+        assertThatThrownBy(() -> HandoverFormat.decode(required, new int[0], HandoverFormat.MAX_READ_VERSION))
+                .hasMessageContaining("required section 99");
+    }
+
+    @Test
+    void shouldRefuseSomethingElse() {
+        assertThatThrownBy(() -> HandoverFormat.decode("not a hand-over".getBytes(), new int[0], 1))
+                .hasMessageContaining("no magic");
+    }
+
+    private static byte[] emptyImage() throws Exception {
+        BusImage bus = new BusImage("g", 1, 1, List.of(), List.of(), List.of(), List.of(), List.of());
+        return HandoverFormat.encode(bus, new TransportImage(List.of(), Map.of())).bytes();
+    }
+
+    /** {@code bytes} with a section (id, flags, 3 bytes of body) inserted before the end marker. */
+    private static byte[] withSection(byte[] bytes, int id, int flags) {
+        ByteBuffer out = ByteBuffer.allocate(bytes.length + 11);
+        out.put(bytes, 0, bytes.length - 2);
+        out.putShort((short) id).putShort((short) flags).putInt(3).put(new byte[3]);
+        out.putShort((short) 0);
+        return out.array();
+    }
+
+    /** A socket that is never used: the format only needs its identity. */
+    private static final class Fake implements TransportConnection {
+        @Override
+        public PeerCredentials credentials() {
+            return new PeerCredentials(1000, 1000, 1, new long[0], null);
+        }
+
+        @Override
+        public void write(byte[] src, int offset, int length) {
+        }
+
+        @Override
+        public boolean attachFds(int[] fds, int offset, int count) {
+            return true;
+        }
+
+        @Override
+        public boolean isWritable() {
+            return true;
+        }
+
+        @Override
+        public void enableFdPassing() {
+        }
+
+        @Override
+        public long pendingOutboundBytes() {
+            return 0;
+        }
+
+        @Override
+        public void close() {
+        }
+
+        @Override
+        public boolean isClosed() {
+            return false;
+        }
+    }
+}
