@@ -204,6 +204,8 @@ final class Upgrader {
             return "cannot hand over now: " + e.getMessage();
         }
         TransportImage transport = daemon.transport().exportImage();
+        long exported = System.nanoTime();
+        long sent;
         try {
             HandoverFormat.Encoded encoded = HandoverFormat.encode(bus, transport);
             int[] fds = encoded.fds();
@@ -212,6 +214,7 @@ final class Upgrader {
                 channel.send(FRAME_FDS, new byte[0], chunk);
             }
             channel.send(FRAME_STATE, encoded.bytes(), new int[0]);
+            sent = System.nanoTime();
             HandoverChannel.Frame answer = channel.receive();
             closeAll(channel, answer.fds());
             if (answer.type() != FRAME_READY) {
@@ -233,7 +236,9 @@ final class Upgrader {
                 + bus.names().size() + " names, " + bus.matchRules().size() + " match rules, "
                 + bus.replies().size() + " reply slots; the bus paused " + (pauseMicros / 1000) + "."
                 + String.format("%03d", pauseMicros % 1000) + " ms";
-        log.info("live upgrade: {}", outcome);
+        log.info("live upgrade: {} (quiesce and snapshot {} ms, encode and send {} ms, restore until READY {} ms)",
+                outcome, TimeUnit.NANOSECONDS.toMillis(exported - start), TimeUnit.NANOSECONDS.toMillis(sent - exported),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent));
         UpgradeOutcome.write(ProcessHandle.current().pid(), outcome, true);
         // Type=notify units track the new main process from now on (NotifyAccess=main allows this message).
         SystemdNotifier.notify("MAINPID=" + newPid);

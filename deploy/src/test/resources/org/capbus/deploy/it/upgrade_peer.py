@@ -92,6 +92,9 @@ def main():
         last = time.monotonic()
         gap = 0.0
         calls = 0
+        target.Echo("x", dbus_interface=IFACE)
+        print("STARTED", flush=True)
+        last = time.monotonic()
         while time.monotonic() < end:
             target.Echo("x", dbus_interface=IFACE)
             now = time.monotonic()
