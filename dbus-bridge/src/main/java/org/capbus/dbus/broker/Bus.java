@@ -75,6 +75,10 @@ public final class Bus implements ConnectionAcceptor {
     final Map<BusConnection, List<MatchRule>> monitorRules = new HashMap<>();
     private final ArrayDeque<BusConnection> ready = new ArrayDeque<>();
     private boolean driverReady;
+    /** The native protocol's reply nodes (docs/native-protocol.md); made with the first native connection. */
+    private NativeBridge nativeBridge;
+    /** Whether clients may negotiate the native protocol ({@code <capbus_native enabled="false"/>} turns it off). */
+    private boolean nativeProtocol = true;
     private boolean flushing;
     private long nextUniqueId = 1;
     private long driverSerial = 1;
@@ -108,6 +112,8 @@ public final class Bus implements ConnectionAcceptor {
         core.setDiscardListener((receiver, message) -> {
             if (message.payload() instanceof BusMessage m) {
                 m.release();
+            } else if (message.payload() instanceof NativePayload p) {
+                p.message.release();
             }
         });
         this.mapping = new CoreMapping(core, busUid, p -> driverReady = true);
@@ -172,6 +178,13 @@ public final class Bus implements ConnectionAcceptor {
 
     public Core core() {
         return mapping.core();
+    }
+
+    NativeBridge nativeBridge() {
+        if (nativeBridge == null) {
+            nativeBridge = new NativeBridge(this, ownCredentials.uid());
+        }
+        return nativeBridge;
     }
 
     public Driver driver() {
@@ -295,7 +308,9 @@ public final class Bus implements ConnectionAcceptor {
     }
 
     SaslServer newSaslServer(PeerCredentials creds) {
-        return new SaslServer(saslConfig, creds.uid(), true);
+        SaslServer sasl = new SaslServer(saslConfig, creds.uid(), true);
+        sasl.allowNativeProtocol(nativeProtocol);
+        return sasl;
     }
 
     private SaslServerConfig saslConfig(BusConfig c) {
@@ -422,7 +437,11 @@ public final class Bus implements ConnectionAcceptor {
         }
         flushing = true;
         try {
-            while (driverReady || !ready.isEmpty()) {
+            while (driverReady || !ready.isEmpty() || (nativeBridge != null && nativeBridge.ready)) {
+                if (nativeBridge != null && nativeBridge.ready) {
+                    nativeBridge.drain();
+                    continue;
+                }
                 if (driverReady) {
                     driverReady = false;
                     mapping.driverPeer().drain(driver);

@@ -60,6 +60,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     boolean ready;
     /** The timer that closes the connection if authentication takes longer than auth_timeout; null once done. */
     java.util.concurrent.ScheduledFuture<?> authTimeout;
+    /** The native protocol on this connection, if it negotiated it (docs/native-protocol.md); else null. */
+    NativeSession nativeSession;
     /** Whether the queue is waiting for the socket to drain. */
     private boolean blocked;
     /** Counters for Debug.Stats and metrics. */
@@ -100,6 +102,11 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     @Override
     public String uniqueName() {
         return uniqueName;
+    }
+
+    /** Whether the connection speaks the native protocol instead of D-Bus. */
+    public boolean isNative() {
+        return nativeSession != null;
     }
 
     boolean isActive() {
@@ -243,6 +250,10 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
             bus.closeFds(fds, count);
             return;
         }
+        if (nativeSession != null) {
+            nativeSession.onFds(fds, count);
+            return;
+        }
         framer.onFds(fds, count);
     }
 
@@ -255,7 +266,11 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
             }
         }
         if (data.hasRemaining() && state != State.CLOSED) {
-            framer.onData(data);
+            if (nativeSession != null) {
+                nativeSession.onData(data);
+            } else {
+                framer.onData(data);
+            }
         }
         bus.flushReady();
     }
@@ -275,12 +290,20 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         if (sasl.state() == SaslState.AUTHENTICATED) {
             SaslIdentity id = sasl.identity();
             authMechanism = id.mechanism().wireName();
-            if (id.unixFdsNegotiated()) {
+            if (id.unixFdsNegotiated() || id.nativeNegotiated()) {
                 fdsEnabled = true;
                 transport.enableFdPassing();
             }
             state = State.AWAITING_HELLO;
-            return bus.onAuthenticated(this);
+            if (!bus.onAuthenticated(this)) {
+                return false;
+            }
+            if (id.nativeNegotiated()) {
+                // No Hello in the native protocol: the unique name is given now, with the WELCOME frame.
+                nativeSession = new NativeSession(bus, this);
+                return nativeSession.start();
+            }
+            return true;
         }
         if (sasl.state() == SaslState.FAILED) {
             bus.disconnect(this, DisconnectReason.AUTH_FAILED, "authentication failed: " + sasl.violation());
@@ -322,6 +345,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     /** Descriptors received but not claimed by a message, for closing at disconnect. */
     int[] unclaimedFds() {
+        if (nativeSession != null) {
+            return nativeSession.unclaimedFds();
+        }
         return framer.drainFds();
     }
 
@@ -370,6 +396,13 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     @Override
     public boolean onMessage(long sequence, Handle destination, Message message, Handle[] transferred) {
+        if (nativeSession != null) {
+            if (state == State.CLOSED) {
+                NativeSession.drop(message);
+                return true;
+            }
+            return nativeSession.onMessage(destination, sequence, message, transferred);
+        }
         BusMessage m = (BusMessage) message.payload();
         if (state != State.CLOSED) {
             if (m.fds.length > 0) {
@@ -388,6 +421,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     @Override
     public boolean onNodeDestroyed(long sequence, Handle handle) {
+        if (nativeSession != null && state != State.CLOSED) {
+            return nativeSession.onNodeDestroyed(sequence, handle);
+        }
         // A connection we had sent to went away: drop our handle to its root node.
         if (handle.holder() == peer && handle.isValid() && handle != root) {
             while (handle.isValid()) {
@@ -399,6 +435,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     @Override
     public boolean onNodeReleased(long sequence, Handle ownerHandle) {
+        if (nativeSession != null && state != State.CLOSED) {
+            return nativeSession.onNodeReleased(sequence, ownerHandle);
+        }
         return true;
     }
 

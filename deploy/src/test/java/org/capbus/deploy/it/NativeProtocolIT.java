@@ -1,0 +1,180 @@
+package org.capbus.deploy.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.capbus.client.CapbusClient;
+import org.capbus.client.CapbusException;
+import org.capbus.client.Delivery;
+import org.capbus.client.Handle;
+import org.capbus.client.Node;
+import org.capbus.client.NodeHandler;
+import org.capbus.client.Status;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The native capability protocol with the Java client (capbus-client) against the real bus: native clients
+ * talking to each other through nodes and handles, and unchanged D-Bus clients (gdbus) calling a native service.
+ * dbus-daemon is the reference only for the refusal: it does not speak the protocol.
+ */
+class NativeProtocolIT {
+    private static final TestBus.Shared BUSES = new TestBus.Shared();
+
+    @AfterAll
+    static void stopBuses() {
+        BUSES.close();
+    }
+
+    static <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.get(20, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new AssertionError(e.getCause());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static <T> T take(LinkedBlockingQueue<T> q) throws InterruptedException {
+        T t = q.poll(20, TimeUnit.SECONDS);
+        assertThat(t).as("an event within the bound").isNotNull();
+        return t;
+    }
+
+    /** A node handler that queues what it is told. */
+    static final class Recorder implements NodeHandler {
+        final LinkedBlockingQueue<Delivery> messages = new LinkedBlockingQueue<>();
+        final LinkedBlockingQueue<String> notifications = new LinkedBlockingQueue<>();
+
+        @Override
+        public void onMessage(Node node, Delivery delivery) {
+            messages.add(delivery);
+        }
+
+        @Override
+        public void onReleased(Node node) {
+            notifications.add("released");
+        }
+
+        @Override
+        public void onDestroyed(Node node) {
+            notifications.add("destroyed");
+        }
+    }
+
+    @Test
+    void shouldBeRefusedClearlyByABusWithoutTheProtocol() {
+        if (!BusKind.selected().contains(BusKind.DBUS_DAEMON)) {
+            return;
+        }
+        TestBus bus = BUSES.get(BusKind.DBUS_DAEMON);
+        assertThatThrownBy(() -> CapbusClient.connect(bus.address()))
+                .hasMessageContaining("does not speak capbus's native protocol");
+    }
+
+    @Test
+    void shouldSendBetweenNativeClientsWithHandleTransferAndNodeReleased() throws Exception {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        try (CapbusClient service = CapbusClient.connect(bus.address());
+             CapbusClient client = CapbusClient.connect(bus.address())) {
+            assertThat(service.uniqueName()).startsWith(":1.");
+            Recorder serviceNode = new Recorder();
+            Node node = await(service.createNode(serviceNode));
+            assertThat(await(service.registerName("org.capbus.test.NativeA", node, 0x4))).isEqualTo(1);
+
+            Recorder clientNode = new Recorder();
+            Node back = await(client.createNode(clientNode));
+            Handle toService = await(client.resolve("org.capbus.test.NativeA"));
+            await(client.send(toService, "hello".getBytes(StandardCharsets.UTF_8), back.handle()));
+
+            Delivery d = take(serviceNode.messages);
+            assertThat(new String(d.payload(), StandardCharsets.UTF_8)).isEqualTo("hello");
+            assertThat(d.isDBus()).isFalse();
+            assertThat(d.handles()).hasSize(1);
+            Handle toClient = d.handles().get(0);
+            await(service.send(toClient, "world".getBytes(StandardCharsets.UTF_8)));
+            Delivery answer = take(clientNode.messages);
+            assertThat(new String(answer.payload(), StandardCharsets.UTF_8)).isEqualTo("world");
+            assertThat(answer.sequence()).isGreaterThan(d.sequence());
+
+            // The service lets go of the only foreign handle: the owner hears NodeReleased.
+            await(service.release(toClient));
+            assertThat(take(clientNode.notifications)).isEqualTo("released");
+            // Released twice: the service holds no reference any more, and nothing changed.
+            assertThatThrownBy(() -> await(service.release(toClient)))
+                    .isInstanceOf(CapbusException.class)
+                    .satisfies(e -> assertThat(((CapbusException) e).status()).isEqualTo(Status.INVALID_HANDLE));
+
+            // The service destroys its node: the holder hears NodeDestroyed, later sends fail with DESTROYED.
+            LinkedBlockingQueue<Handle> destroyed = new LinkedBlockingQueue<>();
+            client.onHandleDestroyed(destroyed::add);
+            await(service.destroy(node));
+            assertThat(take(destroyed)).isEqualTo(toService);
+            assertThatThrownBy(() -> await(client.send(toService, new byte[1])))
+                    .satisfies(e -> assertThat(((CapbusException) e).status()).isEqualTo(Status.DESTROYED));
+        }
+    }
+
+    @Test
+    void shouldAnswerAGdbusCallFromANativeService() throws Exception {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        try (CapbusClient service = CapbusClient.connect(bus.address())) {
+            Node node = await(service.createNode((n, d) -> {
+                if (!d.isDBus() || d.replyHandle() == null) {
+                    return;
+                }
+                String member = d.dbusMessage().getName();
+                try {
+                    if (member.equals("Echo")) {
+                        service.replyDBus(d, "s", d.dbusMessage().getParameters()[0]);
+                    } else if (member.equals("Fail")) {
+                        service.replyDBusError(d, "org.capbus.test.Error.Refused", "refused on purpose");
+                    } else {
+                        service.release(d.replyHandle());
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+            assertThat(await(service.registerName("org.capbus.test.NativeEcho", node, 0))).isEqualTo(1);
+
+            ClientResult echo = Clients.runOk(bus, "gdbus", "call", "--session", "--dest", "org.capbus.test.NativeEcho",
+                    "--object-path", "/org/capbus/Test", "--method", "org.capbus.Test.Echo", "hello native");
+            assertThat(echo.stdout().trim()).isEqualTo("('hello native',)");
+
+            ClientResult fail = Clients.run(bus, "gdbus", "call", "--session", "--dest", "org.capbus.test.NativeEcho",
+                    "--object-path", "/org/capbus/Test", "--method", "org.capbus.Test.Fail");
+            assertThat(fail.exitCode()).isNotZero();
+            assertThat(fail.stderr()).contains("org.capbus.test.Error.Refused").contains("refused on purpose");
+
+            ClientResult dropped = Clients.run(bus, "gdbus", "call", "--session", "--dest",
+                    "org.capbus.test.NativeEcho", "--object-path", "/org/capbus/Test", "--method",
+                    "org.capbus.Test.Drop");
+            assertThat(dropped.exitCode()).isNotZero();
+            assertThat(dropped.stderr()).contains("org.freedesktop.DBus.Error.NoReply");
+
+            // To D-Bus clients the native connection is an ordinary owner.
+            ClientResult owner = Clients.runOk(bus, "gdbus", "call", "--session", "--dest", "org.freedesktop.DBus",
+                    "--object-path", "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.GetNameOwner",
+                    "org.capbus.test.NativeEcho");
+            assertThat(owner.stdout()).contains(service.uniqueName());
+            ClientResult names = Clients.runOk(bus, "gdbus", "call", "--session", "--dest", "org.freedesktop.DBus",
+                    "--object-path", "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.ListNames");
+            assertThat(names.stdout()).contains("'" + service.uniqueName() + "'").contains("'org.capbus.test.NativeEcho'");
+        }
+    }
+
+    static List<Handle> handles(Handle... h) {
+        return List.of(h);
+    }
+}
