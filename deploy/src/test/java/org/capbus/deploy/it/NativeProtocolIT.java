@@ -174,6 +174,60 @@ class NativeProtocolIT {
         }
     }
 
+    @Test
+    void shouldServeGdbusFromTheIndependentPythonClientWrittenFromTheSpecification() {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        try (Clients.Background service = Clients.start(bus, Clients.PYTHON, Clients.resource("native_client.py"),
+                "serve", "org.capbus.test.PyNative")) {
+            service.awaitStdout("READY");
+            ClientResult echo = Clients.runOk(bus, "gdbus", "call", "--session", "--dest", "org.capbus.test.PyNative",
+                    "--object-path", "/org/capbus/Test", "--method", "org.capbus.Test.Echo", "from gdbus");
+            assertThat(echo.stdout().trim()).isEqualTo("('from gdbus',)");
+            ClientResult busctl = Clients.runOk(bus, "busctl", "--user", "call", "org.capbus.test.PyNative",
+                    "/org/capbus/Test", "org.capbus.Test", "Echo", "s", "from busctl");
+            assertThat(busctl.stdout().trim()).isEqualTo("s \"from busctl\"");
+            ClientResult dbusSend = Clients.runOk(bus, "dbus-send", "--session", "--print-reply",
+                    "--dest=org.capbus.test.PyNative", "/org/capbus/Test", "org.capbus.Test.Echo", "string:from dbus-send");
+            assertThat(dbusSend.stdout()).contains("string \"from dbus-send\"");
+            ClientResult unknown = Clients.run(bus, "gdbus", "call", "--session", "--dest", "org.capbus.test.PyNative",
+                    "--object-path", "/org/capbus/Test", "--method", "org.capbus.Test.Nope");
+            assertThat(unknown.stderr()).contains("org.capbus.test.Error.Unknown");
+            ClientResult dropped = Clients.run(bus, "gdbus", "call", "--session", "--dest", "org.capbus.test.PyNative",
+                    "--object-path", "/org/capbus/Test", "--method", "org.capbus.Test.Drop");
+            assertThat(dropped.stderr()).contains("org.freedesktop.DBus.Error.NoReply");
+        }
+    }
+
+    @Test
+    void shouldDeliverADescriptorFromAPythonDbusCallerToANativeService() {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        try (Clients.Background service = Clients.start(bus, Clients.PYTHON, Clients.resource("native_client.py"),
+                "serve", "org.capbus.test.PyNativeFd")) {
+            service.awaitStdout("READY");
+            String script = String.join("\n",
+                    "import dbus, os, tempfile",
+                    "b = dbus.SessionBus()",
+                    "f = tempfile.TemporaryFile()",
+                    "f.write(b'contents of the file'); f.flush(); f.seek(0)",
+                    "o = b.get_object('org.capbus.test.PyNativeFd', '/org/capbus/Test')",
+                    "print(o.ReadFd(dbus.types.UnixFd(f), dbus_interface='org.capbus.Test'))");
+            ClientResult r = Clients.runOk(bus, Clients.PYTHON, "-c", script);
+            assertThat(r.stdout().trim()).isEqualTo("contents of the file");
+        }
+    }
+
+    @Test
+    void shouldAnswerEveryFailureWithItsDocumentedStatusAndCloseOnlyTheBadConnection() {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        ClientResult probe = Clients.run(bus, Clients.PYTHON, Clients.resource("native_client.py"), "probe");
+        assertThat(probe.exitCode()).as(probe.describe()).isZero();
+        assertThat(probe.stdout()).contains("OK ids never reused").contains("OK a bad frame closed its connection")
+                .contains("DONE");
+        // The bus still serves everyone else.
+        Clients.runOk(bus, "gdbus", "call", "--session", "--dest", "org.freedesktop.DBus", "--object-path",
+                "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.GetId");
+    }
+
     static List<Handle> handles(Handle... h) {
         return List.of(h);
     }
