@@ -228,6 +228,84 @@ class NativeProtocolIT {
                 "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.GetId");
     }
 
+    @Test
+    void shouldCallAPythonDbusServiceAndReceiveItsSignals() throws Exception {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        try (Clients.Background python = Clients.pythonService(bus, "org.capbus.test.PyForNative");
+             CapbusClient client = CapbusClient.connect(bus.address())) {
+            Object[] echoed = await(client.callDBus("org.capbus.test.PyForNative", "/org/capbus/Test",
+                    "org.capbus.Test", "EchoString", "s", "from a native client"));
+            assertThat(echoed).containsExactly("from a native client");
+            Object[] sum = await(client.callDBus("org.capbus.test.PyForNative", "/org/capbus/Test",
+                    "org.capbus.Test", "Add", "ii", 2, 40));
+            assertThat(sum).containsExactly(42);
+            // The service sees the native connection's unique name as the caller.
+            assertThat(await(client.callDBus("org.capbus.test.PyForNative", "/org/capbus/Test", "org.capbus.Test",
+                    "WhoAmI", ""))).containsExactly(client.uniqueName());
+            assertThatThrownBy(() -> await(client.callDBus("org.capbus.test.NobodyOwnsThis", "/", "a.b", "C", "")))
+                    .isInstanceOf(CapbusException.class)
+                    .satisfies(e -> assertThat(((CapbusException) e).dbusError())
+                            .isEqualTo("org.freedesktop.DBus.Error.ServiceUnknown"));
+
+            LinkedBlockingQueue<org.freedesktop.dbus.messages.Message> signals = new LinkedBlockingQueue<>();
+            client.onSignal(signals::add);
+            await(client.addMatch("type='signal',interface='org.capbus.Test',member='Changed'"));
+            await(client.callDBus("org.capbus.test.PyForNative", "/org/capbus/Test", "org.capbus.Test",
+                    "EmitChanged", "s", "new value"));
+            org.freedesktop.dbus.messages.Message changed = take(signals);
+            assertThat(changed.getName()).isEqualTo("Changed");
+            assertThat(changed.getParameters()).containsExactly("new value");
+
+            // A handle resolved from a D-Bus owner's name: NodeDestroyed when that owner leaves.
+            Handle toPython = await(client.resolve("org.capbus.test.PyForNative"));
+            LinkedBlockingQueue<Handle> destroyed = new LinkedBlockingQueue<>();
+            client.onHandleDestroyed(destroyed::add);
+            assertThatThrownBy(() -> await(client.send(toPython, new byte[] {1})))
+                    .satisfies(e -> assertThat(((CapbusException) e).status()).isEqualTo(Status.NOT_NATIVE));
+            python.close();
+            assertThat(take(destroyed)).isEqualTo(toPython);
+        }
+    }
+
+    @Test
+    void shouldShowNativeSignalsToDbusMonitorsAndMatchRules() throws Exception {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        try (CapbusClient emitter = CapbusClient.connect(bus.address());
+             Clients.Background monitor = Clients.start(bus, "dbus-monitor", "--session",
+                     "type='signal',interface='org.capbus.NativeSignals'")) {
+            Await.until(() -> monitor.stdout().contains("NameAcquired") || monitor.stdout().contains("member="),
+                    () -> "dbus-monitor did not start: " + monitor.stdout());
+            await(emitter.emitSignal("/org/capbus/Native", "org.capbus.NativeSignals", "Ping", "s", "ping payload"));
+            Await.until(() -> monitor.stdout().contains("string \"ping payload\""),
+                    () -> "the monitor saw: " + monitor.stdout());
+            assertThat(monitor.stdout()).contains("sender=" + emitter.uniqueName());
+        }
+    }
+
+    @Test
+    void shouldQueueNativeAndDbusOwnersOfOneName() throws Exception {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        try (CapbusClient first = CapbusClient.connect(bus.address())) {
+            Node node = await(first.createNode((n, d) -> { }));
+            assertThat(await(first.registerName("org.capbus.test.Shared", node, 0))).isEqualTo(1);
+            try (Clients.Background python = Clients.start(bus, Clients.PYTHON, "-c", String.join("\n",
+                    "import dbus, sys, time",
+                    "b = dbus.SessionBus()",
+                    "print('REQUEST', b.request_name('org.capbus.test.Shared', 0), flush=True)",
+                    "while b.get_name_owner('org.capbus.test.Shared') != b.get_unique_name(): time.sleep(0.05)",
+                    "print('OWNER', flush=True)",
+                    "time.sleep(30)"))) {
+                python.awaitStdout("REQUEST 2");
+                ClientResult queued = Clients.runOk(bus, "gdbus", "call", "--session", "--dest",
+                        "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus", "--method",
+                        "org.freedesktop.DBus.ListQueuedOwners", "org.capbus.test.Shared");
+                assertThat(queued.stdout()).startsWith("(['" + first.uniqueName() + "', ':1.");
+                assertThat(await(first.releaseName("org.capbus.test.Shared"))).isEqualTo(1);
+                python.awaitStdout("OWNER");
+            }
+        }
+    }
+
     static List<Handle> handles(Handle... h) {
         return List.of(h);
     }
