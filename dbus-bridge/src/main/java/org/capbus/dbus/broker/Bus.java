@@ -78,7 +78,7 @@ public final class Bus implements ConnectionAcceptor {
     /** The native protocol's reply nodes (docs/native-protocol.md); made with the first native connection. */
     private NativeBridge nativeBridge;
     /** Whether clients may negotiate the native protocol ({@code <capbus_native enabled="false"/>} turns it off). */
-    private boolean nativeProtocol = true;
+    private boolean nativeProtocol;
     private boolean flushing;
     private long nextUniqueId = 1;
     private long driverSerial = 1;
@@ -122,6 +122,7 @@ public final class Bus implements ConnectionAcceptor {
         this.driver = new Driver(this);
         this.router = new Router(this, new PolicyGate(stats));
         this.saslConfig = saslConfig(config);
+        this.nativeProtocol = config.nativeProtocol();
     }
 
     private static UserDatabase loadUsers() {
@@ -271,6 +272,7 @@ public final class Bus implements ConnectionAcceptor {
     public void applyConfig(BusConfig newConfig) {
         this.config = newConfig;
         this.saslConfig = saslConfig(newConfig);
+        this.nativeProtocol = newConfig.nativeProtocol();
         for (BusConnection c : connections) {
             c.policy = policyFor(c.credentials());
         }

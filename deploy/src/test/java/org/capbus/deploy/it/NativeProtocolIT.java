@@ -83,6 +83,19 @@ class NativeProtocolIT {
     }
 
     @Test
+    void shouldBeRefusedWhenTheConfigurationTurnsItOff() {
+        String config = TestBus.configuration(false).replace("<auth>EXTERNAL</auth>",
+                "<auth>EXTERNAL</auth>\n  <capbus_native enabled=\"false\"/>");
+        try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config)) {
+            assertThatThrownBy(() -> CapbusClient.connect(bus.address()))
+                    .hasMessageContaining("does not speak capbus's native protocol");
+            // D-Bus clients are served as ever.
+            Clients.runOk(bus, "gdbus", "call", "--session", "--dest", "org.freedesktop.DBus", "--object-path",
+                    "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.GetId");
+        }
+    }
+
+    @Test
     void shouldSendBetweenNativeClientsWithHandleTransferAndNodeReleased() throws Exception {
         TestBus bus = BUSES.get(BusKind.CAPBUS);
         try (CapbusClient service = CapbusClient.connect(bus.address());
