@@ -30,7 +30,7 @@ import org.freedesktop.dbus.messages.constants.MessageType;
  *
  * <p>Threads: one event thread per client ({@code capbus-client-N}) reads the socket and runs every handler
  * ({@link NodeHandler}, listeners) and completes every future, in the bus's order; callbacks chained on the
- * futures with the non-async methods run there too. Never block the event thread waiting for a future of the same
+ * futures with the non-async methods run there too (or on the chaining thread, if the future is already complete). Never block the event thread waiting for a future of the same
  * client (it would wait for itself). Requests may be made from any thread; each is written whole under a lock.
  *
  * <p>Descriptors need FFM (Java 22+): this build refuses them with {@link UnsupportedOperationException}.
@@ -123,7 +123,7 @@ public final class CapbusClient implements AutoCloseable {
 
     /** Creates a node whose messages go to {@code handler}. */
     public CompletableFuture<Node> createNode(NodeHandler handler) {
-        return request(Frame.CREATE_NODE, 0, null, null, NO_BYTES, "CREATE_NODE").thenApply(f -> {
+        return request(Frame.CREATE_NODE, 0, null, null, NO_BYTES, "CREATE_NODE", f -> {
             Node n = new Node(new Handle(f.targets()[0]), handler);
             nodes.put(n.handle().id(), n);
             return n;
@@ -146,15 +146,14 @@ public final class CapbusClient implements AutoCloseable {
      * per destination.
      */
     public CompletableFuture<int[]> sendEach(List<Handle> destinations, byte[] payload, Handle... transfer) {
-        CompletableFuture<Frame> r = send(Frame.FLAG_CONTINUE_ON_ERROR, ids(destinations), ids(List.of(transfer)),
-                payload);
-        return r.thenApply(f -> {
-            int[] out = new int[destinations.size()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = f.payloadInt(8 + 4 * i);
-            }
-            return out;
-        });
+        return request(Frame.SEND, Frame.FLAG_CONTINUE_ON_ERROR, ids(destinations), ids(List.of(transfer)), payload,
+                "SEND", f -> {
+                    int[] out = new int[destinations.size()];
+                    for (int i = 0; i < out.length; i++) {
+                        out[i] = f.payloadInt(8 + 4 * i);
+                    }
+                    return out;
+                });
     }
 
     /** Drops one reference of {@code handle}. */
@@ -297,20 +296,25 @@ public final class CapbusClient implements AutoCloseable {
 
     // ---- the wire ----
 
-    private CompletableFuture<Frame> send(int flags, long[] targets, long[] handles, byte[] payload) {
-        return request(Frame.SEND, flags, targets, handles, payload, "SEND");
-    }
-
     private CompletableFuture<Frame> request(int op, int flags, long[] targets, long[] handles, byte[] payload,
                                              String what) {
+        return request(op, flags, targets, handles, payload, what, f -> f);
+    }
+
+    /**
+     * Writes a request; {@code then} runs on the event thread when the reply arrives, before any later frame is
+     * read (so a node is known before its first message can arrive).
+     */
+    private <T> CompletableFuture<T> request(int op, int flags, long[] targets, long[] handles, byte[] payload,
+                                             String what, java.util.function.Function<Frame, T> then) {
         long id = nextRequest.getAndIncrement();
         CompletableFuture<Frame> reply = new CompletableFuture<>();
-        CompletableFuture<Frame> checked = reply.thenApply(f -> {
+        CompletableFuture<T> checked = reply.thenApply(f -> {
             int status = f.payloadInt(0);
             if (status != Status.OK && !(op == Frame.SEND && (flags & Frame.FLAG_CONTINUE_ON_ERROR) != 0)) {
                 throw new CapbusException(status, what);
             }
-            return f;
+            return then.apply(f);
         });
         if (closed) {
             return CompletableFuture.failedFuture(new IOException("the connection is closed"));
