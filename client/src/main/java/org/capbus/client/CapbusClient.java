@@ -2,11 +2,9 @@ package org.capbus.client;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +37,9 @@ public final class CapbusClient implements AutoCloseable {
     private static final AtomicLong CLIENTS = new AtomicLong();
     private static final byte[] NO_BYTES = new byte[0];
 
-    private final SocketChannel channel;
+    private static final int[] NO_FDS = new int[0];
+
+    private final ClientTransport transport;
     private final String uniqueName;
     private final Handle root;
     private final Object writeLock = new Object();
@@ -53,8 +53,8 @@ public final class CapbusClient implements AutoCloseable {
     private volatile Consumer<Message> signalHandler = m -> { };
     private volatile boolean closed;
 
-    private CapbusClient(SocketChannel channel, String uniqueName, Handle root) {
-        this.channel = channel;
+    private CapbusClient(ClientTransport transport, String uniqueName, Handle root) {
+        this.transport = transport;
         this.uniqueName = uniqueName;
         this.root = root;
         this.eventThread = new Thread(this::readLoop, "capbus-client-" + CLIENTS.incrementAndGet());
@@ -72,9 +72,8 @@ public final class CapbusClient implements AutoCloseable {
     }
 
     private static CapbusClient connect(UnixDomainSocketAddress address) throws IOException {
-        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        ClientTransport ch = ClientTransports.open(address);
         try {
-            ch.connect(address);
             long uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
             String hexUid = hex(Long.toString(uid).getBytes(StandardCharsets.US_ASCII));
             writeAll(ch, ByteBuffer.wrap(("\0AUTH EXTERNAL " + hexUid + "\r\n").getBytes(StandardCharsets.US_ASCII)));
@@ -123,7 +122,7 @@ public final class CapbusClient implements AutoCloseable {
 
     /** Creates a node whose messages go to {@code handler}. */
     public CompletableFuture<Node> createNode(NodeHandler handler) {
-        return request(Frame.CREATE_NODE, 0, null, null, NO_BYTES, "CREATE_NODE", f -> {
+        return request(Frame.CREATE_NODE, 0, null, null, NO_BYTES, NO_FDS, "CREATE_NODE", f -> {
             Node n = new Node(new Handle(f.targets()[0]), handler);
             nodes.put(n.handle().id(), n);
             return n;
@@ -134,6 +133,25 @@ public final class CapbusClient implements AutoCloseable {
     public CompletableFuture<Void> send(Handle destination, byte[] payload, Handle... transfer) {
         return request(Frame.SEND, 0, ids(List.of(destination)), ids(List.of(transfer)), payload, "SEND")
                 .thenApply(f -> null);
+    }
+
+    /**
+     * Sends {@code payload} with descriptors to {@code destination}: each receiver gets its own duplicate; this
+     * process keeps its own. Needs Java 22+ (fails with {@link UnsupportedOperationException} below).
+     */
+    public CompletableFuture<Void> send(Handle destination, byte[] payload, int[] fds, Handle... transfer) {
+        return request(Frame.SEND, 0, ids(List.of(destination)), ids(List.of(transfer)), payload, fds, "SEND",
+                f -> null);
+    }
+
+    /** Whether this runtime passes descriptors (Java 22+, through FFM). */
+    public boolean passesFds() {
+        return transport.passesFds();
+    }
+
+    /** Closes a descriptor received in a {@link Delivery}. */
+    public void closeFd(int fd) {
+        transport.closeFd(fd);
     }
 
     /** Sends one message to every destination as one transaction, all or nothing. */
@@ -147,7 +165,7 @@ public final class CapbusClient implements AutoCloseable {
      */
     public CompletableFuture<int[]> sendEach(List<Handle> destinations, byte[] payload, Handle... transfer) {
         return request(Frame.SEND, Frame.FLAG_CONTINUE_ON_ERROR, ids(destinations), ids(List.of(transfer)), payload,
-                "SEND", f -> {
+                NO_FDS, "SEND", f -> {
                     int[] out = new int[destinations.size()];
                     for (int i = 0; i < out.length; i++) {
                         out[i] = f.payloadInt(8 + 4 * i);
@@ -234,7 +252,8 @@ public final class CapbusClient implements AutoCloseable {
 
     /** Sends a D-Bus message as this connection (signals, calls, replies), with the protocol's DBUS_SEND. */
     public CompletableFuture<Void> sendDBus(Message message) {
-        return request(Frame.DBUS_SEND, 0, null, null, DBusMessages.toBytes(message), "DBUS_SEND").thenApply(f -> null);
+        return request(Frame.DBUS_SEND, 0, null, null, DBusMessages.toBytes(message), DBusMessages.fds(message),
+                "DBUS_SEND", f -> null);
     }
 
     /** Emits a D-Bus signal from this connection's unique name. */
@@ -267,7 +286,7 @@ public final class CapbusClient implements AutoCloseable {
             Message r = DBusMessages.FACTORY.createMethodReturn((MethodCall) call.dbusMessage(),
                     signature == null || signature.isEmpty() ? null : signature, args);
             return request(Frame.SEND, Frame.FLAG_DBUS, new long[] {reply.id()}, null, DBusMessages.toBytes(r),
-                    "SEND").thenApply(f -> null);
+                    DBusMessages.fds(r), "SEND", f -> null);
         } catch (DBusException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -280,7 +299,7 @@ public final class CapbusClient implements AutoCloseable {
         try {
             Message r = DBusMessages.FACTORY.createError(null, m.getSource(), errorName, m.getSerial(), "s", text);
             return request(Frame.SEND, Frame.FLAG_DBUS, new long[] {reply.id()}, null, DBusMessages.toBytes(r),
-                    "SEND").thenApply(f -> null);
+                    DBusMessages.fds(r), "SEND", f -> null);
         } catch (DBusException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -298,7 +317,7 @@ public final class CapbusClient implements AutoCloseable {
 
     private CompletableFuture<Frame> request(int op, int flags, long[] targets, long[] handles, byte[] payload,
                                              String what) {
-        return request(op, flags, targets, handles, payload, what, f -> f);
+        return request(op, flags, targets, handles, payload, NO_FDS, what, f -> f);
     }
 
     /**
@@ -306,7 +325,10 @@ public final class CapbusClient implements AutoCloseable {
      * read (so a node is known before its first message can arrive).
      */
     private <T> CompletableFuture<T> request(int op, int flags, long[] targets, long[] handles, byte[] payload,
-                                             String what, java.util.function.Function<Frame, T> then) {
+                                             int[] fds, String what, java.util.function.Function<Frame, T> then) {
+        if (fds.length > 0 && !transport.passesFds()) {
+            return CompletableFuture.failedFuture(new UnsupportedOperationException(ClientTransports.unsupported()));
+        }
         long id = nextRequest.getAndIncrement();
         CompletableFuture<Frame> reply = new CompletableFuture<>();
         CompletableFuture<T> checked = reply.thenApply(f -> {
@@ -321,10 +343,10 @@ public final class CapbusClient implements AutoCloseable {
         }
         pending.put(id, reply);
         Frame frame = new Frame(op, flags, id, targets == null ? Frame.NO_IDS : targets,
-                handles == null ? Frame.NO_IDS : handles, 0, payload);
+                handles == null ? Frame.NO_IDS : handles, fds.length, payload);
         try {
             synchronized (writeLock) {
-                writeAll(channel, frame.encode());
+                transport.write(frame.encode(), fds);
             }
         } catch (IOException e) {
             pending.remove(id);
@@ -336,7 +358,7 @@ public final class CapbusClient implements AutoCloseable {
     private void readLoop() {
         try {
             while (!closed) {
-                dispatch(readFrame(channel));
+                dispatch(readFrame(transport));
             }
         } catch (IOException | RuntimeException e) {
             if (!closed) {
@@ -385,8 +407,9 @@ public final class CapbusClient implements AutoCloseable {
         for (long id : f.handles()) {
             carried.add(id == 0 ? null : new Handle(id));
         }
+        int[] fds = f.fdCount() == 0 ? NO_FDS : transport.takeFds(f.fdCount());
         Delivery d = new Delivery(f.requestId(), f.payload(), Collections.unmodifiableList(carried),
-                (f.flags() & Frame.FLAG_DBUS) != 0, f.fdCount());
+                (f.flags() & Frame.FLAG_DBUS) != 0, f.fdCount(), fds);
         long target = f.targets()[0];
         if (target == root.id()) {
             if (d.isDBus()) {
@@ -429,18 +452,16 @@ public final class CapbusClient implements AutoCloseable {
     @Override
     public void close() throws IOException {
         closed = true;
-        channel.close();
+        transport.close();
     }
 
     // ---- blocking socket helpers ----
 
-    private static void writeAll(SocketChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
+    private static void writeAll(ClientTransport ch, ByteBuffer b) throws IOException {
+        ch.write(b, NO_FDS);
     }
 
-    private static void readFully(SocketChannel ch, ByteBuffer b) throws IOException {
+    private static void readFully(ClientTransport ch, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
             if (ch.read(b) < 0) {
                 throw new EOFException("the bus closed the connection");
@@ -448,7 +469,7 @@ public final class CapbusClient implements AutoCloseable {
         }
     }
 
-    private static Frame readFrame(SocketChannel ch) throws IOException {
+    private static Frame readFrame(ClientTransport ch) throws IOException {
         ByteBuffer header = ByteBuffer.allocate(Frame.HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, header);
         long length = header.getInt(0) & 0xFFFFFFFFL;
@@ -461,7 +482,7 @@ public final class CapbusClient implements AutoCloseable {
     }
 
     /** One SASL line, read byte by byte so that nothing after it is consumed. */
-    private static String readLine(SocketChannel ch) throws IOException {
+    private static String readLine(ClientTransport ch) throws IOException {
         StringBuilder sb = new StringBuilder();
         ByteBuffer one = ByteBuffer.allocate(1);
         while (true) {

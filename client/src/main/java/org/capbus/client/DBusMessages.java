@@ -29,8 +29,23 @@ final class DBusMessages {
         return out.toByteArray();
     }
 
+    /** The descriptors a message carries, as ints. */
+    static int[] fds(Message m) {
+        java.util.List<org.freedesktop.dbus.FileDescriptor> list = m.getFiledescriptors();
+        int[] out = new int[list == null ? 0 : list.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = list.get(i).getIntFileDescriptor();
+        }
+        return out;
+    }
+
     /** Parses one whole D-Bus message. */
     static Message parse(byte[] bytes) {
+        return parse(bytes, new int[0]);
+    }
+
+    /** Parses one whole D-Bus message that came with {@code fds}. */
+    static Message parse(byte[] bytes, int[] fds) {
         try {
             byte endian = bytes[0];
             int fieldsLength = (int) Message.demarshallint(bytes, 12, endian, 4);
@@ -42,7 +57,11 @@ final class DBusMessages {
             System.arraycopy(bytes, 12, header, 0, 4);
             System.arraycopy(bytes, 16, header, 8, padded);
             byte[] body = Arrays.copyOfRange(bytes, 16 + padded, 16 + padded + bodyLength);
-            return MessageFactory.createMessage(bytes[1], buf, header, body, null);
+            java.util.List<org.freedesktop.dbus.FileDescriptor> list = new java.util.ArrayList<>();
+            for (int fd : fds) {
+                list.add(new org.freedesktop.dbus.FileDescriptor(fd));
+            }
+            return MessageFactory.createMessage(bytes[1], buf, header, body, list);
         } catch (DBusException | org.freedesktop.dbus.exceptions.MessageTypeException | RuntimeException e) {
             throw new IllegalArgumentException("not a D-Bus message: " + e, e);
         }

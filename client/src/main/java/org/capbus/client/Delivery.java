@@ -15,9 +15,11 @@ public final class Delivery {
     private final List<Handle> handles;
     private final boolean dbus;
     private final int fdCount;
+    private final int[] fds;
     private Message parsed;
 
-    Delivery(long sequence, byte[] payload, List<Handle> handles, boolean dbus, int fdCount) {
+    Delivery(long sequence, byte[] payload, List<Handle> handles, boolean dbus, int fdCount, int[] fds) {
+        this.fds = fds;
         this.sequence = sequence;
         this.payload = payload;
         this.handles = handles;
@@ -40,9 +42,17 @@ public final class Delivery {
         return handles;
     }
 
-    /** How many descriptors the message carried (received only with fd passing, Java 22+). */
+    /** How many descriptors the message carried. */
     public int fdCount() {
         return fdCount;
+    }
+
+    /**
+     * The descriptors the message carried, now this process's (close them with {@link CapbusClient#closeFd}); empty
+     * below Java 22, where they cannot be received (the kernel closes them).
+     */
+    public int[] fds() {
+        return fds.clone();
     }
 
     /** Whether the payload is a D-Bus message. */
@@ -53,7 +63,7 @@ public final class Delivery {
     /** The D-Bus message, parsed by dbus-java (null if this is not a D-Bus message). */
     public synchronized Message dbusMessage() {
         if (dbus && parsed == null) {
-            parsed = DBusMessages.parse(payload);
+            parsed = DBusMessages.parse(payload, fds);
         }
         return parsed;
     }

@@ -319,6 +319,58 @@ class NativeProtocolIT {
         }
     }
 
+    /** Opens {@code path} read-only with libc's open(2): a descriptor number to pass (the test runs on JDK 25). */
+    @SuppressWarnings("restricted")
+    static int openForPassing(java.nio.file.Path path) throws Throwable {
+        var linker = java.lang.foreign.Linker.nativeLinker();
+        var open = linker.downcallHandle(linker.defaultLookup().find("open").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
+                        java.lang.foreign.ValueLayout.ADDRESS, java.lang.foreign.ValueLayout.JAVA_INT));
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            int fd = (int) open.invokeExact(arena.allocateFrom(path.toString()), 0);
+            assertThat(fd).isNotNegative();
+            return fd;
+        }
+    }
+
+    @Test
+    void shouldPassDescriptorsThroughTheJavaClientOnJava22AndLater() throws Throwable {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("capbus-native-fd", ".txt");
+        try (CapbusClient service = CapbusClient.connect(bus.address());
+             CapbusClient client = CapbusClient.connect(bus.address());
+             Clients.Background pyNative = Clients.start(bus, Clients.PYTHON, Clients.resource("native_client.py"),
+                     "serve", "org.capbus.test.PyNativeFdFromJava")) {
+            assertThat(client.passesFds()).isTrue();
+            java.nio.file.Files.writeString(file, "passed natively");
+            // Native to native: the receiver reads the file through the descriptor it was given.
+            LinkedBlockingQueue<String> read = new LinkedBlockingQueue<>();
+            Node node = await(service.createNode((n, d) -> {
+                int fd = d.fds()[0];
+                try {
+                    read.add(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/fd/" + fd)));
+                } catch (java.io.IOException e) {
+                    read.add(e.toString());
+                }
+                service.closeFd(fd);
+            }));
+            await(service.registerName("org.capbus.test.JavaFd", node, 0));
+            Handle h = await(client.resolve("org.capbus.test.JavaFd"));
+            int fd = openForPassing(file);
+            await(client.send(h, new byte[] {1}, new int[] {fd}));
+            assertThat(take(read)).isEqualTo("passed natively");
+
+            // A D-Bus call with a descriptor from the Java client to the Python native service.
+            pyNative.awaitStdout("READY");
+            Object[] r = await(client.callDBus("org.capbus.test.PyNativeFdFromJava", "/org/capbus/Test",
+                    "org.capbus.Test", "ReadFd", "h", new org.freedesktop.dbus.FileDescriptor(fd)));
+            assertThat(r).containsExactly("passed natively");
+            client.closeFd(fd);
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
     static List<Handle> handles(Handle... h) {
         return List.of(h);
     }
