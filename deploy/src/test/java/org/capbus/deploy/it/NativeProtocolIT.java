@@ -371,6 +371,64 @@ class NativeProtocolIT {
         }
     }
 
+    @Test
+    void shouldCloseTheDescriptorsOfMessagesNoOneReceived() throws Exception {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        java.nio.file.Path fdDir = java.nio.file.Path.of("/proc/" + bus.pid() + "/fd");
+        // A receiver that never reads gets many messages with a descriptor each, then goes away: every descriptor
+        // the bus held for it (queued in the core or in its socket buffer) is closed.
+        String script = String.join("\n",
+                "import os, sys, tempfile",
+                "sys.path.insert(0, os.path.dirname(sys.argv[1]))",
+                "import native_client as n",
+                "receiver = n.NativeConnection()",
+                "node = receiver.request(n.CREATE_NODE).targets[0]",
+                "assert receiver.request(n.REGISTER_NAME, 4, [node], payload=b'org.capbus.test.Sink').status() == 'OK'",
+                "sender = n.NativeConnection()",
+                "h = sender.request(n.RESOLVE_NAME, payload=b'org.capbus.test.Sink').targets[0]",
+                "f = tempfile.TemporaryFile()",
+                "for i in range(200):",
+                "    assert sender.request(n.SEND, 0, [h], payload=b'x' * 4096, fds=[f.fileno()]).status() == 'OK'",
+                "print('SENT', flush=True)",
+                "sys.stdin.readline()",
+                "receiver.sock.close()",
+                "print('CLOSED', flush=True)",
+                "sys.stdin.readline()");
+        long before;
+        try (var files = java.nio.file.Files.list(fdDir)) {
+            before = files.count();
+        }
+        ProcessBuilder pb = new ProcessBuilder(Clients.PYTHON, "-c", script, Clients.resource("native_client.py"));
+        pb.environment().putAll(bus.clientEnvironment());
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+        Process p = pb.start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+             var in = p.getOutputStream()) {
+            assertThat(out.readLine()).isEqualTo("SENT");
+            long during;
+            try (var files = java.nio.file.Files.list(fdDir)) {
+                during = files.count();
+            }
+            assertThat(during).as("the bus holds the undelivered descriptors").isGreaterThan(before + 100);
+            in.write('\n');
+            in.flush();
+            assertThat(out.readLine()).isEqualTo("CLOSED");
+            Await.until(() -> {
+                try (var files = java.nio.file.Files.list(fdDir)) {
+                    // The sender is still connected: one socket more than before.
+                    return files.count() <= before + 1;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }, () -> "the bus still holds descriptors of messages no one received");
+            in.write('\n');
+            in.flush();
+        } finally {
+            p.waitFor(20, TimeUnit.SECONDS);
+            p.destroy();
+        }
+    }
+
     static List<Handle> handles(Handle... h) {
         return List.of(h);
     }
