@@ -1,4 +1,4 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.nativebridge;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -7,12 +7,22 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
-import org.capbus.config.BusLimit;
 import org.capbus.core.Handle;
 import org.capbus.core.Message;
 import org.capbus.core.Peer;
 import org.capbus.core.SendResult;
-import org.capbus.dbus.bus.ReleaseNameResult;
+import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.connection.BusMessage;
+import org.capbus.dbus.broker.connection.ConnectionEvents;
+import org.capbus.dbus.broker.connection.CoreMapping;
+import org.capbus.dbus.broker.connection.NativeEndpoint;
+import org.capbus.dbus.broker.connection.NativePayload;
+import org.capbus.dbus.broker.outbox.Outbox;
+import org.capbus.dbus.broker.state.BusState;
+import org.capbus.dbus.broker.stats.BusStats;
+import org.capbus.dbus.broker.stats.DisconnectReason;
+import org.capbus.dbus.broker.stats.PolicyDenial;
+import org.capbus.dbus.broker.stats.QuotaResource;import org.capbus.dbus.bus.ReleaseNameResult;
 import org.capbus.dbus.bus.RequestNameResult;
 import org.capbus.dbus.nativeproto.NativeFrame;
 import org.capbus.dbus.nativeproto.NativeFrameDecoder;
@@ -36,10 +46,19 @@ import org.capbus.dbus.wire.Validity;
  *
  * <p>Owned by its {@link BusConnection}; event-loop thread only.
  */
-final class NativeSession implements NativeFrameDecoder.Listener {
+public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.Listener {
+    /** The bus driver's well-known name. */
+    private static final String DRIVER_NAME = "org.freedesktop.DBus";
     private static final long[] NO_IDS = new long[0];
 
-    private final Bus bus;
+    private final ConnectionEvents events;
+    private final BusState state;
+    private final Outbox outbox;
+    private final CoreMapping mapping;
+    private final NativeBridge bridge;
+    private final BusStats stats;
+    private final long maxNames;
+    private final BusMessage.FdCloser fdCloser;
     private final BusConnection connection;
     private final Peer peer;
     private final NativeFrameDecoder decoder;
@@ -48,45 +67,59 @@ final class NativeSession implements NativeFrameDecoder.Listener {
     /** Nodes registered under well-known names: D-Bus calls to the name and resolvers reach them. */
     private final Map<String, Handle> nodesByName = new HashMap<>();
 
-    NativeSession(Bus bus, BusConnection connection) {
-        this.bus = bus;
+    /**
+     * @param connection     the connection that negotiated the protocol (authenticated, with its root node)
+     * @param events         the bus (routing D-Bus messages, disconnecting)
+     * @param maxNames       max_names_per_connection
+     * @param maxMessageSize the largest payload of a frame
+     * @param maxFds         the most descriptors of a frame
+     * @param fdCloser       closes descriptors (the transport's)
+     */
+    public NativeSession(BusConnection connection, ConnectionEvents events, BusState state, Outbox outbox,
+                         CoreMapping mapping, NativeBridge bridge, BusStats stats, long maxNames, int maxMessageSize,
+                         int maxFds, BusMessage.FdCloser fdCloser) {
         this.connection = connection;
+        this.events = events;
+        this.state = state;
+        this.outbox = outbox;
+        this.mapping = mapping;
+        this.bridge = bridge;
+        this.stats = stats;
+        this.maxNames = maxNames;
+        this.fdCloser = fdCloser;
         this.peer = connection.peer();
-        this.decoder = new NativeFrameDecoder(this, bus.maxMessageSize(), bus.maxMessageUnixFds());
+        this.decoder = new NativeFrameDecoder(this, maxMessageSize, maxFds);
     }
 
-    /** Registers the connection on the bus (its unique name) and sends WELCOME; false if it was refused. */
-    boolean start() {
-        long uid = connection.credentials().uid();
-        if (!bus.underUserConnectionLimit(uid)) {
-            bus.stats().quotaRejected(QuotaResource.CONNECTIONS_PER_USER);
-            bus.disconnect(connection, DisconnectReason.QUOTA, "too many connections for its user");
-            return false;
-        }
-        String name = bus.register(connection);
-        Handle root = connection.root;
+    /** Registers the connection on the bus (its unique name) and sends WELCOME. */
+    public void start() {
+        String name = state.register(connection);
+        Handle root = connection.root();
         clientRefs.put(root.id(), 1);
-        write(NativeFrameWriter.frame(NativeFrame.WELCOME, 0, 0, new long[] {root.id()}, null, 0,
-                connection.uniqueNameBytes, 0, connection.uniqueNameBytes.length));
-        bus.driver().nameOwnerChanged(name, "", name);
-        return true;
+        byte[] nameBytes = connection.uniqueNameBytes();
+        write(NativeFrameWriter.frame(NativeFrame.WELCOME, 0, 0, new long[] {root.id()}, null, 0, nameBytes, 0,
+                nameBytes.length));
+        outbox.nameOwnerChanged(name, "", name);
     }
 
-    void onFds(int[] fds, int count) {
+    @Override
+    public void onFds(int[] fds, int count) {
         decoder.onFds(fds, count);
     }
 
-    void onData(ByteBuffer data) {
+    @Override
+    public void onData(ByteBuffer data) {
         decoder.onData(data);
     }
 
-    int[] unclaimedFds() {
+    @Override
+    public int[] unclaimedFds() {
         return decoder.drainFds();
     }
 
     @Override
     public void onProtocolViolation(String reason) {
-        bus.disconnect(connection, DisconnectReason.PROTOCOL_VIOLATION, "native protocol: " + reason);
+        events.disconnect(connection, DisconnectReason.PROTOCOL_VIOLATION, "native protocol: " + reason);
     }
 
     // ---- requests ----
@@ -94,14 +127,13 @@ final class NativeSession implements NativeFrameDecoder.Listener {
     @Override
     public void onFrame(NativeFrame f) {
         if (connection.isClosed()) {
-            bus.closeFds(f.fds(), f.fds().length);
+            events.closeFds(f.fds(), f.fds().length);
             return;
         }
-        connection.messagesIn++;
-        connection.bytesIn += NativeFrame.HEADER_LENGTH + f.payloadLength();
+        connection.countIn(NativeFrame.HEADER_LENGTH + f.payloadLength());
         int op = f.operation();
         if (op != NativeFrame.SEND && op != NativeFrame.DBUS_SEND && f.fds().length > 0) {
-            bus.closeFds(f.fds(), f.fds().length);
+            events.closeFds(f.fds(), f.fds().length);
             reply(f, NativeStatus.INVALID_ARGUMENT);
             return;
         }
@@ -132,7 +164,7 @@ final class NativeSession implements NativeFrameDecoder.Listener {
         int[] fds = f.fds();
         int status = trySend(f);
         if (status >= 0) {
-            bus.closeFds(fds, fds.length);
+            events.closeFds(fds, fds.length);
             reply(f, status);
         }
     }
@@ -184,7 +216,7 @@ final class NativeSession implements NativeFrameDecoder.Listener {
                 return NativeStatus.INVALID_MESSAGE;
             }
         }
-        BusMessage body = new BusMessage(f.payload(), null, 0, 0, f.fds(), bus.host()::closeFd, null);
+        BusMessage body = new BusMessage(f.payload(), null, 0, 0, f.fds(), fdCloser, null);
         Message m = new Message(new NativePayload(body, flags & NativeFrame.FLAG_DBUS), f.payloadLength(), carried,
                 f.fds().length);
         int code;
@@ -217,7 +249,7 @@ final class NativeSession implements NativeFrameDecoder.Listener {
             }
         }
         if (code == SendResult.QUOTA) {
-            bus.stats().quotaRejected(QuotaResource.QUEUE);
+            stats.quotaRejected(QuotaResource.QUEUE);
         }
         write(NativeFrameWriter.reply(f.requestId(), status(code), 0, null, extra));
         // The fds now belong to the message: closed when its last receiver took them (or at once if none did).
@@ -236,9 +268,9 @@ final class NativeSession implements NativeFrameDecoder.Listener {
             return NativeStatus.DESTROYED;
         }
         reply(f, NativeStatus.OK);
-        bus.nativeBridge().answered(slot);
+        bridge.answered(slot);
         dropClientRef(replyHandle);
-        bus.dispatch(slot.callee, m, f.fds());
+        events.dispatch(slot.callee, m, f.fds());
         return -1;
     }
 
@@ -250,30 +282,30 @@ final class NativeSession implements NativeFrameDecoder.Listener {
         }
         String dest = m.destination();
         Object tag = destination.node().tag();
-        BusConnection target = dest == null ? null : bus.resolveName(dest);
-        boolean matches = tag == null ? Bus.DRIVER_NAME.equals(dest) : tag == target;
+        BusConnection target = dest == null ? null : state.resolveRegistered(dest);
+        boolean matches = tag == null ? DRIVER_NAME.equals(dest) : tag == target;
         if (!matches) {
             return NativeStatus.INVALID_MESSAGE;
         }
         reply(f, NativeStatus.OK);
-        bus.dispatch(connection, m, f.fds());
+        events.dispatch(connection, m, f.fds());
         return -1;
     }
 
     private void dbusSend(NativeFrame f) {
         if (!shape(f, 0, 0) || f.flags() != 0) {
-            bus.closeFds(f.fds(), f.fds().length);
+            events.closeFds(f.fds(), f.fds().length);
             reply(f, NativeStatus.INVALID_ARGUMENT);
             return;
         }
         DBusMessage m = parse(f);
         if (m == null) {
-            bus.closeFds(f.fds(), f.fds().length);
+            events.closeFds(f.fds(), f.fds().length);
             reply(f, NativeStatus.INVALID_MESSAGE);
             return;
         }
         reply(f, NativeStatus.OK);
-        bus.dispatch(connection, m, f.fds());
+        events.dispatch(connection, m, f.fds());
     }
 
     /** The payload as one valid D-Bus message whose UNIX_FDS is the frame's fd count, or null. */
@@ -297,7 +329,7 @@ final class NativeSession implements NativeFrameDecoder.Listener {
             reply(f, NativeStatus.INVALID_HANDLE);
             return;
         }
-        if (h == connection.root) {
+        if (h == connection.root()) {
             reply(f, NativeStatus.NOT_PERMITTED);
             return;
         }
@@ -315,7 +347,7 @@ final class NativeSession implements NativeFrameDecoder.Listener {
             reply(f, NativeStatus.INVALID_HANDLE);
             return;
         }
-        if (h == connection.root || h.node().owner() != peer) {
+        if (h == connection.root() || h.node().owner() != peer) {
             reply(f, NativeStatus.NOT_PERMITTED);
             return;
         }
@@ -331,7 +363,7 @@ final class NativeSession implements NativeFrameDecoder.Listener {
     private void registerName(NativeFrame f) {
         String name = name(f, 1);
         if (name == null || (f.flags() & ~0x7) != 0 || !DBusNames.isValidWellKnownName(name)
-                || name.equals(Bus.DRIVER_NAME)) {
+                || name.equals(DRIVER_NAME)) {
             reply(f, NativeStatus.INVALID_ARGUMENT);
             return;
         }
@@ -348,39 +380,39 @@ final class NativeSession implements NativeFrameDecoder.Listener {
             reply(f, NativeStatus.DESTROYED);
             return;
         }
-        if (!bus.policyFor(connection).canOwn(name)) {
-            bus.stats().policyDenied(PolicyDenial.OWN);
+        if (!connection.policy().canOwn(name)) {
+            stats.policyDenied(PolicyDenial.OWN);
             reply(f, NativeStatus.ACCESS_DENIED);
             return;
         }
-        long limit = bus.config().limits().get(BusLimit.MAX_NAMES_PER_CONNECTION);
-        if (bus.names().primaryOwner(name) != connection && bus.names().ownedNameCount(connection) >= limit) {
-            bus.stats().quotaRejected(QuotaResource.NAMES);
+        long limit = maxNames;
+        if (state.names().primaryOwner(name) != connection && state.names().ownedNameCount(connection) >= limit) {
+            stats.quotaRejected(QuotaResource.NAMES);
             reply(f, NativeStatus.LIMITS_EXCEEDED);
             return;
         }
-        RequestNameResult<BusConnection> result = bus.names().requestName(name, connection, f.flags());
+        RequestNameResult<BusConnection> result = state.names().requestName(name, connection, f.flags());
         int code = result.reply().code();
         if (code != 3) {
             nodesByName.put(name, h);
         }
-        bus.busNamesGrew(connection);
+        state.busNamesGrew(connection);
         write(NativeFrameWriter.reply(f.requestId(), NativeStatus.OK, 0, null, u32(code)));
-        bus.announce(result.changes(), null);
+        outbox.announce(result.changes(), null);
     }
 
     private void releaseName(NativeFrame f) {
         String name = name(f, 0);
-        if (name == null || f.flags() != 0 || !DBusNames.isValidWellKnownName(name) || name.equals(Bus.DRIVER_NAME)) {
+        if (name == null || f.flags() != 0 || !DBusNames.isValidWellKnownName(name) || name.equals(DRIVER_NAME)) {
             reply(f, NativeStatus.INVALID_ARGUMENT);
             return;
         }
-        ReleaseNameResult<BusConnection> result = bus.names().releaseName(name, connection);
-        if (bus.names().flagsOf(name, connection) < 0) {
+        ReleaseNameResult<BusConnection> result = state.names().releaseName(name, connection);
+        if (state.names().flagsOf(name, connection) < 0) {
             nodesByName.remove(name);
         }
         write(NativeFrameWriter.reply(f.requestId(), NativeStatus.OK, 0, null, u32(result.reply().code())));
-        bus.announce(result.changes(), null);
+        outbox.announce(result.changes(), null);
     }
 
     private void resolveName(NativeFrame f) {
@@ -389,20 +421,20 @@ final class NativeSession implements NativeFrameDecoder.Listener {
             reply(f, NativeStatus.INVALID_ARGUMENT);
             return;
         }
-        BusConnection owner = bus.resolveName(name);
-        if (owner == null || owner.root == null) {
+        BusConnection owner = state.resolveRegistered(name);
+        if (owner == null || !owner.hasRoot()) {
             reply(f, NativeStatus.NAME_NOT_FOUND);
             return;
         }
         Handle granted = null;
         if (owner.isNative() && name.charAt(0) != ':') {
-            Handle node = owner.nativeSession.nodesByName.get(name);
+            Handle node = ownerSession(owner).nodesByName.get(name);
             if (node != null && !node.node().isDestroyed()) {
                 granted = owner.peer().grant(node, peer);
             }
         }
-        if (granted == null && owner.driverHandle != null) {
-            granted = bus.mapping().driverPeer().grant(owner.driverHandle, peer);
+        if (granted == null && owner.driverHandle() != null) {
+            granted = mapping.driverPeer().grant(owner.driverHandle(), peer);
         }
         if (granted == null) {
             reply(f, NativeStatus.NAME_NOT_FOUND);
@@ -414,17 +446,9 @@ final class NativeSession implements NativeFrameDecoder.Listener {
 
     // ---- events: the peer's queue into frames ----
 
-    /** Lets go of a message for a closed connection. */
-    static void drop(Message message) {
-        if (message.payload() instanceof NativePayload p) {
-            p.message.release();
-        } else if (message.payload() instanceof BusMessage m) {
-            m.release();
-        }
-    }
-
     /** A message from the core's queue. Returns whether the transport takes more. */
-    boolean onMessage(Handle destination, long sequence, Message message, Handle[] transferred) {
+    @Override
+    public boolean onMessage(long sequence, Handle destination, Message message, Handle[] transferred) {
         Object payload = message.payload();
         if (payload instanceof NativePayload p) {
             long[] ids = NO_IDS;
@@ -438,22 +462,20 @@ final class NativeSession implements NativeFrameDecoder.Listener {
                     }
                 }
             }
-            deliver(sequence, destination.id(), ids, p.flags, p.message);
+            BusMessage m = p.message();
+            deliver(sequence, destination.id(), ids, p.flags(), m.wholeBytes(), m.fds());
+            m.release();
         } else if (payload instanceof BusMessage m) {
             deliverDBus(sequence, m);
         }
-        return connection.transport.isWritable();
+        return connection.transport().isWritable();
     }
 
     /** A D-Bus message for this connection (sent to its root node): on the node its destination names. */
     private void deliverDBus(long sequence, BusMessage m) {
-        byte[] bytes = new byte[(int) m.size()];
-        System.arraycopy(m.head, 0, bytes, 0, m.head.length);
-        if (m.tailLength > 0) {
-            System.arraycopy(m.tail, m.tailOffset, bytes, m.head.length, m.tailLength);
-        }
+        byte[] bytes = m.wholeBytes();
         DBusMessage parsed = new DBusMessage();
-        long target = connection.root.id();
+        long target = connection.root().id();
         long[] handles = NO_IDS;
         if (parsed.parse(bytes, bytes.length) == Validity.VALID) {
             String dest = parsed.destination();
@@ -462,34 +484,32 @@ final class NativeSession implements NativeFrameDecoder.Listener {
                 target = node.id();
             }
             if (parsed.type() == MessageType.METHOD_CALL && parsed.expectsReply() && parsed.sender() != null) {
-                Handle reply = bus.nativeBridge().replyHandle(connection, parsed.sender(), parsed.serial());
+                Handle reply = bridge.replyHandle(connection, parsed.sender(), parsed.serial());
                 if (reply != null) {
                     given(reply);
                     handles = new long[] {reply.id()};
                 }
             }
         }
-        // The copy's fds stay the original's, which closes them when released (the transport duplicated them).
-        deliver(sequence, target, handles, NativeFrame.FLAG_DBUS, new BusMessage(bytes, null, 0, 0, m.fds, null, null));
+        deliver(sequence, target, handles, NativeFrame.FLAG_DBUS, bytes, m.fds());
         m.release();
     }
 
-    /** Writes a MESSAGE frame of {@code payload} (whole, in {@code head}) and lets go of this receiver's copy. */
-    private void deliver(long sequence, long target, long[] handles, int flags, BusMessage m) {
-        int fdCount = m.fds.length;
-        if (fdCount > 0 && !connection.transport.attachFds(m.fds, 0, fdCount)) {
+    /** Writes a MESSAGE frame (the transport duplicates the descriptors; the caller releases its message). */
+    private void deliver(long sequence, long target, long[] handles, int flags, byte[] payload, int[] fds) {
+        int fdCount = fds.length;
+        if (fdCount > 0 && !connection.transport().attachFds(fds, 0, fdCount)) {
             fdCount = 0;
         }
         byte[] frame = NativeFrameWriter.frame(NativeFrame.MESSAGE, flags, sequence, new long[] {target}, handles,
-                fdCount, m.head, 0, m.head.length);
+                fdCount, payload, 0, payload.length);
         write(frame);
-        connection.messagesOut++;
-        connection.bytesOut += m.head.length;
-        m.release();
+        connection.countOut(frame.length);
     }
 
-    boolean onNodeDestroyed(long sequence, Handle handle) {
-        if (handle == connection.root) {
+    @Override
+    public boolean onNodeDestroyed(long sequence, Handle handle) {
+        if (handle == connection.root()) {
             return true;
         }
         int refs = clientRefs.getOrDefault(handle.id(), 0);
@@ -505,18 +525,24 @@ final class NativeSession implements NativeFrameDecoder.Listener {
                 break;
             }
         }
-        return connection.transport.isWritable();
+        return connection.transport().isWritable();
     }
 
-    boolean onNodeReleased(long sequence, Handle ownerHandle) {
+    @Override
+    public boolean onNodeReleased(long sequence, Handle ownerHandle) {
         if (clientRefs.getOrDefault(ownerHandle.id(), 0) > 0) {
             write(NativeFrameWriter.frame(NativeFrame.NODE_RELEASED, 0, sequence, new long[] {ownerHandle.id()}, null,
                     0, null, 0, 0));
         }
-        return connection.transport.isWritable();
+        return connection.transport().isWritable();
     }
 
     // ---- helpers ----
+
+    /** The session of another native connection. */
+    private static NativeSession ownerSession(BusConnection owner) {
+        return (NativeSession) owner.nativeEndpoint();
+    }
 
     /** The client's handle with {@code id}, if the client holds a reference to it. */
     private Handle clientHandle(long id) {
@@ -573,6 +599,6 @@ final class NativeSession implements NativeFrameDecoder.Listener {
     }
 
     private void write(byte[] frame) {
-        connection.transport.write(frame, 0, frame.length);
+        connection.transport().write(frame, 0, frame.length);
     }
 }

@@ -1,6 +1,7 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.nativebridge;
 
 import org.capbus.core.Handle;
+import org.capbus.dbus.broker.connection.BusConnection;
 
 /**
  * The tag of a reply node: the one-shot capability a native service gets with a D-Bus method call

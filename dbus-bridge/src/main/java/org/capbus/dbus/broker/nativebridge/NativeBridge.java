@@ -1,10 +1,15 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.nativebridge;
 
+import org.capbus.core.Core;
 import org.capbus.core.Handle;
 import org.capbus.core.Message;
 import org.capbus.core.Peer;
 import org.capbus.core.Receiver;
 import org.capbus.dbus.DBusErrors;
+import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.connection.BusMessage;
+import org.capbus.dbus.broker.connection.ConnectionEvents;
+import org.capbus.dbus.broker.connection.NativePayload;
 import org.capbus.dbus.wire.DBusMessage;
 import org.capbus.dbus.wire.MessageBuilder;
 import org.capbus.dbus.wire.Validity;
@@ -15,18 +20,24 @@ import org.capbus.dbus.wire.Validity;
  * caller as the service's reply ({@link NativeSession} dispatches it); when every holder released the handle
  * without answering, this peer receives {@code NodeReleased} and answers the caller with {@code NoReply}.
  *
- * <p>Owned by the {@link Bus}; its queue is drained by {@link Bus#flushReady()}. Event-loop thread only.
+ * <p>Owned by the bus (the composition root), which drains its queue in its flush loop. Event-loop thread only.
  */
-final class NativeBridge implements Receiver {
-    private final Bus bus;
+public final class NativeBridge implements Receiver {
+    private final ConnectionEvents events;
     private final Peer peer;
     private long serial = 1;
     /** Whether this peer's queue has events to drain. */
-    boolean ready;
+    private boolean ready;
 
-    NativeBridge(Bus bus, long busUid) {
-        this.bus = bus;
-        this.peer = bus.core().createPeer(bus.core().user(busUid), p -> ready = true);
+    /** A bridge with a peer of the bus's own user in {@code core}; NoReply errors are routed through {@code events}. */
+    public NativeBridge(Core core, long busUid, ConnectionEvents events) {
+        this.events = events;
+        this.peer = core.createPeer(core.user(busUid), p -> ready = true);
+    }
+
+    /** Whether its queue has events to drain. */
+    public boolean isReady() {
+        return ready;
     }
 
     /** A reply handle for {@code callee}'s answer to {@code caller}'s call {@code serial}; null if it cannot be made. */
@@ -53,7 +64,8 @@ final class NativeBridge implements Receiver {
         }
     }
 
-    void drain() {
+    /** Handles what its queue holds. */
+    public void drain() {
         ready = false;
         peer.drain(this);
     }
@@ -62,7 +74,7 @@ final class NativeBridge implements Receiver {
     public boolean onMessage(long sequence, Handle destination, Message message, Handle[] transferred) {
         // Sessions answer through reply handles directly; nothing is ever queued here. Drop defensively.
         if (message.payload() instanceof NativePayload p) {
-            p.message.release();
+            p.message().release();
         }
         for (Handle t : transferred) {
             while (t != null && t.isValid()) {
@@ -96,7 +108,7 @@ final class NativeBridge implements Receiver {
                     .build(nextSerial());
             DBusMessage m = new DBusMessage();
             if (m.parse(bytes, bytes.length) == Validity.VALID) {
-                bus.dispatch(callee, m, BusMessage.NO_FDS);
+                events.dispatch(callee, m, BusMessage.NO_FDS);
             }
         }
         peer.release(ownerHandle);
