@@ -429,6 +429,53 @@ class NativeProtocolIT {
         }
     }
 
+    @Test
+    void shouldBeIntrospectableAndListedLikeAnyDbusService() throws Exception {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        String xml = "<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n"
+                + " \"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n"
+                + "<node><interface name=\"org.capbus.Test\"><method name=\"Echo\"><arg type=\"s\" direction=\"in\"/>"
+                + "<arg type=\"s\" direction=\"out\"/></method><property name=\"Version\" type=\"s\" access=\"read\"/>"
+                + "</interface></node>";
+        try (CapbusClient service = CapbusClient.connect(bus.address())) {
+            // The service answers Introspect and Properties.Get itself, like any other call.
+            Node node = await(service.createNode((n, d) -> {
+                if (!d.isDBus() || d.replyHandle() == null) {
+                    return;
+                }
+                var call = d.dbusMessage();
+                if ("Introspect".equals(call.getName())) {
+                    service.replyDBus(d, "s", xml);
+                } else if ("Get".equals(call.getName())) {
+                    service.replyDBus(d, "v", new org.freedesktop.dbus.types.Variant<>("1.0"));
+                } else if ("GetAll".equals(call.getName())) {
+                    service.replyDBus(d, "a{sv}", java.util.Map.of("Version",
+                            new org.freedesktop.dbus.types.Variant<>("1.0")));
+                } else {
+                    service.replyDBusError(d, "org.freedesktop.DBus.Error.UnknownMethod", call.getName());
+                }
+            }));
+            await(service.registerName("org.capbus.test.Introspected", node, 0));
+            ClientResult introspect = Clients.runOk(bus, "gdbus", "introspect", "--session", "--dest",
+                    "org.capbus.test.Introspected", "--object-path", "/org/capbus/Test");
+            assertThat(introspect.stdout()).contains("interface org.capbus.Test").contains("Echo(");
+            ClientResult busctlIntrospect = Clients.runOk(bus, "busctl", "--user", "introspect",
+                    "org.capbus.test.Introspected", "/org/capbus/Test");
+            assertThat(busctlIntrospect.stdout()).contains(".Echo").contains(".Version");
+            ClientResult property = Clients.runOk(bus, "busctl", "--user", "get-property",
+                    "org.capbus.test.Introspected", "/org/capbus/Test", "org.capbus.Test", "Version");
+            assertThat(property.stdout().trim()).isEqualTo("s \"1.0\"");
+
+            ClientResult credentials = Clients.runOk(bus, "gdbus", "call", "--session", "--dest",
+                    "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus", "--method",
+                    "org.freedesktop.DBus.GetConnectionCredentials", service.uniqueName());
+            assertThat(credentials.stdout()).contains("'UnixUserID': <uint32 " + new com.sun.security.auth.module
+                    .UnixSystem().getUid() + ">").contains("'ProcessID'");
+            ClientResult list = Clients.runOk(bus, "busctl", "--user", "list", "--no-pager");
+            assertThat(list.stdout()).contains("org.capbus.test.Introspected").contains(service.uniqueName());
+        }
+    }
+
     static List<Handle> handles(Handle... h) {
         return List.of(h);
     }
