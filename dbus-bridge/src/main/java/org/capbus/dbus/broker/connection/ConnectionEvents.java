@@ -34,6 +34,8 @@ public interface ConnectionEvents {
      * it (its unique name) and returns the endpoint that speaks the protocol, or null if it closed it instead.
      */
     NativeEndpoint nativeNegotiated(BusConnection c);
+
+    /**
      * {@code c}'s authentication needs a cookie from {@code keyring}: read it off the loop and hand it back on the
      * loop with {@link BusConnection#keyringAnswered}.
      */
