@@ -19,6 +19,10 @@ import org.capbus.dbus.broker.connection.ConnectionEvents;
 import org.capbus.dbus.broker.connection.ConnectionState;
 import org.capbus.dbus.broker.connection.CoreMapping;
 import org.capbus.dbus.broker.outbox.BusError;
+import org.capbus.dbus.broker.connection.NativeEndpoint;
+import org.capbus.dbus.broker.connection.NativePayload;
+import org.capbus.dbus.broker.nativebridge.NativeBridge;
+import org.capbus.dbus.broker.nativebridge.NativeSession;
 import org.capbus.dbus.broker.outbox.Outbox;
 import org.capbus.dbus.broker.routing.Router;
 import org.capbus.dbus.broker.state.BusState;
@@ -79,6 +83,10 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     private boolean runningDriver;
     /** The pending reply_timeout timer, or null. */
     private java.util.concurrent.ScheduledFuture<?> replyTimer;
+    /** The native protocol's reply nodes (docs/native-protocol.md); made with the first native connection. */
+    private NativeBridge nativeBridge;
+    /** Whether clients may negotiate the native protocol ({@code <capbus_native enabled="false"/>} turns it off). */
+    private boolean nativeProtocol;
     private boolean flushing;
 
     /**
@@ -104,9 +112,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                 saturatedTimes(peerLimits.handles(), 4), saturatedTimes(peerFds, 4));
         Core core = new Core(userLimits, peerLimits);
         core.setDiscardListener((receiver, message) -> {
-            if (message.payload() instanceof BusMessage m) {
-                m.release();
-            }
+            NativePayload.drop(message);
         });
         this.mapping = new CoreMapping(core, ownCredentials.uid(), p -> driverReady = true);
         this.state = new BusState((int) Math.min(Integer.MAX_VALUE,
@@ -115,6 +121,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         this.router = new Router(state, outbox, mapping, stats, host::closeFd, buffers);
         this.driver = new Driver(state, outbox, stats, this);
         this.saslConfig = saslConfig(config);
+        this.nativeProtocol = config.nativeProtocol();
     }
 
     /** reply_timeout in nanoseconds, as the reply tracker takes it: -1 (dbus-daemon's default) for never. */
@@ -178,6 +185,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         this.config = newConfig;
         this.users = newUsers;
         this.saslConfig = saslConfig(newConfig);
+        this.nativeProtocol = newConfig.nativeProtocol();
         for (BusConnection c : state.connections()) {
             c.setPolicy(policyFor(c.credentials()));
         }
@@ -199,8 +207,10 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         PeerCredentials creds = transport.credentials();
         long maxIncomplete = config.limits().get(BusLimit.MAX_INCOMPLETE_CONNECTIONS);
         long maxTotal = config.limits().get(BusLimit.MAX_COMPLETED_CONNECTIONS) + maxIncomplete;
-        BusConnection c = new BusConnection(this, transport, mapping, new SaslServer(saslConfig, creds.uid(), true),
-                policyFor(creds), state.names(), maxMessageSize(), maxMessageUnixFds(), buffers);
+        SaslServer sasl = new SaslServer(saslConfig, creds.uid(), true);
+        sasl.allowNativeProtocol(nativeProtocol);
+        BusConnection c = new BusConnection(this, transport, mapping, sasl, policyFor(creds), state.names(),
+                maxMessageSize(), maxMessageUnixFds(), buffers);
         int open = state.connections().size();
         if (open >= maxTotal) {
             BusLog.warning("Refusing connection from " + BusLog.loginfo(creds) + ": " + open
@@ -303,6 +313,24 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     }
 
     @Override
+    public NativeEndpoint nativeNegotiated(BusConnection c) {
+        long uid = c.credentials().uid();
+        if (state.registeredConnections(uid) >= config.limits().get(BusLimit.MAX_CONNECTIONS_PER_USER)) {
+            stats.quotaRejected(QuotaResource.CONNECTIONS_PER_USER);
+            disconnect(c, DisconnectReason.QUOTA, "too many connections for its user");
+            return null;
+        }
+        if (nativeBridge == null) {
+            nativeBridge = new NativeBridge(mapping.core(), ownCredentials.uid(), this);
+        }
+        NativeSession session = new NativeSession(c, this, state, outbox, mapping, nativeBridge, stats,
+                config.limits().get(BusLimit.MAX_NAMES_PER_CONNECTION), maxMessageSize(), maxMessageUnixFds(),
+                host::closeFd);
+        session.start();
+        return session;
+    }
+
+    @Override
     public void closeFds(int[] fds, int count) {
         for (int i = 0; i < count; i++) {
             host.closeFd(fds[i]);
@@ -329,7 +357,11 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         }
         flushing = true;
         try {
-            while (driverReady || !ready.isEmpty()) {
+            while (driverReady || !ready.isEmpty() || (nativeBridge != null && nativeBridge.isReady())) {
+                if (nativeBridge != null && nativeBridge.isReady()) {
+                    nativeBridge.drain();
+                    continue;
+                }
                 if (driverReady) {
                     driverReady = false;
                     mapping.driverPeer().drain(driver);
