@@ -32,12 +32,24 @@ import java.util.Map;
  * @param warnings       faults dbus-daemon only logs (broken files in an {@code <includedir>}, skipped)
  * @param metrics        capbus's {@code <metrics address="HOST:PORT"/>}: serve Prometheus metrics there; null
  *                       (the default) serves none
+ * @param nativeProtocol capbus's {@code <capbus_native enabled="true|false"/>}: whether clients may switch a connection
+ *                       to the native capability protocol (docs/native-protocol.md); true unless turned off
  */
 public record BusConfig(Path file, String type, String user, boolean fork, boolean keepUmask, boolean syslog,
                         boolean allowAnonymous, Path pidfile, Path servicehelper, List<String> listen,
                         List<String> auth, List<ServiceDir> serviceDirs, List<Path> configDirs, BusLimits limits,
                         BusPolicy policy, Map<String, String> selinuxContexts, String apparmorMode,
-                        List<ConfigProblem> warnings, MetricsAddress metrics) {
+                        List<ConfigProblem> warnings, MetricsAddress metrics, boolean nativeProtocol) {
+
+    /** A configuration with the native protocol on (the default). */
+    public BusConfig(Path file, String type, String user, boolean fork, boolean keepUmask, boolean syslog,
+                     boolean allowAnonymous, Path pidfile, Path servicehelper, List<String> listen,
+                     List<String> auth, List<ServiceDir> serviceDirs, List<Path> configDirs, BusLimits limits,
+                     BusPolicy policy, Map<String, String> selinuxContexts, String apparmorMode,
+                     List<ConfigProblem> warnings, MetricsAddress metrics) {
+        this(file, type, user, fork, keepUmask, syslog, allowAnonymous, pidfile, servicehelper, listen, auth,
+                serviceDirs, configDirs, limits, policy, selinuxContexts, apparmorMode, warnings, metrics, true);
+    }
 
     public BusConfig {
         listen = List.copyOf(listen);

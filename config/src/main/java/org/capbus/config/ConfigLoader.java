@@ -44,7 +44,9 @@ final class ConfigLoader {
         ALLOW_ANONYMOUS("allow_anonymous", false), SELINUX("selinux", false), ASSOCIATE("associate", false),
         APPARMOR("apparmor", false), ALLOW("allow", false), DENY("deny", false),
         /** capbus only: {@code <metrics address="HOST:PORT"/>}. dbus-daemon would refuse the file. */
-        METRICS("metrics", false);
+        METRICS("metrics", false),
+        /** capbus only: {@code <capbus_native enabled="false"/>} turns the native capability protocol off. */
+        CAPBUS_NATIVE("capbus_native", false);
 
         final String xmlName;
         final boolean hasContent;
@@ -97,6 +99,7 @@ final class ConfigLoader {
         final Map<String, String> selinux = new LinkedHashMap<>();
         String apparmorMode;
         MetricsAddress metrics;
+        Boolean nativeProtocol;
         final List<ConfigProblem> warnings = new ArrayList<>();
 
         Settings(BusLimits limits) {
@@ -135,6 +138,9 @@ final class ConfigLoader {
             selinux.putAll(included.selinux);
             if (included.apparmorMode != null) {
                 apparmorMode = included.apparmorMode;
+            }
+            if (included.nativeProtocol != null) {
+                nativeProtocol = included.nativeProtocol;
             }
             if (included.metrics != null) {
                 metrics = included.metrics;
@@ -177,7 +183,8 @@ final class ConfigLoader {
         }
         return new BusConfig(path, s.type, s.user, s.fork, s.keepUmask, s.syslog, s.allowAnonymous, s.pidfile,
                 s.servicehelper, s.listen, s.auth, List.copyOf(s.serviceDirs.values()), s.configDirs, s.limits,
-                new BusPolicy(s.sections), s.selinux, s.apparmorMode, s.warnings, s.metrics);
+                new BusPolicy(s.sections), s.selinux, s.apparmorMode, s.warnings, s.metrics,
+                s.nativeProtocol == null || s.nativeProtocol);
     }
 
     /**
@@ -421,6 +428,15 @@ final class ConfigLoader {
                     } catch (IllegalArgumentException e) {
                         throw error(f.line, e.getMessage());
                     }
+                }
+                case CAPBUS_NATIVE -> {
+                    allowedAttributes(f, "enabled");
+                    String enabled = f.attributes.get("enabled");
+                    if (!"true".equals(enabled) && !"false".equals(enabled)) {
+                        throw error(f.line, "<capbus_native> element must have enabled=\"true\" or"
+                                + " enabled=\"false\"");
+                    }
+                    settings.nativeProtocol = enabled.equals("true");
                 }
                 default -> noAttributes(f);
             }

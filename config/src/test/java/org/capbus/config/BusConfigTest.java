@@ -338,6 +338,21 @@ class BusConfigTest {
     }
 
     @Test
+    void shouldOfferTheNativeProtocolUnlessTurnedOff() throws Exception {
+        Path plain = write("plain-native.conf", busconfig("<listen>unix:path=/x</listen>"));
+        Path off = write("off.conf", busconfig("<listen>unix:path=/x</listen>\n<capbus_native enabled=\"false\"/>"));
+        Path on = write("on.conf", busconfig("<listen>unix:path=/x</listen>\n<capbus_native enabled=\"true\"/>"));
+
+        assertThat(BusConfig.load(plain, ENV).nativeProtocol()).isTrue();
+        assertThat(BusConfig.load(off, ENV).nativeProtocol()).isFalse();
+        assertThat(BusConfig.load(on, ENV).nativeProtocol()).isTrue();
+        assertThat(BusConfig.builtinSession(ENV).nativeProtocol()).isTrue();
+        Path bad = write("bad-native.conf", busconfig("<listen>unix:path=/x</listen>\n<capbus_native enabled=\"no\"/>"));
+        assertThatThrownBy(() -> BusConfig.load(bad, ENV)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("<capbus_native> element must have enabled=\"true\" or enabled=\"false\"");
+    }
+
+    @Test
     void shouldServeNoMetricsUnlessAsked() throws Exception {
         Path file = write("plain.conf", busconfig("<listen>unix:path=/x</listen>"));
 

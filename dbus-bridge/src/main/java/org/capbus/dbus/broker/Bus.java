@@ -20,6 +20,10 @@ import org.capbus.dbus.broker.connection.ConnectionState;
 import org.capbus.dbus.broker.connection.CoreMapping;
 import org.capbus.dbus.broker.handover.BusImage;
 import org.capbus.dbus.broker.outbox.BusError;
+import org.capbus.dbus.broker.connection.NativeEndpoint;
+import org.capbus.dbus.broker.connection.NativePayload;
+import org.capbus.dbus.broker.nativebridge.NativeBridge;
+import org.capbus.dbus.broker.nativebridge.NativeSession;
 import org.capbus.dbus.broker.outbox.Outbox;
 import org.capbus.dbus.broker.routing.Router;
 import org.capbus.dbus.broker.state.BusState;
@@ -80,6 +84,10 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     private boolean runningDriver;
     /** The pending reply_timeout timer, or null. */
     private java.util.concurrent.ScheduledFuture<?> replyTimer;
+    /** The native protocol's reply nodes (docs/native-protocol.md); made with the first native connection. */
+    private NativeBridge nativeBridge;
+    /** Whether clients may negotiate the native protocol ({@code <capbus_native enabled="false"/>} turns it off). */
+    private boolean nativeProtocol;
     private boolean flushing;
 
     /**
@@ -116,9 +124,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                 saturatedTimes(peerLimits.handles(), 4), saturatedTimes(peerFds, 4));
         Core core = new Core(userLimits, peerLimits);
         core.setDiscardListener((receiver, message) -> {
-            if (message.payload() instanceof BusMessage m) {
-                m.release();
-            }
+            NativePayload.drop(message);
         });
         this.mapping = new CoreMapping(core, ownCredentials.uid(), p -> driverReady = true);
         this.state = new BusState((int) Math.min(Integer.MAX_VALUE,
@@ -127,6 +133,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         this.router = new Router(state, outbox, mapping, stats, host::closeFd, buffers);
         this.driver = new Driver(state, outbox, stats, this);
         this.saslConfig = saslConfig(config);
+        this.nativeProtocol = config.nativeProtocol();
     }
 
     /** reply_timeout in nanoseconds, as the reply tracker takes it: -1 (dbus-daemon's default) for never. */
@@ -190,6 +197,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         this.config = newConfig;
         this.users = newUsers;
         this.saslConfig = saslConfig(newConfig);
+        this.nativeProtocol = newConfig.nativeProtocol();
         for (BusConnection c : state.connections()) {
             c.setPolicy(policyFor(c.credentials()));
         }
@@ -211,8 +219,10 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         PeerCredentials creds = transport.credentials();
         long maxIncomplete = config.limits().get(BusLimit.MAX_INCOMPLETE_CONNECTIONS);
         long maxTotal = config.limits().get(BusLimit.MAX_COMPLETED_CONNECTIONS) + maxIncomplete;
-        BusConnection c = new BusConnection(this, transport, mapping, new SaslServer(saslConfig, creds.uid(), true),
-                policyFor(creds), state.names(), maxMessageSize(), maxMessageUnixFds(), buffers);
+        SaslServer sasl = new SaslServer(saslConfig, creds.uid(), true);
+        sasl.allowNativeProtocol(nativeProtocol);
+        BusConnection c = new BusConnection(this, transport, mapping, sasl, policyFor(creds), state.names(),
+                maxMessageSize(), maxMessageUnixFds(), buffers);
         int open = state.connections().size();
         if (open >= maxTotal) {
             BusLog.warning("Refusing connection from " + BusLog.loginfo(creds) + ": " + open
@@ -315,6 +325,24 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     }
 
     @Override
+    public NativeEndpoint nativeNegotiated(BusConnection c) {
+        long uid = c.credentials().uid();
+        if (state.registeredConnections(uid) >= config.limits().get(BusLimit.MAX_CONNECTIONS_PER_USER)) {
+            stats.quotaRejected(QuotaResource.CONNECTIONS_PER_USER);
+            disconnect(c, DisconnectReason.QUOTA, "too many connections for its user");
+            return null;
+        }
+        if (nativeBridge == null) {
+            nativeBridge = new NativeBridge(mapping.core(), ownCredentials.uid(), this);
+        }
+        NativeSession session = new NativeSession(c, this, state, outbox, mapping, nativeBridge, stats,
+                config.limits().get(BusLimit.MAX_NAMES_PER_CONNECTION), maxMessageSize(), maxMessageUnixFds(),
+                host::closeFd);
+        session.start();
+        return session;
+    }
+
+    @Override
     public void closeFds(int[] fds, int count) {
         for (int i = 0; i < count; i++) {
             host.closeFd(fds[i]);
@@ -341,7 +369,11 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         }
         flushing = true;
         try {
-            while (driverReady || !ready.isEmpty()) {
+            while (driverReady || !ready.isEmpty() || (nativeBridge != null && nativeBridge.isReady())) {
+                if (nativeBridge != null && nativeBridge.isReady()) {
+                    nativeBridge.drain();
+                    continue;
+                }
                 if (driverReady) {
                     driverReady = false;
                     mapping.driverPeer().drain(driver);
@@ -384,6 +416,11 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             };
             if (phase == null) {
                 continue;
+            }
+            if (c.isNative()) {
+                // Its handles and native frames are not part of hand-over format 1 (docs/live-upgrade.md).
+                throw new IllegalStateException(c + " speaks the native protocol, which hand-over format 1 does"
+                        + " not carry");
             }
             byte[] transcript = new byte[0];
             if (phase == BusImage.Phase.AUTHENTICATING) {

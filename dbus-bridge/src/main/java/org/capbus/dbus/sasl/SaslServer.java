@@ -35,6 +35,8 @@ public final class SaslServer {
 
     private static final byte[] DATA_EMPTY = ascii("DATA\r\n");
     private static final byte[] AGREE_UNIX_FD = ascii("AGREE_UNIX_FD\r\n");
+    /** capbus's native capability protocol (docs/native-protocol.md): the one version this server speaks. */
+    private static final byte[] AGREE_CAPBUS_NATIVE = ascii("AGREE_CAPBUS_NATIVE 1\r\n");
     /** dbus-daemon's cookie challenge size: 128 bits. */
     private static final int CHALLENGE_BYTES = 16;
 
@@ -61,6 +63,9 @@ public final class SaslServer {
     private String serverChallenge;
     private long authenticatedUid = -1;
     private boolean unixFdsNegotiated;
+    /** Whether the bus offers the native protocol (the configuration can turn it off). */
+    private boolean nativePossible;
+    private boolean nativeNegotiated;
 
     /**
      * @param config          shared server settings
@@ -71,6 +76,11 @@ public final class SaslServer {
         this.config = config;
         this.peerUid = peerUid;
         this.unixFdsPossible = unixFdsPossible;
+    }
+
+    /** Lets the client switch to capbus's native protocol with {@code NEGOTIATE_CAPBUS_NATIVE 1} before BEGIN. */
+    public void allowNativeProtocol(boolean allowed) {
+        this.nativePossible = allowed;
     }
 
     /**
@@ -233,7 +243,7 @@ public final class SaslServer {
     private void waitingForBegin(String command, String args) {
         switch (command) {
             case "BEGIN" -> {
-                identity = new SaslIdentity(authenticatedUid, mechanism, unixFdsNegotiated);
+                identity = new SaslIdentity(authenticatedUid, mechanism, unixFdsNegotiated, nativeNegotiated);
                 state = SaslState.AUTHENTICATED;
             }
             case "NEGOTIATE_UNIX_FD" -> {
@@ -242,6 +252,15 @@ public final class SaslServer {
                     output.writeBytes(AGREE_UNIX_FD);
                 } else {
                     sendError("Unix FD passing not supported, not authenticated or otherwise not possible");
+                }
+            }
+            case "NEGOTIATE_CAPBUS_NATIVE" -> {
+                if (nativePossible && args.trim().equals("1")) {
+                    nativeNegotiated = true;
+                    output.writeBytes(AGREE_CAPBUS_NATIVE);
+                } else {
+                    // What dbus-daemon answers to any command it does not know, so clients see one answer.
+                    sendError("Unknown command");
                 }
             }
             case "AUTH" -> sendError("Sent AUTH while expecting BEGIN");
@@ -379,6 +398,7 @@ public final class SaslServer {
         serverChallenge = null;
         authenticatedUid = -1;
         unixFdsNegotiated = false;
+        nativeNegotiated = false;
         rejections++;
         if (rejections >= MAX_REJECTIONS) {
             fail(SaslViolation.TOO_MANY_REJECTIONS);

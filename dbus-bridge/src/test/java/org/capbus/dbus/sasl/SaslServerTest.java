@@ -75,6 +75,32 @@ class SaslServerTest {
     }
 
     @Test
+    void shouldAgreeToTheNativeProtocolWhenTheBusOffersIt() {
+        SaslServer server = new SaslServer(EXTERNAL_ONLY, 0, true);
+        server.allowNativeProtocol(true);
+        assertThat(exchange(server, "\0AUTH EXTERNAL 30\r\n")).isEqualTo(OK);
+        assertThat(exchange(server, "NEGOTIATE_CAPBUS_NATIVE 1\r\n")).isEqualTo("AGREE_CAPBUS_NATIVE 1\r\n");
+        assertThat(exchange(server, "BEGIN\r\n")).isEmpty();
+        assertThat(server.identity()).isEqualTo(new SaslIdentity(0, SaslMechanism.EXTERNAL, false, true));
+    }
+
+    @Test
+    void shouldAnswerErrorToTheNativeProtocolWhenTurnedOffOrOfAnotherVersion() {
+        SaslServer off = new SaslServer(EXTERNAL_ONLY, 0, true);
+        assertThat(exchange(off, "\0AUTH EXTERNAL 30\r\n")).isEqualTo(OK);
+        assertThat(exchange(off, "NEGOTIATE_CAPBUS_NATIVE 1\r\n")).startsWith("ERROR");
+        assertThat(exchange(off, "BEGIN\r\n")).isEmpty();
+        assertThat(off.identity().nativeNegotiated()).isFalse();
+
+        SaslServer v2 = new SaslServer(EXTERNAL_ONLY, 0, true);
+        v2.allowNativeProtocol(true);
+        assertThat(exchange(v2, "\0AUTH EXTERNAL 30\r\n")).isEqualTo(OK);
+        assertThat(exchange(v2, "NEGOTIATE_CAPBUS_NATIVE 2\r\n")).startsWith("ERROR");
+        assertThat(exchange(v2, "BEGIN\r\n")).isEmpty();
+        assertThat(v2.identity().nativeNegotiated()).isFalse();
+    }
+
+    @Test
     void shouldAuthenticateTheSdBusPipelineInOneWrite() {
         SaslServer server = new SaslServer(EXTERNAL_ONLY, 0, true);
         byte[] stream = concat(SD_BUS, HELLO);

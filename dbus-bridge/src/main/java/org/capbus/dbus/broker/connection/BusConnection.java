@@ -65,6 +65,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     private boolean ready;
     /** The timer that closes the connection if authentication takes longer than auth_timeout; null once done. */
     private java.util.concurrent.ScheduledFuture<?> authTimeout;
+    /** The native protocol on this connection, if it negotiated it (docs/native-protocol.md); else null. */
+    private NativeEndpoint nativeEndpoint;
     /** Bytes that arrived while authentication waited for the cookie keyring, to feed once it answered. */
     private byte[] heldInput;
     private int heldLength;
@@ -356,6 +358,43 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return peer.chargedMessages();
     }
 
+    /** The native protocol's endpoint of this connection, or null for a D-Bus connection. */
+    public NativeEndpoint nativeEndpoint() {
+        return nativeEndpoint;
+    }
+
+    /** Whether the connection speaks the native protocol instead of D-Bus. */
+    public boolean isNative() {
+        return nativeEndpoint != null;
+    }
+
+    /** Its own handle to its root node (its unique name); null before authentication. */
+    public Handle root() {
+        return root;
+    }
+
+    /** The driver's handle to its root node (what grants of it are made from); null before authentication. */
+    public Handle driverHandle() {
+        return driverHandle;
+    }
+
+    /** Its socket (for the native protocol, which writes its own frames). */
+    public TransportConnection transport() {
+        return transport;
+    }
+
+    /** Counts a native frame received. */
+    public void countIn(long bytes) {
+        messagesIn++;
+        bytesIn += bytes;
+    }
+
+    /** Counts a native frame sent. */
+    public void countOut(long bytes) {
+        messagesOut++;
+        bytesOut += bytes;
+    }
+
     /** Completes Hello: it has its unique name and is active from now on. Called by the bus state. */
     public void assignUniqueName(String name) {
         this.uniqueName = name;
@@ -369,6 +408,10 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     public void onFds(int[] fds, int count) {
         if (state == ConnectionState.CLOSED) {
             events.closeFds(fds, count);
+            return;
+        }
+        if (nativeEndpoint != null) {
+            nativeEndpoint.onFds(fds, count);
             return;
         }
         framer.onFds(fds, count);
@@ -387,7 +430,11 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
             }
         }
         if (data.hasRemaining() && state != ConnectionState.CLOSED) {
-            framer.onData(data);
+            if (nativeEndpoint != null) {
+                nativeEndpoint.onData(data);
+            } else {
+                framer.onData(data);
+            }
         }
         events.flush();
     }
@@ -414,14 +461,22 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         if (sasl.state() == SaslState.AUTHENTICATED) {
             SaslIdentity id = sasl.identity();
             authMechanism = id.mechanism().wireName();
-            if (id.unixFdsNegotiated()) {
+            if (id.unixFdsNegotiated() || id.nativeNegotiated()) {
                 fdsEnabled = true;
                 transport.enableFdPassing();
             }
             state = ConnectionState.AWAITING_HELLO;
             transcript = null;
             transcriptLength = 0;
-            return events.authenticated(this);
+            if (!events.authenticated(this)) {
+                return false;
+            }
+            if (id.nativeNegotiated()) {
+                // No Hello in the native protocol: the unique name is given now, with the WELCOME frame.
+                nativeEndpoint = events.nativeNegotiated(this);
+                return nativeEndpoint != null;
+            }
+            return true;
         }
         if (sasl.state() == SaslState.FAILED) {
             events.disconnect(this, DisconnectReason.AUTH_FAILED, "authentication failed: " + sasl.violation());
@@ -598,7 +653,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         state = ConnectionState.CLOSED;
         cancelAuthTimeout();
         transport.close();
-        int[] unclaimed = framer.drainFds();
+        int[] unclaimed = nativeEndpoint != null ? nativeEndpoint.unclaimedFds() : framer.drainFds();
         closer.closeFds(unclaimed, unclaimed.length);
     }
 
@@ -658,6 +713,13 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     @Override
     public boolean onMessage(long sequence, Handle destination, Message message, Handle[] transferred) {
+        if (nativeEndpoint != null) {
+            if (state == ConnectionState.CLOSED) {
+                NativePayload.drop(message);
+                return true;
+            }
+            return nativeEndpoint.onMessage(sequence, destination, message, transferred);
+        }
         BusMessage m = (BusMessage) message.payload();
         if (state != ConnectionState.CLOSED) {
             if (m.fds.length > 0 && !transport.attachFds(m.fds, 0, m.fds.length)) {
@@ -681,6 +743,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     @Override
     public boolean onNodeDestroyed(long sequence, Handle handle) {
+        if (nativeEndpoint != null && state != ConnectionState.CLOSED) {
+            return nativeEndpoint.onNodeDestroyed(sequence, handle);
+        }
         // A connection we had sent to went away: drop our handle to its root node.
         if (handle.holder() == peer && handle.isValid() && handle != root) {
             peer.releaseAll(handle);
@@ -690,6 +755,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     @Override
     public boolean onNodeReleased(long sequence, Handle ownerHandle) {
+        if (nativeEndpoint != null && state != ConnectionState.CLOSED) {
+            return nativeEndpoint.onNodeReleased(sequence, ownerHandle);
+        }
         return true;
     }
 

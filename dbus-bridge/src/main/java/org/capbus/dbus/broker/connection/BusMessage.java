@@ -59,12 +59,28 @@ public final class BusMessage {
         return new BusMessage(bytes, null, 0, 0, NO_FDS, null, null);
     }
 
+    /** The message's bytes in one new array (head then tail), for a receiver that needs them whole. */
+    public byte[] wholeBytes() {
+        if (tailLength == 0) {
+            return head;
+        }
+        byte[] out = new byte[head.length + tailLength];
+        System.arraycopy(head, 0, out, 0, head.length);
+        System.arraycopy(tail, tailOffset, out, head.length, tailLength);
+        return out;
+    }
+
+    /** The descriptors (the message's own array: the bus owns them until the last {@link #release()}). */
+    public int[] fds() {
+        return fds;
+    }
+
     public long size() {
         return (long) head.length + tailLength;
     }
 
     /** Counts receivers the message was queued to (after a successful send). */
-    void expect(int receivers) {
+    public void expect(int receivers) {
         pending += receivers;
     }
 

@@ -30,6 +30,12 @@ public interface ConnectionEvents {
     void flush();
 
     /**
+     * The connection agreed to the native protocol (NEGOTIATE_CAPBUS_NATIVE) and authenticated: the bus registers
+     * it (its unique name) and returns the endpoint that speaks the protocol, or null if it closed it instead.
+     */
+    NativeEndpoint nativeNegotiated(BusConnection c);
+
+    /**
      * {@code c}'s authentication needs a cookie from {@code keyring}: read it off the loop and hand it back on the
      * loop with {@link BusConnection#keyringAnswered}.
      */

@@ -1,0 +1,181 @@
+package org.capbus.dbus.nativeproto;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Splits a native connection's byte stream into {@link NativeFrame}s: an explicit state machine (header, then
+ * body) that takes bytes split anywhere. The 24-byte header is gathered into a fixed array and checked against the
+ * limits before the body's array is allocated, so a client cannot make the bus allocate more than one frame of
+ * at most {@code maxPayload} plus its ids. Descriptors that arrive with the bytes wait in arrival order and are
+ * claimed by the frame whose header counts them, once its last byte is in.
+ *
+ * <p>After a violation the decoder ignores all further input (the connection is being closed).
+ *
+ * <p>Owned by one connection; event-loop thread only.
+ */
+public final class NativeFrameDecoder {
+
+    /** Receives decoded frames and violations. */
+    public interface Listener {
+        /** A whole frame; the listener owns {@code frame.fds()}. */
+        void onFrame(NativeFrame frame);
+
+        /** The stream broke the protocol; the reason reads {@code what: X (expected: Y)}. */
+        void onProtocolViolation(String reason);
+    }
+
+    private static final long[] NO_IDS = new long[0];
+    private static final int[] NO_FDS = new int[0];
+    private static final byte[] NO_BYTES = new byte[0];
+
+    private final Listener listener;
+    private final long maxPayload;
+    private final int maxFds;
+    private final byte[] header = new byte[NativeFrame.HEADER_LENGTH];
+    private int headerFilled;
+    /** The body (ids and payload) of the frame being read; null while reading a header. */
+    private byte[] body;
+    private int bodyFilled;
+    private int[] fds = new int[4];
+    private int fdCount;
+    private boolean failed;
+
+    /**
+     * @param maxPayload the largest payload accepted (the bus's max_message_size)
+     * @param maxFds     the most descriptors one frame may carry (the bus's max_message_unix_fds)
+     */
+    public NativeFrameDecoder(Listener listener, long maxPayload, int maxFds) {
+        this.listener = listener;
+        this.maxPayload = maxPayload;
+        this.maxFds = maxFds;
+    }
+
+    /** Descriptors that arrived with the bytes of the next {@link #onData} call. The decoder owns them. */
+    public void onFds(int[] received, int count) {
+        if (fdCount + count > fds.length) {
+            fds = Arrays.copyOf(fds, Math.max(fds.length * 2, fdCount + count));
+        }
+        System.arraycopy(received, 0, fds, fdCount, count);
+        fdCount += count;
+    }
+
+    /** Descriptors received and not claimed by a frame (to close at disconnect); the decoder forgets them. */
+    public int[] drainFds() {
+        int[] out = Arrays.copyOf(fds, fdCount);
+        fdCount = 0;
+        return out;
+    }
+
+    /** Whether a violation stopped the decoder. */
+    public boolean failed() {
+        return failed;
+    }
+
+    /** Consumes all of {@code data}, delivering every frame it completes. */
+    public void onData(ByteBuffer data) {
+        while (data.hasRemaining() && !failed) {
+            if (body == null) {
+                int n = Math.min(data.remaining(), header.length - headerFilled);
+                data.get(header, headerFilled, n);
+                headerFilled += n;
+                if (headerFilled == header.length) {
+                    startBody();
+                }
+            } else {
+                int n = Math.min(data.remaining(), body.length - bodyFilled);
+                data.get(body, bodyFilled, n);
+                bodyFilled += n;
+                if (bodyFilled == body.length) {
+                    finishFrame();
+                }
+            }
+        }
+    }
+
+    private void startBody() {
+        long length = NativeFrameWriter.getInt(header, NativeFrame.OFFSET_LENGTH) & 0xFFFFFFFFL;
+        int operation = NativeFrameWriter.getShort(header, NativeFrame.OFFSET_OPERATION);
+        int targets = NativeFrameWriter.getShort(header, NativeFrame.OFFSET_TARGET_COUNT);
+        int handles = NativeFrameWriter.getShort(header, NativeFrame.OFFSET_HANDLE_COUNT);
+        int fdsWanted = NativeFrameWriter.getShort(header, NativeFrame.OFFSET_FD_COUNT);
+        int reserved = NativeFrameWriter.getShort(header, NativeFrame.OFFSET_RESERVED);
+        if ((operation & NativeFrame.FROM_BUS) != 0) {
+            violation("operation: 0x" + Integer.toHexString(operation) + " (expected: a request, < 0x8000)");
+            return;
+        }
+        if (reserved != 0) {
+            violation("reserved: " + reserved + " (expected: 0)");
+            return;
+        }
+        if (targets > NativeFrame.MAX_TARGETS) {
+            violation("target count: " + targets + " (expected: <= " + NativeFrame.MAX_TARGETS + ")");
+            return;
+        }
+        if (handles > NativeFrame.MAX_HANDLES) {
+            violation("handle count: " + handles + " (expected: <= " + NativeFrame.MAX_HANDLES + ")");
+            return;
+        }
+        if (fdsWanted > maxFds) {
+            violation("fd count: " + fdsWanted + " (expected: <= " + maxFds + ")");
+            return;
+        }
+        long idBytes = 8L * (targets + handles);
+        long min = NativeFrame.HEADER_LENGTH + idBytes;
+        long max = min + maxPayload;
+        if (length < min || length > max) {
+            violation("frame length: " + length + " (expected: >= " + min + " and <= " + max + ")");
+            return;
+        }
+        int bodyLength = (int) (length - NativeFrame.HEADER_LENGTH);
+        body = bodyLength == 0 ? NO_BYTES : new byte[bodyLength];
+        bodyFilled = 0;
+        if (bodyLength == 0) {
+            finishFrame();
+        }
+    }
+
+    private void finishFrame() {
+        byte[] b = body;
+        body = null;
+        headerFilled = 0;
+        int operation = NativeFrameWriter.getShort(header, NativeFrame.OFFSET_OPERATION);
+        int flags = NativeFrameWriter.getShort(header, NativeFrame.OFFSET_FLAGS);
+        long requestId = NativeFrameWriter.getLong(header, NativeFrame.OFFSET_REQUEST_ID);
+        int targets = NativeFrameWriter.getShort(header, NativeFrame.OFFSET_TARGET_COUNT);
+        int handles = NativeFrameWriter.getShort(header, NativeFrame.OFFSET_HANDLE_COUNT);
+        int fdsWanted = NativeFrameWriter.getShort(header, NativeFrame.OFFSET_FD_COUNT);
+        if (fdsWanted > fdCount) {
+            violation("descriptors: " + fdCount + " arrived (expected: " + fdsWanted + " by the frame's last byte)");
+            return;
+        }
+        int[] claimed = NO_FDS;
+        if (fdsWanted > 0) {
+            claimed = Arrays.copyOf(fds, fdsWanted);
+            System.arraycopy(fds, fdsWanted, fds, 0, fdCount - fdsWanted);
+            fdCount -= fdsWanted;
+        }
+        long[] t = ids(b, 0, targets);
+        long[] h = ids(b, 8 * targets, handles);
+        int idBytes = 8 * (targets + handles);
+        byte[] payload = idBytes == 0 ? b : (b.length == idBytes ? NO_BYTES : Arrays.copyOfRange(b, idBytes, b.length));
+        listener.onFrame(new NativeFrame(operation, flags, requestId, t, h, claimed, payload));
+    }
+
+    private static long[] ids(byte[] b, int offset, int count) {
+        if (count == 0) {
+            return NO_IDS;
+        }
+        long[] out = new long[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = NativeFrameWriter.getLong(b, offset + 8 * i);
+        }
+        return out;
+    }
+
+    private void violation(String reason) {
+        failed = true;
+        body = null;
+        listener.onProtocolViolation(reason);
+    }
+}
