@@ -503,11 +503,6 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     // ---- live upgrade: what the next process needs, and how it resumes ----
 
-    /** Its socket, for the hand-over to match the bus's connection to the transport's. */
-    public TransportConnection transport() {
-        return transport;
-    }
-
     /** The authentication transcript so far (while AUTHENTICATING), or null if it grew past {@link #MAX_TRANSCRIPT}. */
     public byte[] authTranscript() {
         if (transcriptLength > MAX_TRANSCRIPT) {
