@@ -219,6 +219,16 @@ final class Daemon implements BusHost {
     }
 
     @Override
+    public String serverAddress() {
+        return addresses.isEmpty() ? null : address();
+    }
+
+    @Override
+    public boolean systemdActivation() {
+        return options.systemdActivation();
+    }
+
+    @Override
     public void closeFd(int fd) {
         transport.closeFd(fd);
     }

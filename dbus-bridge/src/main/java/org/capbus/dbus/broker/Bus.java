@@ -64,6 +64,7 @@ public final class Bus implements ConnectionAcceptor {
     private final CoreMapping mapping;
     private final Router router;
     private final Driver driver;
+    private final Activator activator;
     final NameRegistry<BusConnection> names = new NameRegistry<>();
     final MatchIndex<BusConnection> matches = new MatchIndex<>();
     final ReplyTracker<BusConnection> replies;
@@ -108,6 +109,8 @@ public final class Bus implements ConnectionAcceptor {
         core.setDiscardListener((receiver, message) -> {
             if (message.payload() instanceof BusMessage m) {
                 m.release();
+            } else if (message.payload() instanceof ActivationWaiter w) {
+                w.out().release();
             }
         });
         this.mapping = new CoreMapping(core, busUid, p -> driverReady = true);
@@ -115,6 +118,9 @@ public final class Bus implements ConnectionAcceptor {
                 config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)), -1);
         this.driver = new Driver(this);
         this.router = new Router(this, new PolicyGate(stats));
+        this.activator = new Activator(this, host.serviceLauncher());
+        this.activator.setRouter(router);
+        router.setActivator(activator);
         this.saslConfig = saslConfig(config);
     }
 
@@ -176,6 +182,16 @@ public final class Bus implements ConnectionAcceptor {
 
     public Driver driver() {
         return driver;
+    }
+
+    /** Reply slots of every connection: calls waiting for a reply. */
+    public int pendingReplyCount() {
+        return replies.size();
+    }
+
+    /** Service activation. */
+    public Activator activator() {
+        return activator;
     }
 
     /** The connection a unique or well-known name stands for now, or null. */
@@ -258,6 +274,7 @@ public final class Bus implements ConnectionAcceptor {
     public void applyConfig(BusConfig newConfig) {
         this.config = newConfig;
         this.saslConfig = saslConfig(newConfig);
+        activator.configure(newConfig);
         for (BusConnection c : connections) {
             c.policy = policyFor(c.credentials());
         }
@@ -422,10 +439,15 @@ public final class Bus implements ConnectionAcceptor {
         }
         flushing = true;
         try {
-            while (driverReady || !ready.isEmpty()) {
+            while (driverReady || !ready.isEmpty() || activator.hasCompleted()) {
                 if (driverReady) {
                     driverReady = false;
                     mapping.driverPeer().drain(driver);
+                    continue;
+                }
+                if (activator.hasCompleted()) {
+                    // After the step that gave an activated name its owner: its waiting messages, in order.
+                    activator.deliverCompleted();
                     continue;
                 }
                 BusConnection c = ready.poll();
@@ -520,6 +542,9 @@ public final class Bus implements ConnectionAcceptor {
             if (newOwner != null && newOwner != leaving) {
                 driver.nameAcquired(newOwner, ch.name());
             }
+            if (newOwner != null) {
+                activator.nameOwned(ch.name());
+            }
         }
     }
 
@@ -584,6 +609,7 @@ public final class Bus implements ConnectionAcceptor {
 
     /** Closes every connection, for shutdown. */
     public void shutdown() {
+        activator.shutdown();
         for (BusConnection c : new ArrayList<>(connections)) {
             disconnect(c, DisconnectReason.SHUTDOWN, null);
         }

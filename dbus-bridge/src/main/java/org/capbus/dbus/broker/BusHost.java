@@ -20,4 +20,19 @@ public interface BusHost {
      * afterwards with null, or with the reason the file was refused ({@code file:line: reason}).
      */
     void reloadConfig(java.util.function.Consumer<String> done);
+
+    /** The address activated services are given ({@code DBUS_STARTER_ADDRESS}), or null if not known. */
+    default String serverAddress() {
+        return null;
+    }
+
+    /** Whether systemd activation is on ({@code --systemd-activation}). */
+    default boolean systemdActivation() {
+        return false;
+    }
+
+    /** What starts activated services. */
+    default org.capbus.dbus.activation.ServiceLauncher serviceLauncher() {
+        return new org.capbus.dbus.activation.ProcessServiceLauncher();
+    }
 }

@@ -48,6 +48,7 @@ final class Router {
     private Handle[] handleScratch = new Handle[16];
     private int[] resultScratch = new int[16];
     private final MatchIndex.RecipientSink<BusConnection> collector = this::addRecipient;
+    private Activator activator;
 
     Router(Bus bus, PolicyGate policy) {
         this.bus = bus;
@@ -61,6 +62,10 @@ final class Router {
         this.monitors = bus.monitors;
         this.monitorRules = bus.monitorRules;
         this.fdCloser = bus.host()::closeFd;
+    }
+
+    void setActivator(Activator activator) {
+        this.activator = activator;
     }
 
     /** Routes one valid message {@code m} that {@code sender} sent, with its descriptors. */
@@ -176,6 +181,10 @@ final class Router {
             return;
         }
         BusConnection target = resolve(destination);
+        if (target == null && Activator.mayActivate(destination, m.hasFlag(MessageFlag.NO_AUTO_START))) {
+            activate(sender, m, fds, destination);
+            return;
+        }
         if (target == null || !target.isActive()) {
             bus.closeFds(fds, fds.length);
             if (expectsReply) {
@@ -246,6 +255,80 @@ final class Router {
         out.release();
     }
 
+    /**
+     * A message to a well-known name with no owner: it waits for the name's service (dbus-daemon's auto-start).
+     * Monitors and eavesdroppers see it now, as dbus-daemon shows it when it is dispatched.
+     */
+    private void activate(BusConnection sender, DBusMessage m, int[] fds, String destination) {
+        BusMessage out = stitch(sender, m, fds);
+        if (out == null) {
+            bus.closeFds(fds, fds.length);
+            stats.quotaRejected(QuotaResource.MESSAGE_SIZE);
+            if (m.expectsReply()) {
+                bus.sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED, "Message too large to forward");
+            }
+            return;
+        }
+        if (bus.eavesdropRules > 0 || !monitors.isEmpty()) {
+            observers(sender, m, out, null);
+        }
+        activator.enqueue(sender, m, out, destination);
+    }
+
+    /**
+     * Delivers a message that waited for an activation to the name's new owner, with the checks it would have met
+     * had the owner been there (fds, policy, reply slot, quota). Takes over the caller's reference to {@code out}.
+     */
+    void forwardActivated(BusConnection sender, DBusMessage m, BusMessage out, BusConnection target) {
+        boolean expectsReply = m.expectsReply();
+        boolean call = m.type() == MessageType.METHOD_CALL;
+        if (out.fds.length > 0 && !target.fdsEnabled) {
+            out.release();
+            if (expectsReply) {
+                bus.sendError(sender, m.serial(), DBusErrors.NOT_SUPPORTED,
+                        "Tried to send message with Unix file descriptors to a client that doesn't support that.");
+            }
+            return;
+        }
+        String denied = policy.denial(sender, target, m, false, false);
+        if (denied != null) {
+            out.release();
+            if (expectsReply) {
+                bus.sendError(sender, m.serial(), DBusErrors.ACCESS_DENIED, denied);
+            }
+            return;
+        }
+        ReplyEndpoint<BusConnection> callerEndpoint = sender.replyEndpoint;
+        ReplyEndpoint<BusConnection> calleeEndpoint = target.replyEndpoint;
+        boolean slot = false;
+        if (call && expectsReply) {
+            ReplyTracker.ExpectResult r = replies.expectReply(callerEndpoint, (int) m.serial(), calleeEndpoint,
+                    System.nanoTime());
+            if (r == ReplyTracker.ExpectResult.LIMIT_EXCEEDED) {
+                out.release();
+                stats.quotaRejected(QuotaResource.PENDING_REPLIES);
+                bus.sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED,
+                        "The maximum number of pending replies for \"" + sender.uniqueName + "\" has been reached");
+                return;
+            }
+            slot = r == ReplyTracker.ExpectResult.ADDED;
+        }
+        int code = mapping.unicast(sender.peer(), target, out);
+        if (code != SendResult.OK) {
+            if (slot) {
+                replies.acceptReply(calleeEndpoint, callerEndpoint, (int) m.serial());
+            }
+            stats.quotaRejected(QuotaResource.QUEUE);
+            if (expectsReply) {
+                bus.sendError(sender, m.serial(), DBusErrors.LIMITS_EXCEEDED,
+                        "The maximum number of queued messages for \"" + target.uniqueName + "\" has been reached");
+            }
+        } else {
+            stats.sent(m.type(), out.size(), 1);
+        }
+        out.release();
+    }
+
     private void routeReply(BusConnection sender, DBusMessage m, int[] fds) {
         String destination = m.destination();
         BusConnection target = destination == null ? null : resolve(destination);
@@ -308,6 +391,11 @@ final class Router {
         String destination = m.destination();
         if (destination != null) {
             BusConnection target = resolve(destination);
+            if (target == null && Activator.mayActivate(destination, m.hasFlag(MessageFlag.NO_AUTO_START))) {
+                // dbus-daemon activates for any message with a destination, signals too.
+                activate(sender, m, fds, destination);
+                return;
+            }
             if (target == null || !target.isActive() || (fds.length > 0 && !target.fdsEnabled)
                     || policy.denial(sender, target, m, false, false) != null) {
                 deliverUnaddressed(sender, m, fds);

@@ -30,8 +30,6 @@ final class DBusInterface extends DriverInterface {
 
     private final Bus bus;
     private final List<DriverMethod> methods;
-    /** UpdateActivationEnvironment's variables; kept for activation. */
-    private final Map<String, String> activationEnvironment = new HashMap<>();
 
     DBusInterface(Bus bus) {
         this.bus = bus;
@@ -92,9 +90,10 @@ final class DBusInterface extends DriverInterface {
                 """;
     }
 
-    /** The Features property. */
-    static List<String> features() {
-        return List.of("HeaderFiltering");
+    /** The Features property; dbus-daemon adds SystemdActivation when it runs with --systemd-activation. */
+    static List<String> features(Bus bus) {
+        return bus.host().systemdActivation() ? List.of("HeaderFiltering", "SystemdActivation")
+                : List.of("HeaderFiltering");
     }
 
     /** The Interfaces property: the optional interfaces the driver implements. */
@@ -187,10 +186,16 @@ final class DBusInterface extends DriverInterface {
             r.send(r.reply().uint32(START_REPLY_ALREADY_RUNNING));
             return;
         }
-        r.error(DBusErrors.SERVICE_UNKNOWN, "The name " + name + " was not provided by any .service files");
+        // Answered 1 when the name is owned, or with the activation's failure.
+        r.defer();
+        bus.activator().startServiceByName(r.caller, r.call, name);
     }
 
     private void updateActivationEnvironment(DriverRequest r) {
+        if (bus.config().servicehelper() != null) {
+            r.error(DBusErrors.ACCESS_DENIED, "Cannot change activation environment on a system bus.");
+            return;
+        }
         BodyReader a = r.args();
         Map<String, String> vars = new HashMap<>();
         if (a.enterArray()) {
@@ -203,7 +208,7 @@ final class DBusInterface extends DriverInterface {
             }
             a.exitArray();
         }
-        activationEnvironment.putAll(vars);
+        bus.activator().updateEnvironment(vars);
         r.sendEmpty();
     }
 
@@ -224,6 +229,7 @@ final class DBusInterface extends DriverInterface {
     private void listActivatableNames(DriverRequest r) {
         List<String> all = new ArrayList<>();
         all.add(Bus.DRIVER_NAME);
+        all.addAll(bus.activator().activatableNames());
         r.send(r.reply().stringArray(all));
     }
 

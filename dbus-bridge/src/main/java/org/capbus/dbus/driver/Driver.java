@@ -71,6 +71,11 @@ public final class Driver implements Receiver {
         if (caller.isClosed()) {
             return;
         }
+        if (call.type() == MessageType.SIGNAL && "ActivationFailure".equals(call.member())
+                && "org.freedesktop.systemd1.Activator".equals(call.interfaceName())) {
+            bus.activator().systemdFailure(caller, call);
+            return;
+        }
         if (call.type() != MessageType.METHOD_CALL) {
             // Signals and replies addressed to the bus are dropped, as dbus-daemon does.
             return;

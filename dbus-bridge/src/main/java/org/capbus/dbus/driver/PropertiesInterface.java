@@ -9,8 +9,10 @@ import org.capbus.dbus.wire.MessageBuilder;
 /** {@code org.freedesktop.DBus.Properties} of the driver: the read-only Features and Interfaces of org.freedesktop.DBus. */
 final class PropertiesInterface extends DriverInterface {
     private final List<DriverMethod> methods;
+    private final Bus bus;
 
     PropertiesInterface(Bus bus, DBusInterface dbus) {
+        this.bus = bus;
         this.methods = List.of(
                 new DriverMethod("Get", "ss", "v", this::get),
                 new DriverMethod("GetAll", "s", "a{sv}", this::getAll),
@@ -43,9 +45,9 @@ final class PropertiesInterface extends DriverInterface {
                 """;
     }
 
-    private static List<String> value(String property) {
+    private List<String> value(String property) {
         return switch (property) {
-            case "Features" -> DBusInterface.features();
+            case "Features" -> DBusInterface.features(bus);
             case "Interfaces" -> DBusInterface.optionalInterfaces();
             default -> null;
         };
@@ -66,7 +68,7 @@ final class PropertiesInterface extends DriverInterface {
         String iface = r.args().readString();
         MessageBuilder b = r.reply().beginArray("{sv}");
         if (Bus.DRIVER_NAME.equals(iface)) {
-            b.beginDictEntry().string("Features").variantStringArray(DBusInterface.features()).endDictEntry();
+            b.beginDictEntry().string("Features").variantStringArray(DBusInterface.features(bus)).endDictEntry();
             b.beginDictEntry().string("Interfaces").variantStringArray(DBusInterface.optionalInterfaces())
                     .endDictEntry();
         } else if (!iface.isEmpty() && !isDriverInterface(iface)) {

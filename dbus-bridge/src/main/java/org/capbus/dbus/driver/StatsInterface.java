@@ -86,6 +86,12 @@ final class StatsInterface extends DriverInterface {
                 .uint32("BusNames", bus.totalBusNames())
                 .uint32("PeakBusNames", peaks.busNames())
                 .uint32("PeakBusNamesPerConnection", peaks.busNamesPerConnection())
+                // What failed or slow activations could hold: all zero once none is pending.
+                .uint32(StatsDictionary.EXTENSION_PREFIX + "PendingActivations", bus.activator().pendingCount())
+                .uint32(StatsDictionary.EXTENSION_PREFIX + "ActivationWaitingMessages", bus.activator().waitingCount())
+                .uint64(StatsDictionary.EXTENSION_PREFIX + "ActivationWaitingBytes", bus.activator().waitingBytes())
+                .uint64(StatsDictionary.EXTENSION_PREFIX + "ActivationWaitingFDs", bus.activator().waitingFds())
+                .uint32(StatsDictionary.EXTENSION_PREFIX + "PendingReplies", bus.pendingReplyCount())
                 .end();
         r.send(reply);
     }
