@@ -26,8 +26,11 @@ import org.slf4j.LoggerFactory;
 public final class ProcessServiceLauncher implements ServiceLauncher {
     private static final Logger log = LoggerFactory.getLogger(ProcessServiceLauncher.class);
     private static final File DEV_NULL = new File("/dev/null");
-    /** The JDK's exec failure: {@code Cannot run program "x": error=2, No such file or directory}. */
-    private static final Pattern EXEC_ERROR = Pattern.compile("error=\\d+, (.*)$");
+    /**
+     * The JDK's exec failure: {@code Cannot run program "x": Exec failed, error: 2 (No such file or directory)} (JDK
+     * 25), or {@code ...: error=2, No such file or directory} (older JDKs).
+     */
+    private static final Pattern EXEC_ERROR = Pattern.compile("error(?:: \\d+ \\((.*)\\)|=\\d+, (.*))\\s*$");
     private static final int SIGNAL_BASE = 128;
     private static final int MAX_SIGNAL = 64;
 
@@ -82,7 +85,10 @@ public final class ProcessServiceLauncher implements ServiceLauncher {
     static String reason(IOException e) {
         String m = String.valueOf(e.getMessage());
         Matcher matcher = EXEC_ERROR.matcher(m);
-        return matcher.find() ? matcher.group(1) : m;
+        if (!matcher.find()) {
+            return m;
+        }
+        return matcher.group(1) != null ? matcher.group(1) : matcher.group(2).strip();
     }
 
     /** A child that may not have been started yet when it is killed. */
