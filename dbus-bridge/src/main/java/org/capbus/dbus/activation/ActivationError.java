@@ -5,7 +5,7 @@ import org.capbus.dbus.DBusErrors;
 /**
  * Why an activation failed: the D-Bus error name and text every caller waiting for it receives, with
  * dbus-daemon's wording ({@code bus/activation.c}, {@code dbus/dbus-spawn-unix.c}). The one table from launch
- * outcomes to errors. Immutable.
+ * outcomes to errors (the bus's other refusals are in the broker's {@code BusError} table). Immutable.
  *
  * @param name    the error name (a {@link DBusErrors} constant)
  * @param message the error's text
@@ -34,18 +34,6 @@ public record ActivationError(String name, String message) {
     public static ActivationError timedOut(String serviceName, long timeoutMs) {
         return new ActivationError(DBusErrors.TIMED_OUT, "Failed to activate service '" + serviceName
                 + "': timed out (service_start_timeout=" + timeoutMs + "ms)");
-    }
-
-    /** No service file provides the name. */
-    public static ActivationError unknown(String serviceName) {
-        return new ActivationError(DBusErrors.SERVICE_UNKNOWN,
-                "The name " + serviceName + " was not provided by any .service files");
-    }
-
-    /** Too many callers wait for activations (max_pending_service_starts). */
-    public static ActivationError tooManyPending(String serviceName, long limit) {
-        return new ActivationError(DBusErrors.LIMITS_EXCEEDED, "The maximum number of pending activations has been"
-                + " reached, activation of " + serviceName + " failed (max_pending_service_starts=" + limit + ")");
     }
 
     /** The Exec= line cannot be split into arguments. */

@@ -3,16 +3,16 @@ package org.capbus.dbus.driver;
 import java.util.List;
 
 import org.capbus.dbus.DBusErrors;
-import org.capbus.dbus.broker.Bus;
 import org.capbus.dbus.wire.MessageBuilder;
+import org.capbus.dbus.wire.DBusNames;
 
 /** {@code org.freedesktop.DBus.Properties} of the driver: the read-only Features and Interfaces of org.freedesktop.DBus. */
 final class PropertiesInterface extends DriverInterface {
     private final List<DriverMethod> methods;
-    private final Bus bus;
+    private final DBusInterface dbus;
 
-    PropertiesInterface(Bus bus, DBusInterface dbus) {
-        this.bus = bus;
+    PropertiesInterface(DBusInterface dbus) {
+        this.dbus = dbus;
         this.methods = List.of(
                 new DriverMethod("Get", "ss", "v", this::get),
                 new DriverMethod("GetAll", "s", "a{sv}", this::getAll),
@@ -47,7 +47,7 @@ final class PropertiesInterface extends DriverInterface {
 
     private List<String> value(String property) {
         return switch (property) {
-            case "Features" -> DBusInterface.features(bus);
+            case "Features" -> dbus.features();
             case "Interfaces" -> DBusInterface.optionalInterfaces();
             default -> null;
         };
@@ -56,7 +56,7 @@ final class PropertiesInterface extends DriverInterface {
     private void get(DriverRequest r) {
         String iface = r.args().readString();
         String property = r.args().readString();
-        List<String> v = Bus.DRIVER_NAME.equals(iface) ? value(property) : null;
+        List<String> v = DBusNames.DRIVER_NAME.equals(iface) ? value(property) : null;
         if (v == null) {
             unknown(r, iface, property);
             return;
@@ -67,8 +67,8 @@ final class PropertiesInterface extends DriverInterface {
     private void getAll(DriverRequest r) {
         String iface = r.args().readString();
         MessageBuilder b = r.reply().beginArray("{sv}");
-        if (Bus.DRIVER_NAME.equals(iface)) {
-            b.beginDictEntry().string("Features").variantStringArray(DBusInterface.features(bus)).endDictEntry();
+        if (DBusNames.DRIVER_NAME.equals(iface)) {
+            b.beginDictEntry().string("Features").variantStringArray(dbus.features()).endDictEntry();
             b.beginDictEntry().string("Interfaces").variantStringArray(DBusInterface.optionalInterfaces())
                     .endDictEntry();
         } else if (!iface.isEmpty() && !isDriverInterface(iface)) {
@@ -85,7 +85,7 @@ final class PropertiesInterface extends DriverInterface {
     private void set(DriverRequest r) {
         String iface = r.args().readString();
         String property = r.args().readString();
-        if (Bus.DRIVER_NAME.equals(iface) && value(property) != null) {
+        if (DBusNames.DRIVER_NAME.equals(iface) && value(property) != null) {
             r.error(DBusErrors.PROPERTY_READ_ONLY, "Property '" + iface + "." + property + "' cannot be set");
             return;
         }
