@@ -81,6 +81,14 @@ final class Daemon implements BusHost {
             d.listen(config);
             d.serveMetrics(config);
             d.writePidFile(config);
+            if (config.user() != null) {
+                // As dbus-daemon: listen and write the pid file first, then run as <user> from here on.
+                DaemonUser.switchTo(config.user());
+                d.onLoop(() -> {
+                    d.bus.setOwnCredentials(ownCredentials());
+                    return null;
+                });
+            }
             return d;
         } catch (IOException | RuntimeException e) {
             transport.shutdown();

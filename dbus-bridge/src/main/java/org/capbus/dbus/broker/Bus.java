@@ -63,7 +63,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     private static final Logger log = LoggerFactory.getLogger(Bus.class);
 
     private final BusHost host;
-    private final PeerCredentials ownCredentials;
+    private PeerCredentials ownCredentials;
     private final UserDatabase users = loadUsers();
     private SaslServerConfig saslConfig;
     private BusConfig config;
@@ -145,6 +145,11 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     @Override
     public PeerCredentials ownCredentials() {
         return ownCredentials;
+    }
+
+    /** The process switched to the configuration's {@code <user>}: who the bus is from now on. Loop thread. */
+    public void setOwnCredentials(PeerCredentials credentials) {
+        this.ownCredentials = credentials;
     }
 
     public BusStats stats() {

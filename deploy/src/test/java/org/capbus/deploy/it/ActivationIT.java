@@ -193,6 +193,80 @@ class ActivationIT {
         }
     }
 
+    /**
+     * A system bus as dbus-daemon runs one: started as root, it switches to {@code <user>messagebus</user>} and
+     * starts services through Debian's setuid {@code dbus-daemon-launch-helper}, which runs only for that user, reads
+     * the real system configuration and directories, and answers with documented exit codes. (A service it starts
+     * connects to the real system bus address, so this checks the launch and its failures, not a whole activation.)
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.capbus.deploy.it.BusKind#selected")
+    void shouldStartSystemServicesThroughTheLaunchHelper(BusKind kind) throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                new com.sun.security.auth.module.UnixSystem().getUid() == 0, "a system bus is started as root");
+        Path dir = Files.createTempDirectory("capbus-it-system-services-");
+        try {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.writeString(dir.resolve("org.capbus.Sys.NotInstalled.service"),
+                    "[D-BUS Service]\nName=org.capbus.Sys.NotInstalled\nExec=/bin/true\nUser=nobody\n");
+            Files.writeString(dir.resolve("org.capbus.Sys.NoUser.service"),
+                    "[D-BUS Service]\nName=org.capbus.Sys.NoUser\nExec=/bin/true\n");
+            String config = """
+                    <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+                     "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+                    <busconfig>
+                      <type>system</type>
+                      <user>messagebus</user>
+                      <listen>unix:tmpdir=/tmp</listen>
+                      <auth>EXTERNAL</auth>
+                      <servicehelper>/usr/lib/dbus-1.0/dbus-daemon-launch-helper</servicehelper>
+                      <standard_system_servicedirs/>
+                      <servicedir>%s</servicedir>
+                      <policy context="default">
+                        <allow user="*"/>
+                        <allow send_destination="*"/>
+                        <allow receive_sender="*"/>
+                        <allow own="*"/>
+                      </policy>
+                    </busconfig>
+                    """.formatted(dir);
+            try (TestBus bus = TestBus.startWithConfiguration(kind, config, List.of())) {
+                assertThat(gdbusDriver(bus, "org.freedesktop.DBus.GetConnectionUnixUser", "org.freedesktop.DBus"))
+                        .as("[%s] runs as messagebus", kind).isEqualTo("(uint32 "
+                                + Files.readAllLines(Path.of("/etc/passwd")).stream()
+                                .filter(l -> l.startsWith("messagebus:")).findFirst().orElseThrow().split(":")[2]
+                                + ",)");
+                assertThat(startError(bus, "org.capbus.Sys.NotInstalled")).contains(
+                        "org.freedesktop.DBus.Error.Spawn.ServiceNotFound", "Bus name not found in system service directory");
+                assertThat(startError(bus, "org.capbus.Sys.NoUser")).contains(
+                        "org.freedesktop.DBus.Error.Spawn.FileInvalid", "Cannot do system-bus activation with no user");
+                // Installed by systemd with User=root and Exec=/bin/false: the helper runs it, it exits 1.
+                assertThat(startError(bus, "org.freedesktop.systemd1")).contains(
+                        "org.freedesktop.DBus.Error.Spawn.ChildExited", "Launch helper exited with unknown return code 1");
+                ClientResult env = Clients.run(bus, "gdbus", "call", "--session", "--dest", "org.freedesktop.DBus",
+                        "--object-path", "/org/freedesktop/DBus", "--method",
+                        "org.freedesktop.DBus.UpdateActivationEnvironment", "{'A': 'b'}");
+                assertThat(env.stderr()).contains("org.freedesktop.DBus.Error.AccessDenied",
+                        "Cannot change activation environment on a system bus.");
+            }
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    private static String startError(TestBus bus, String name) {
+        ClientResult r = Clients.run(bus, "gdbus", "call", "--session", "--dest", "org.freedesktop.DBus",
+                "--object-path", "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.StartServiceByName", name,
+                "0");
+        assertThat(r.exitCode()).as("[%s] %s", bus.kind(), r.describe()).isNotZero();
+        return r.stderr();
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldAskSystemdToStartServicesThatNameAUnit(BusKind kind) throws IOException {
