@@ -109,6 +109,17 @@ class ActivationIT {
             assertThat(getenv(bus, "org.capbus.Act.Called", "DBUS_SESSION_BUS_ADDRESS"))
                     .isEqualTo("('" + bus.address() + "',)");
             assertThat(getenv(bus, "org.capbus.Act.Called", "CAPBUS_IT_VARIABLE")).isEqualTo("('set',)");
+
+            // The child inherits no descriptor of the bus (its sockets, its files), and reads from /dev/null.
+            Path listing = services.resolve("fds.txt");
+            serviceFile("org.capbus.Act.Fds", "/bin/sh -c 'ls -l /proc/$$/fd > " + listing + "; exec "
+                    + Clients.PYTHON + " " + Clients.resource("service.py") + " org.capbus.Act.Fds'");
+            assertThat(gdbusDriver(bus, "org.freedesktop.DBus.StartServiceByName", "org.capbus.Act.Fds", "0"))
+                    .isEqualTo("(uint32 1,)");
+            List<String> fds = Files.readAllLines(listing).stream().filter(l -> l.contains(" -> ")).toList();
+            // (dash keeps a copy of stdout at 10 while it redirects; no socket of the bus may be among them.)
+            assertThat(fds).as("[%s] the activated child's descriptors", kind).noneMatch(l -> l.contains("socket:"))
+                    .anyMatch(l -> l.matches(".* 0 -> /dev/null$"));
         }
     }
 
