@@ -204,6 +204,22 @@ class ActivationIT {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.capbus.deploy.it.BusKind#selected")
+    void shouldReadServiceDirectoriesAgainAtReloadConfig(BusKind kind) throws IOException {
+        Path other = Files.createDirectories(services.resolve("other"));
+        Files.writeString(other.resolve("org.capbus.Reloaded.service"),
+                "[D-BUS Service]\nName=org.capbus.Reloaded\nExec=/bin/true\n");
+        try (TestBus bus = start(kind)) {
+            assertThat(gdbusDriver(bus, "org.freedesktop.DBus.ListActivatableNames"))
+                    .doesNotContain("org.capbus.Reloaded");
+            Files.writeString(bus.directory().resolve("bus.conf"), configuration(other));
+            gdbusDriver(bus, "org.freedesktop.DBus.ReloadConfig");
+            Await.until(() -> gdbusDriver(bus, "org.freedesktop.DBus.ListActivatableNames")
+                    .contains("'org.capbus.Reloaded'"), () -> "[" + kind + "] the reloaded directory is not read");
+        }
+    }
+
     /**
      * A system bus as dbus-daemon runs one: started as root, it switches to {@code <user>messagebus</user>} and
      * starts services through Debian's setuid {@code dbus-daemon-launch-helper}, which runs only for that user, reads
