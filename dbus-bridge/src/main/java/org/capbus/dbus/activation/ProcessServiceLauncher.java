@@ -10,8 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts activated services as child processes with the JDK's {@link ProcessBuilder}: fork and exec happen on a
- * virtual thread of their own, never on the bus's loop. The child gets exactly the request's environment, stdin
+ * Starts activated services as child processes with the JDK's {@link ProcessBuilder}: fork and exec happen on the
+ * executor for blocking work, never on the bus's loop. The child gets exactly the request's environment, stdin
  * from {@code /dev/null}, the bus's stdout and stderr, and no other descriptor of the bus (the JDK's child setup
  * closes every descriptor above 2 before exec, so no socket of the bus leaks into a service). The JDK's reaper
  * thread waits for each child, so none is left a zombie.
@@ -34,10 +34,22 @@ public final class ProcessServiceLauncher implements ServiceLauncher {
     private static final int SIGNAL_BASE = 128;
     private static final int MAX_SIGNAL = 64;
 
+    private final java.util.concurrent.Executor blocking;
+
+    /** A launcher that forks and execs on {@code blocking} (the bus's executor for blocking work). */
+    public ProcessServiceLauncher(java.util.concurrent.Executor blocking) {
+        this.blocking = blocking;
+    }
+
+    /** A launcher that forks and execs on a virtual thread of each launch's own. */
+    public ProcessServiceLauncher() {
+        this(task -> Thread.ofVirtual().name("capbus-launch").start(task));
+    }
+
     @Override
     public Launch launch(LaunchRequest request, Consumer<ActivationError> onFailure) {
         ChildLaunch child = new ChildLaunch();
-        Thread.ofVirtual().name("capbus-launch-" + request.serviceName()).start(() -> run(request, onFailure, child));
+        blocking.execute(() -> run(request, onFailure, child));
         return child;
     }
 

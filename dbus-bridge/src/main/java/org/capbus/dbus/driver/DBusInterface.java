@@ -122,8 +122,7 @@ final class DBusInterface extends DriverInterface {
         if (state.registeredConnections(c.credentials().uid())
                 >= host.config().limits().get(BusLimit.MAX_CONNECTIONS_PER_USER)) {
             stats.quotaRejected(QuotaResource.CONNECTIONS_PER_USER);
-            r.error(DBusErrors.LIMITS_EXCEEDED, "The maximum number of active connections for UID "
-                    + c.credentials().uid() + " has been reached");
+            r.error(BusError.CONNECTIONS_PER_USER, c.credentials().uid());
             host.disconnect(c, DisconnectReason.QUOTA, "too many connections for its user");
             return;
         }
@@ -145,15 +144,13 @@ final class DBusInterface extends DriverInterface {
         }
         if (!c.policy().canOwn(name)) {
             stats.policyDenied(PolicyDenial.OWN);
-            r.error(DBusErrors.ACCESS_DENIED, "Connection \"" + c.uniqueName() + "\" is not allowed to own the service \""
-                    + name + "\" due to security policies in the configuration file");
+            r.error(BusError.OWN_DENIED, c.uniqueName(), name);
             return;
         }
         long limit = host.config().limits().get(BusLimit.MAX_NAMES_PER_CONNECTION);
         if (state.names().primaryOwner(name) != c && state.names().ownedNameCount(c) >= limit) {
             stats.quotaRejected(QuotaResource.NAMES);
-            r.error(DBusErrors.LIMITS_EXCEEDED, "Connection \"" + c.uniqueName() + "\" is not allowed to own more services"
-                    + " (increase limits in configuration file if required; max_names_per_connection=" + limit + ")");
+            r.error(BusError.NAMES_PER_CONNECTION, c.uniqueName(), limit);
             return;
         }
         RequestNameResult<BusConnection> result = state.names().requestName(name, c, (int) (flags & 0x7));
@@ -210,7 +207,7 @@ final class DBusInterface extends DriverInterface {
             }
             case TOO_MANY, QUOTA -> {
                 stats.quotaRejected(BusError.ACTIVATION_LIMIT.resource());
-                r.error(BusError.ACTIVATION_LIMIT.errorName(), BusError.ACTIVATION_LIMIT.text(name, limit));
+                r.error(BusError.ACTIVATION_LIMIT, name, limit);
             }
         }
     }
@@ -273,9 +270,7 @@ final class DBusInterface extends DriverInterface {
         long limit = host.config().limits().get(BusLimit.MAX_MATCH_RULES_PER_CONNECTION);
         if (state.matches().ruleCount(r.caller) >= limit) {
             stats.quotaRejected(QuotaResource.MATCH_RULES);
-            r.error(DBusErrors.LIMITS_EXCEEDED, "Connection \"" + r.caller.uniqueName()
-                    + "\" is not allowed to add more match rules (increase limits in configuration file if required;"
-                    + " max_match_rules_per_connection=" + limit + ")");
+            r.error(BusError.MATCH_RULES_PER_CONNECTION, r.caller.uniqueName(), limit);
             return;
         }
         state.addMatch(r.caller, parsed.rule());
@@ -304,7 +299,7 @@ final class DBusInterface extends DriverInterface {
         }
         BusConnection owner = state.resolveRegistered(name);
         if (owner == null) {
-            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get owner of name '" + name + "': no such name");
+            r.error(BusError.NO_SUCH_NAME, "owner", name);
             return;
         }
         r.send(r.reply().string(owner.uniqueName()));
@@ -325,7 +320,7 @@ final class DBusInterface extends DriverInterface {
             }
         }
         if (owners.isEmpty()) {
-            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get owners of name '" + name + "': no such name");
+            r.error(BusError.NO_SUCH_NAME, "owners", name);
             return;
         }
         r.send(r.reply().stringArray(owners));
@@ -338,7 +333,7 @@ final class DBusInterface extends DriverInterface {
         }
         BusConnection c = state.resolveRegistered(name);
         if (c == null) {
-            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get " + what + " of name '" + name + "': no such name");
+            r.error(BusError.NO_SUCH_NAME, what, name);
             return null;
         }
         return c.credentials();

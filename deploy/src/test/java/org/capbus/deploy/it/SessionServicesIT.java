@@ -67,7 +67,9 @@ class SessionServicesIT {
     void shouldOpenAGnomeTerminalAndTheAccessibilityBus(BusKind kind) throws IOException {
         // The README's example: gnome-terminal asks the bus for org.gnome.Terminal (gnome-terminal-server, activated)
         // and waits for its window's command; then at-spi's bus launcher (org.a11y.Bus), activated by its first call.
-        ClientResult r = inSession(kind, List.of("xvfb-run", "-a"), "gnome-terminal --wait -- true"
+        // A display number of its own: xvfb-run -a only checks lock files, so two runs starting at :99 can collide.
+        String display = Integer.toString(100 + java.util.concurrent.ThreadLocalRandom.current().nextInt(800));
+        ClientResult r = inSession(kind, List.of("xvfb-run", "-a", "-n", display), "gnome-terminal --wait -- true"
                 + " && gdbus call --session --dest org.a11y.Bus --object-path /org/a11y/bus"
                 + " --method org.a11y.Bus.GetAddress");
         assertThat(r.stdout()).contains("('unix:");

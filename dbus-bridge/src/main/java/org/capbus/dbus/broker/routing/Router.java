@@ -19,6 +19,7 @@ import org.capbus.dbus.broker.stats.QuotaResource;
 import org.capbus.dbus.bus.MatchIndex;
 import org.capbus.dbus.bus.ReplyEndpoint;
 import org.capbus.dbus.bus.ReplyTracker;
+import org.capbus.dbus.io.TransportConnection;
 import org.capbus.dbus.wire.DBusMessage;
 import org.capbus.dbus.wire.DBusNames;
 import org.capbus.dbus.wire.HeaderField;
@@ -149,6 +150,12 @@ public final class Router {
         }
     }
 
+    /** Drops a message whose descriptors are more than one write can pass, closing them. */
+    private void refuseFds(int[] fds) {
+        closeFds(fds);
+        stats.quotaRejected(QuotaResource.MESSAGE_UNIX_FDS);
+    }
+
     private void closeFds(int[] fds) {
         for (int fd : fds) {
             fdCloser.close(fd);
@@ -168,6 +175,10 @@ public final class Router {
         String destination = m.destination();
         boolean expectsReply = m.expectsReply();
         if (destination == null) {
+            if (fds.length > TransportConnection.MAX_FDS_PER_MESSAGE) {
+                refuseFds(fds);
+                return;
+            }
             // A method call without a destination reaches only eavesdroppers and monitors (dbus-daemon).
             deliverUnaddressed(sender, m, fds);
             return;
@@ -192,6 +203,14 @@ public final class Router {
             }
             return;
         }
+        if (fds.length > TransportConnection.MAX_FDS_PER_MESSAGE) {
+            refuseFds(fds);
+            if (expectsReply) {
+                outbox.error(sender, m.serial(), BusError.TOO_MANY_FDS, fds.length,
+                        TransportConnection.MAX_FDS_PER_MESSAGE);
+            }
+            return;
+        }
         String denied = policy.denial(sender, target, m, false, false);
         if (denied != null) {
             closeFds(fds);
@@ -209,34 +228,9 @@ public final class Router {
             }
             return;
         }
-        ReplyEndpoint<BusConnection> callerEndpoint = sender.replyEndpoint();
-        ReplyEndpoint<BusConnection> calleeEndpoint = target.replyEndpoint();
-        boolean slot = false;
-        if (expectsReply) {
-            ReplyTracker.ExpectResult r = replies.expectReply(callerEndpoint, (int) m.serial(), calleeEndpoint,
-                    System.nanoTime());
-            if (r == ReplyTracker.ExpectResult.LIMIT_EXCEEDED) {
-                out.release();
-                stats.quotaRejected(QuotaResource.PENDING_REPLIES);
-                outbox.error(sender, m.serial(), BusError.PENDING_REPLIES, sender.uniqueName());
-                return;
-            }
-            slot = r == ReplyTracker.ExpectResult.ADDED;
-        }
-        int code = mapping.unicast(sender.peer(), target, out);
-        if (code != SendResult.OK) {
-            if (slot) {
-                replies.acceptReply(calleeEndpoint, callerEndpoint, (int) m.serial());
-            }
-            BusError refusal = BusError.ofCoreSend(code, false);
-            if (refusal.resource() != null) {
-                stats.quotaRejected(refusal.resource());
-            }
-            if (expectsReply) {
-                outbox.error(sender, m.serial(), refusal, target.uniqueName(), BusError.coreReason(code));
-            }
-        } else {
-            stats.sent(m.type(), out.size(), 1);
+        if (!sendCall(sender, m, out, target)) {
+            out.release();
+            return;
         }
         observers(sender, m, out, target);
         out.release();
@@ -305,6 +299,18 @@ public final class Router {
             }
             return;
         }
+        sendCall(sender, m, out, target);
+        out.release();
+    }
+
+    /**
+     * Sends call (or directed signal) {@code m}, forwarded as {@code out}, to {@code target}: records the reply slot
+     * a call expecting a reply needs, and answers the sender with the outcome if the slot or the core refuses.
+     * Returns false if the caller already has max_replies_per_connection calls pending (nothing was sent). The caller
+     * keeps its reference to {@code out}.
+     */
+    private boolean sendCall(BusConnection sender, DBusMessage m, BusMessage out, BusConnection target) {
+        boolean expectsReply = m.expectsReply();
         ReplyEndpoint<BusConnection> callerEndpoint = sender.replyEndpoint();
         ReplyEndpoint<BusConnection> calleeEndpoint = target.replyEndpoint();
         boolean slot = false;
@@ -312,10 +318,9 @@ public final class Router {
             ReplyTracker.ExpectResult r = replies.expectReply(callerEndpoint, (int) m.serial(), calleeEndpoint,
                     System.nanoTime());
             if (r == ReplyTracker.ExpectResult.LIMIT_EXCEEDED) {
-                out.release();
                 stats.quotaRejected(QuotaResource.PENDING_REPLIES);
                 outbox.error(sender, m.serial(), BusError.PENDING_REPLIES, sender.uniqueName());
-                return;
+                return false;
             }
             slot = r == ReplyTracker.ExpectResult.ADDED;
         }
@@ -329,12 +334,13 @@ public final class Router {
                 stats.quotaRejected(refusal.resource());
             }
             if (expectsReply) {
-                outbox.error(sender, m.serial(), refusal, target.uniqueName(), BusError.coreReason(code));
+                outbox.error(sender, m.serial(), refusal, target.uniqueName(),
+                        BusError.coreReason(code, sender.peer().lastQuota()));
             }
         } else {
             stats.sent(m.type(), out.size(), 1);
         }
-        out.release();
+        return true;
     }
 
     private void routeReply(BusConnection sender, DBusMessage m, int[] fds) {
@@ -373,6 +379,13 @@ public final class Router {
             outbox.error(target, m.replySerial(), BusError.FDS_NOT_SUPPORTED);
             return;
         }
+        if (fds.length > TransportConnection.MAX_FDS_PER_MESSAGE) {
+            // The caller's slot is gone: tell it, so that it does not wait forever.
+            refuseFds(fds);
+            outbox.error(target, m.replySerial(), BusError.TOO_MANY_FDS, fds.length,
+                    TransportConnection.MAX_FDS_PER_MESSAGE);
+            return;
+        }
         BusMessage out = stitch(sender, m, fds);
         if (out == null) {
             closeFds(fds);
@@ -387,7 +400,8 @@ public final class Router {
                 stats.quotaRejected(refusal.resource());
             }
             // The caller would wait forever: tell it, as dbus-broker does when a reply cannot be queued.
-            outbox.error(target, m.replySerial(), refusal, target.uniqueName(), BusError.coreReason(code));
+            outbox.error(target, m.replySerial(), refusal, target.uniqueName(),
+                    BusError.coreReason(code, sender.peer().lastQuota()));
         } else {
             stats.sent(m.type(), out.size(), 1);
         }
@@ -396,6 +410,10 @@ public final class Router {
     }
 
     private void routeSignal(BusConnection sender, DBusMessage m, int[] fds) {
+        if (fds.length > TransportConnection.MAX_FDS_PER_MESSAGE) {
+            refuseFds(fds); // nobody could be given them; a signal has nobody to tell
+            return;
+        }
         String destination = m.destination();
         if (destination != null) {
             BusConnection target = state.resolve(destination);
