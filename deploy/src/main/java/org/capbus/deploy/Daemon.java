@@ -73,6 +73,11 @@ final class Daemon implements BusHost {
         }
     }
 
+    @Override
+    public boolean systemdActivation() {
+        return options.systemdActivation();
+    }
+
     /** The configuration file the options name: --config-file, or system.conf for --system; empty for --session. */
     static Optional<Path> configPath(DaemonOptions options) {
         if (options.configFile().isPresent()) {
@@ -253,11 +258,6 @@ final class Daemon implements BusHost {
     @Override
     public String serverAddress() {
         return addresses.isEmpty() ? null : address();
-    }
-
-    @Override
-    public boolean systemdActivation() {
-        return options.systemdActivation();
     }
 
     @Override

@@ -11,10 +11,12 @@ import java.nio.file.WatchService;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 import org.capbus.config.ConfigProblem;
@@ -24,49 +26,40 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the service directories and keeps the bus's {@link ServiceCatalog} current, on a thread of its own (file
- * reading never runs on the event loop). It reads them when configured (at start and at every configuration
- * reload), when the kernel reports a change in a watched directory (the JDK's {@link WatchService}, which is
- * inotify on Linux; the transient directory is not watched, as in dbus-daemon), and when the bus asks after a
- * lookup missed ({@link #rescan}, as dbus-daemon re-reads its directories when a name is not in its cache; then
- * only if some directory changed since the last read). Each read hands a whole new catalog to the sink, and logs
- * every skipped file once, with its file, line and reason.
+ * Reads the service directories and keeps the bus's {@link ServiceCatalog} current; every read runs on the bus's
+ * executor for blocking work, one at a time (file reading never runs on the event loop). It reads them when
+ * configured (at start and at every configuration reload), when the kernel reports a change in a watched directory
+ * (the JDK's {@link WatchService}, which is inotify on Linux, waited for on a thread of its own; the transient
+ * directory is not watched, as in dbus-daemon), and when the bus asks after a lookup missed ({@link #rescan}, as
+ * dbus-daemon re-reads its directories when a name is not in its cache; then only if a directory changed since the
+ * last read). Each read hands a whole new catalog to the sink, and logs every skipped file once, with its file, line
+ * and reason.
  *
  * <p>Thread-safe: {@link #configure}, {@link #rescan} and {@link #close} may be called from any thread; the sink
- * and the rescan callbacks run on the watcher's thread (the bus moves them onto its loop).
+ * and the rescan callbacks run on the blocking executor (the bus moves them onto its loop).
  */
 public final class ServiceDirectoryWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ServiceDirectoryWatcher.class);
 
-    private sealed interface Command permits Configure, Rescan, Changed, Stop {
-    }
-
-    private record Configure(List<ServiceDir> dirs, boolean strict) implements Command {
-    }
-
-    private record Rescan(Runnable done) implements Command {
-    }
-
-    private record Changed() implements Command {
-    }
-
-    private record Stop() implements Command {
-    }
-
+    private final Executor blocking;
     private final Consumer<ServiceCatalog> sink;
-    private final LinkedBlockingQueue<Command> commands = new LinkedBlockingQueue<>();
     private final WatchService watchService;
-    private final Thread worker;
-    private final Thread watcher;
-    // Worker-thread state.
+    // Guarded by this: what the next read must do.
     private List<ServiceDir> dirs = List.of();
     private boolean strict;
+    private boolean rewatch;
+    private boolean fullRead;
+    private final List<Runnable> afterRead = new ArrayList<>();
+    private boolean scheduled;
+    private boolean closed;
+    // Touched only by the read in progress (reads never overlap).
     private final List<WatchKey> keys = new ArrayList<>();
     private final Map<Path, FileTime> stamps = new HashMap<>();
-    private final java.util.Set<String> logged = new java.util.HashSet<>();
+    private final Set<String> logged = new HashSet<>();
 
-    /** Starts the watcher's threads; nothing is read until {@link #configure}. */
-    public ServiceDirectoryWatcher(Consumer<ServiceCatalog> sink) {
+    /** A watcher that reads on {@code blocking}; nothing is read until {@link #configure}. */
+    public ServiceDirectoryWatcher(Executor blocking, Consumer<ServiceCatalog> sink) {
+        this.blocking = blocking;
         this.sink = sink;
         WatchService ws;
         try {
@@ -76,26 +69,32 @@ public final class ServiceDirectoryWatcher implements AutoCloseable {
             ws = null;
         }
         this.watchService = ws;
-        this.worker = Thread.ofPlatform().name("capbus-service-dirs").daemon().start(this::work);
-        this.watcher = ws == null ? null : Thread.ofPlatform().name("capbus-service-watch").daemon().start(this::watch);
+        if (ws != null) {
+            Thread.ofPlatform().name("capbus-service-watch").daemon().start(this::watch);
+        }
     }
 
     /** Sets the directories ({@code strict}: every file must be named after its bus name) and reads them. */
-    public void configure(List<ServiceDir> dirs, boolean strict) {
-        commands.add(new Configure(List.copyOf(dirs), strict));
+    public synchronized void configure(List<ServiceDir> newDirs, boolean strictNaming) {
+        dirs = List.copyOf(newDirs);
+        strict = strictNaming;
+        rewatch = true;
+        fullRead = true;
+        schedule();
     }
 
     /**
      * Reads the directories again if any of them changed since the last read, publishes the result if so, and then
      * runs {@code done}.
      */
-    public void rescan(Runnable done) {
-        commands.add(new Rescan(done));
+    public synchronized void rescan(Runnable done) {
+        afterRead.add(done);
+        schedule();
     }
 
     @Override
-    public void close() {
-        commands.add(new Stop());
+    public synchronized void close() {
+        closed = true;
         if (watchService != null) {
             try {
                 watchService.close();
@@ -105,62 +104,71 @@ public final class ServiceDirectoryWatcher implements AutoCloseable {
         }
     }
 
+    private synchronized void changed() {
+        fullRead = true;
+        schedule();
+    }
+
+    private void schedule() {
+        if (!scheduled && !closed) {
+            scheduled = true;
+            blocking.execute(this::read);
+        }
+    }
+
     private void watch() {
         try {
             while (true) {
                 WatchKey key = watchService.take();
                 key.pollEvents();
                 key.reset();
-                commands.add(new Changed());
+                changed();
             }
         } catch (InterruptedException | ClosedWatchServiceException e) {
             // closed
         }
     }
 
-    private void work() {
-        List<Command> batch = new ArrayList<>();
+    /** One read, with what was asked for until it started; what is asked for meanwhile schedules the next. */
+    private void read() {
+        List<ServiceDir> d;
+        boolean strictNaming;
+        boolean watchAgain;
+        boolean full;
+        List<Runnable> done;
+        synchronized (this) {
+            d = dirs;
+            strictNaming = strict;
+            watchAgain = rewatch;
+            full = fullRead;
+            done = new ArrayList<>(afterRead);
+            rewatch = false;
+            fullRead = false;
+            afterRead.clear();
+        }
         try {
-            while (true) {
-                batch.add(commands.take());
-                commands.drainTo(batch);
-                boolean read = false;
-                boolean checkStamps = false;
-                List<Runnable> done = new ArrayList<>();
-                for (Command c : batch) {
-                    switch (c) {
-                        case Stop s -> {
-                            return;
-                        }
-                        case Configure conf -> {
-                            dirs = conf.dirs();
-                            strict = conf.strict();
-                            rewatch();
-                            read = true;
-                        }
-                        case Changed ch -> read = true;
-                        case Rescan r -> {
-                            checkStamps = true;
-                            done.add(r.done());
-                        }
-                    }
-                }
-                batch.clear();
-                if (read || (checkStamps && stampsChanged())) {
-                    publish();
-                }
-                done.forEach(Runnable::run);
+            if (watchAgain) {
+                rewatch(d);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            if (full || !Objects.equals(currentStamps(d), stamps)) {
+                publish(d, strictNaming);
+            }
         } catch (RuntimeException e) {
-            log.error("service directory watcher stopped", e);
+            log.error("reading the service directories failed", e);
+        } finally {
+            done.forEach(Runnable::run);
+            synchronized (this) {
+                scheduled = false;
+                if (rewatch || fullRead || !afterRead.isEmpty()) {
+                    schedule();
+                }
+            }
         }
     }
 
-    private void publish() {
-        Map<Path, FileTime> now = currentStamps();
-        ServiceCatalog catalog = ServiceCatalog.read(dirs, strict);
+    private void publish(List<ServiceDir> d, boolean strictNaming) {
+        Map<Path, FileTime> now = currentStamps(d);
+        ServiceCatalog catalog = ServiceCatalog.read(d, strictNaming);
         stamps.clear();
         stamps.putAll(now);
         for (ConfigProblem p : catalog.problems()) {
@@ -171,15 +179,11 @@ public final class ServiceDirectoryWatcher implements AutoCloseable {
         sink.accept(catalog);
     }
 
-    private boolean stampsChanged() {
-        return !Objects.equals(currentStamps(), stamps);
-    }
-
-    private Map<Path, FileTime> currentStamps() {
+    private static Map<Path, FileTime> currentStamps(List<ServiceDir> d) {
         Map<Path, FileTime> m = new HashMap<>();
-        for (ServiceDir d : dirs) {
+        for (ServiceDir dir : d) {
             try {
-                m.put(d.path(), Files.getLastModifiedTime(d.path()));
+                m.put(dir.path(), Files.getLastModifiedTime(dir.path()));
             } catch (IOException e) {
                 // absent: no stamp
             }
@@ -187,21 +191,21 @@ public final class ServiceDirectoryWatcher implements AutoCloseable {
         return m;
     }
 
-    private void rewatch() {
+    private void rewatch(List<ServiceDir> d) {
         keys.forEach(WatchKey::cancel);
         keys.clear();
         if (watchService == null) {
             return;
         }
-        for (ServiceDir d : dirs) {
-            if (!d.watched() || !Files.isDirectory(d.path())) {
+        for (ServiceDir dir : d) {
+            if (!dir.watched() || !Files.isDirectory(dir.path())) {
                 continue;
             }
             try {
-                keys.add(d.path().register(watchService, StandardWatchEventKinds.ENTRY_CREATE,
+                keys.add(dir.path().register(watchService, StandardWatchEventKinds.ENTRY_CREATE,
                         StandardWatchEventKinds.ENTRY_DELETE, StandardWatchEventKinds.ENTRY_MODIFY));
             } catch (IOException | ClosedWatchServiceException e) {
-                log.debug("cannot watch {}: {}", d.path(), e.toString());
+                log.debug("cannot watch {}: {}", dir.path(), e.toString());
             }
         }
     }

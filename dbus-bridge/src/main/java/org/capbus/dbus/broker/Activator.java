@@ -75,7 +75,8 @@ final class Activator implements ActivationStarter {
         this.mapping = mapping;
         this.flush = flush;
         this.launcher = host.serviceLauncher();
-        this.watcher = new ServiceDirectoryWatcher(c -> host.loop().execute(() -> activations.setCatalog(c)));
+        this.watcher = new ServiceDirectoryWatcher(host.blocking(),
+                c -> host.loop().execute(() -> activations.setCatalog(c)));
         configure(config.get());
     }
 

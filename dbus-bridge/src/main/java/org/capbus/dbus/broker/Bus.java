@@ -18,6 +18,7 @@ import org.capbus.dbus.broker.connection.BusMessage;
 import org.capbus.dbus.broker.connection.ConnectionEvents;
 import org.capbus.dbus.broker.connection.ConnectionState;
 import org.capbus.dbus.broker.connection.CoreMapping;
+import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.broker.outbox.Outbox;
 import org.capbus.dbus.activation.ActivationStats;
 import org.capbus.dbus.broker.routing.Router;
@@ -80,6 +81,9 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     private final LargeBufferPool buffers = new LargeBufferPool(32L << 20);
     private final ArrayDeque<BusConnection> ready = new ArrayDeque<>();
     private boolean driverReady;
+    private boolean runningDriver;
+    /** The pending reply_timeout timer, or null. */
+    private java.util.concurrent.ScheduledFuture<?> replyTimer;
     private boolean flushing;
 
     /**
@@ -112,7 +116,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         });
         this.mapping = new CoreMapping(core, ownCredentials.uid(), p -> driverReady = true);
         this.state = new BusState((int) Math.min(Integer.MAX_VALUE,
-                config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)), new Activations(core, ownCredentials.uid()));
+                config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)), replyTimeoutNanos(config),
+                new Activations(core, ownCredentials.uid()));
         this.outbox = new Outbox(mapping, state, stats);
         this.router = new Router(state, outbox, mapping, stats, host::closeFd, buffers);
         this.activator = new Activator(host, () -> this.config, state, outbox, mapping, this::flush);
@@ -120,6 +125,12 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         router.enableActivation(activator, activator.maxPendingStarts());
         this.driver = new Driver(state, outbox, stats, this);
         this.saslConfig = saslConfig(config);
+    }
+
+    /** reply_timeout in nanoseconds, as the reply tracker takes it: -1 (dbus-daemon's default) for never. */
+    private static long replyTimeoutNanos(BusConfig config) {
+        long ms = config.limits().get(BusLimit.REPLY_TIMEOUT);
+        return ms <= 0 ? -1 : TimeUnit.MILLISECONDS.toNanos(ms);
     }
 
     private static long saturatedTimes(long v, int k) {
@@ -146,6 +157,11 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     /** The process switched to the configuration's {@code <user>}: who the bus is from now on. Loop thread. */
     public void setOwnCredentials(PeerCredentials credentials) {
         this.ownCredentials = credentials;
+    }
+
+    @Override
+    public boolean systemdActivation() {
+        return host.systemdActivation();
     }
 
     public BusStats stats() {
@@ -211,11 +227,6 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     }
 
     @Override
-    public boolean systemdActivation() {
-        return host.systemdActivation();
-    }
-
-    @Override
     public void activationFailure(BusConnection sender, DBusMessage signal) {
         activator.systemdFailure(sender, signal);
     }
@@ -242,8 +253,9 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         stats.accepted();
         long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
         c.setAuthTimeout(host.loop().schedule(() -> {
-            if (c.state() == ConnectionState.AUTHENTICATING) {
-                disconnect(c, DisconnectReason.AUTH_FAILED, "authentication timed out");
+            // dbus-daemon expires every incomplete connection (no Hello yet) after auth_timeout, authenticated or not.
+            if (c.state() == ConnectionState.AUTHENTICATING || c.state() == ConnectionState.AWAITING_HELLO) {
+                disconnect(c, DisconnectReason.AUTH_FAILED, "no Hello within auth_timeout");
                 flush();
             }
         }, timeoutMs, TimeUnit.MILLISECONDS));
@@ -269,8 +281,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             return false;
         }
         // The root node exists from now on, so that the driver can answer even before Hello; the unique name
-        // that stands for it is given at Hello.
-        c.cancelAuthTimeout();
+        // that stands for it is given at Hello (which also ends auth_timeout).
         mapping.createRoot(c);
         stats.authenticated(c.authMechanism());
         return true;
@@ -299,6 +310,11 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         if (violation != null) {
             disconnect(sender, DisconnectReason.PROTOCOL_VIOLATION, violation);
         }
+        // dbus-daemon handles a driver call in line: it takes effect before the sender's next message is routed. A
+        // client that pipelines AddMatch (GDBus sends it without waiting for the reply) and then a signal must
+        // receive that signal, and one that pipelines RemoveMatch and a signal must not.
+        runDriver();
+        armReplyTimer();
         stats.dispatchEnd(sample);
     }
 
@@ -365,6 +381,44 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         } finally {
             flushing = false;
         }
+    }
+
+    /** Runs the driver on the calls queued to it, now (not re-entered from inside the driver). */
+    private void runDriver() {
+        if (runningDriver) {
+            return;
+        }
+        runningDriver = true;
+        try {
+            while (driverReady) {
+                driverReady = false;
+                mapping.driverPeer().drain(driver);
+            }
+        } finally {
+            runningDriver = false;
+        }
+    }
+
+    /**
+     * Arms the reply_timeout timer for the oldest pending call, unless it is armed already or reply_timeout is off;
+     * checked after each message (a cheap comparison) and re-armed by the timer while slots remain.
+     */
+    private void armReplyTimer() {
+        long deadline = state.replies().nextDeadline();
+        if (replyTimer != null || deadline == Long.MAX_VALUE) {
+            return;
+        }
+        replyTimer = host.loop().schedule(this::expireReplies, Math.max(0, deadline - System.nanoTime()),
+                TimeUnit.NANOSECONDS);
+    }
+
+    /** reply_timeout passed for the oldest calls: each caller gets NoReply from the bus and its slot is freed. */
+    private void expireReplies() {
+        replyTimer = null;
+        state.replies().expire(System.nanoTime(), (caller, serial, callee) ->
+                outbox.error(caller, serial & 0xFFFFFFFFL, BusError.REPLY_TIMEOUT));
+        armReplyTimer();
+        flush();
     }
 
     /** Closes every connection, for shutdown. */

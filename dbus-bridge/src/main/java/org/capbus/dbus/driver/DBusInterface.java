@@ -13,7 +13,6 @@ import org.capbus.dbus.broker.outbox.Outbox;
 import org.capbus.dbus.broker.state.Activations;
 import org.capbus.dbus.broker.state.BusState;
 import org.capbus.dbus.broker.stats.BusStats;
-import org.capbus.dbus.broker.stats.DisconnectReason;
 import org.capbus.dbus.broker.stats.PolicyDenial;
 import org.capbus.dbus.broker.stats.QuotaResource;
 import org.capbus.dbus.bus.MatchRule;
@@ -102,10 +101,16 @@ final class DBusInterface extends DriverInterface {
     }
 
     /** The Features property. */
-    List<String> features() {
-        // dbus-daemon lists SystemdActivation when it runs with --systemd-activation.
-        return host != null && host.systemdActivation() ? List.of("HeaderFiltering", "SystemdActivation")
+    static List<String> features(DriverHost host) {
+        // dbus-daemon's order (features_getter); it also lists ActivatableServicesChanged, a signal capbus does not
+        // emit, and AppArmor/SELinux when it mediates with them, which capbus does not.
+        return host.systemdActivation() ? List.of("HeaderFiltering", "SystemdActivation")
                 : List.of("HeaderFiltering");
+    }
+
+    /** The process around the bus, for the Features property. */
+    DriverHost host() {
+        return host;
     }
 
     /** The Interfaces property: the optional interfaces the driver implements. */
@@ -119,11 +124,17 @@ final class DBusInterface extends DriverInterface {
             r.error(DBusErrors.FAILED, "Already handled an Hello message");
             return;
         }
+        // dbus-daemon (bus_connections_check_limits) answers LimitsExceeded and leaves the connection open: it may
+        // try Hello again later, and max_incomplete_connections and auth_timeout bound how many wait like this.
+        if (state.activeConnectionCount() >= host.config().limits().get(BusLimit.MAX_COMPLETED_CONNECTIONS)) {
+            stats.quotaRejected(QuotaResource.CONNECTIONS);
+            r.error(BusError.COMPLETED_CONNECTIONS);
+            return;
+        }
         if (state.registeredConnections(c.credentials().uid())
                 >= host.config().limits().get(BusLimit.MAX_CONNECTIONS_PER_USER)) {
             stats.quotaRejected(QuotaResource.CONNECTIONS_PER_USER);
             r.error(BusError.CONNECTIONS_PER_USER, c.credentials().uid());
-            host.disconnect(c, DisconnectReason.QUOTA, "too many connections for its user");
             return;
         }
         String name = state.register(c);
@@ -213,9 +224,12 @@ final class DBusInterface extends DriverInterface {
     }
 
     private void updateActivationEnvironment(DriverRequest r) {
+        if (!PrivilegedMethods.callerIsPrivileged(r, host) || !PrivilegedMethods.atCanonicalPath(r)) {
+            return;
+        }
         if (host.config().servicehelper() != null) {
-            // As dbus-daemon: a system bus's services get a fixed environment.
-            r.error(DBusErrors.ACCESS_DENIED, "Cannot change activation environment on a system bus.");
+            // dbus-daemon: activated system services would inherit the caller's variables through the setuid helper.
+            r.error(BusError.ACTIVATION_ENVIRONMENT_REFUSED);
             return;
         }
         BodyReader a = r.args();

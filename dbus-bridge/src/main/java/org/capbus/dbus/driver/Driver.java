@@ -40,7 +40,7 @@ public final class Driver implements Receiver {
         DBusInterface dbus = new DBusInterface(state, outbox, stats, host);
         this.introspectable = new IntrospectableInterface(this);
         // dbus-daemon's order, which its introspection shows.
-        this.interfaces = List.of(dbus, new PropertiesInterface(dbus), introspectable,
+        this.interfaces = List.of(dbus, new PropertiesInterface(this, dbus), introspectable,
                 new MonitoringInterface(state, outbox, host), new StatsInterface(state), new PeerInterface());
     }
 

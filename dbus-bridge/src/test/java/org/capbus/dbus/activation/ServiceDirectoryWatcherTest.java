@@ -36,7 +36,7 @@ class ServiceDirectoryWatcherTest {
     void shouldPublishAtConfigureAndWhenAWatchedDirectoryChanges() throws Exception {
         write(dir.resolve("a.service"), "org.example.A");
         LinkedBlockingQueue<ServiceCatalog> q = new LinkedBlockingQueue<>();
-        try (ServiceDirectoryWatcher w = new ServiceDirectoryWatcher(q::add)) {
+        try (ServiceDirectoryWatcher w = new ServiceDirectoryWatcher(java.util.concurrent.Executors.newSingleThreadExecutor(), q::add)) {
             w.configure(List.of(new ServiceDir(dir, true, false)), false);
             until(q, "org.example.A");
             write(dir.resolve("b.service"), "org.example.B");
@@ -47,7 +47,7 @@ class ServiceDirectoryWatcherTest {
     @Test
     void shouldRereadAnUnwatchedDirectoryOnRescanOnlyWhenItChanged() throws Exception {
         LinkedBlockingQueue<ServiceCatalog> q = new LinkedBlockingQueue<>();
-        try (ServiceDirectoryWatcher w = new ServiceDirectoryWatcher(q::add)) {
+        try (ServiceDirectoryWatcher w = new ServiceDirectoryWatcher(java.util.concurrent.Executors.newSingleThreadExecutor(), q::add)) {
             w.configure(List.of(new ServiceDir(dir, false, true)), false);
             assertThat(q.poll(20, TimeUnit.SECONDS).services()).isEmpty();
             CountDownLatch unchanged = new CountDownLatch(1);

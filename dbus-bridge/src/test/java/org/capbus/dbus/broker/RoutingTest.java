@@ -68,8 +68,9 @@ class RoutingTest {
         long serial = b.call(MessageBuilder.methodReturn(999, a.uniqueName));
         Received error = b.replyTo(serial);
         assertThat(error.errorName()).isEqualTo(DBusErrors.ACCESS_DENIED);
-        assertThat(error.arg0()).contains("method_return with reply_serial 999 from " + b.uniqueName + " to "
-                + a.uniqueName).contains("requested_reply=0");
+        // dbus-daemon refuses it in its send policy check, and says so in its policy text.
+        assertThat(error.arg0()).startsWith("Rejected send message, 1 matched rules; type=\"method_return\", sender=\""
+                + b.uniqueName + "\"").contains("requested_reply=\"0\" destination=\"" + a.uniqueName + "\"");
         assertThat(a.received()).isEmpty();
         assertThat(bus.bus.stats().unexpectedReplies()).isEqualTo(1);
     }
@@ -161,8 +162,7 @@ class RoutingTest {
 
         Received error = a.replyTo(third);
         assertThat(error.errorName()).isEqualTo(DBusErrors.LIMITS_EXCEEDED);
-        assertThat(error.arg0()).isEqualTo("The maximum number of pending replies for \"" + a.uniqueName
-                + "\" has been reached");
+        assertThat(error.arg0()).isEqualTo("The maximum number of pending replies per connection has been reached");
         assertThat(b.received()).extracting(Received::member).contains("One", "Two").doesNotContain("Three");
     }
 

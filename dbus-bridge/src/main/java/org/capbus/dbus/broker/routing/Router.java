@@ -57,6 +57,10 @@ public final class Router {
     private final MatchView view = new MatchView();
     private final Recipients recipients = new Recipients();
     private final MatchIndex.RecipientSink<BusConnection> collector = this::addRecipient;
+    /** The sender dbus-daemon writes into a message from a connection that has not said Hello. */
+    private static final String NOT_ACTIVE_YET_NAME = ":not.active.yet";
+    private static final byte[] NOT_ACTIVE_YET =
+            NOT_ACTIVE_YET_NAME.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private ActivationStarter starter;
     private long maxPendingStarts;
 
@@ -98,6 +102,9 @@ public final class Router {
                 return null;
             }
             closeFds(fds);
+            if (s == ConnectionState.AWAITING_HELLO) {
+                showBeforeHello(m);
+            }
             if (s == ConnectionState.AWAITING_HELLO && m.type() == MessageType.METHOD_CALL
                     && m.fieldEquals(HeaderField.DESTINATION, DBusNames.DRIVER_NAME)) {
                 // dbus-daemon answers, to a placeholder destination, and still accepts Hello afterwards.
@@ -162,6 +169,34 @@ public final class Router {
         }
     }
 
+    /**
+     * Shows monitors a message the bus refuses (no such name, policy, an unrequested reply), before the error it
+     * sends back: dbus-daemon captures every message it is handed, so a monitor sees the refused message and then
+     * the error, in that order.
+     */
+    private void showRefused(BusConnection sender, DBusMessage m) {
+        outbox.monitorCopy(sender, m);
+    }
+
+    /**
+     * Shows monitors a message sent before Hello (other than Hello), with the sender dbus-daemon gives it,
+     * {@code :not.active.yet}: dbus-daemon captures it before it answers it or drops its sender for breaking the
+     * protocol, so that a monitor sees why the connection went away.
+     */
+    private void showBeforeHello(DBusMessage m) {
+        if (state.monitors().isEmpty()) {
+            return;
+        }
+        byte[] head = SenderStitcher.stitch(m, NOT_ACTIVE_YET);
+        if (head != null) {
+            BusMessage copy = new BusMessage(head, m.buffer(), m.bodyOffset(), m.bodyLength(), BusMessage.NO_FDS,
+                    fdCloser, null);
+            view.of(m, NOT_ACTIVE_YET_NAME);
+            outbox.toMonitors(view, m.destination(), copy, null);
+            copy.release();
+        }
+    }
+
     /** The message as it is forwarded; its buffer goes back to the pool once every receiver has written it. */
     private BusMessage stitch(BusConnection sender, DBusMessage m, int[] fds) {
         byte[] head = SenderStitcher.stitch(m, sender.uniqueNameBytes());
@@ -190,6 +225,7 @@ public final class Router {
         }
         if (target == null || !target.isActive()) {
             closeFds(fds);
+            showRefused(sender, m);
             if (expectsReply) {
                 outbox.error(sender, m.serial(), m.hasFlag(MessageFlag.NO_AUTO_START) ? BusError.NAME_HAS_NO_OWNER
                         : BusError.SERVICE_UNKNOWN, destination);
@@ -198,6 +234,7 @@ public final class Router {
         }
         if (fds.length > 0 && !target.isFdPassingEnabled()) {
             closeFds(fds);
+            showRefused(sender, m);
             if (expectsReply) {
                 outbox.error(sender, m.serial(), BusError.FDS_NOT_SUPPORTED);
             }
@@ -214,6 +251,7 @@ public final class Router {
         String denied = policy.denial(sender, target, m, false, false);
         if (denied != null) {
             closeFds(fds);
+            showRefused(sender, m);
             if (expectsReply) {
                 outbox.error(sender, m.serial(), BusError.POLICY_DENIED, denied);
             }
@@ -319,7 +357,7 @@ public final class Router {
                     System.nanoTime());
             if (r == ReplyTracker.ExpectResult.LIMIT_EXCEEDED) {
                 stats.quotaRejected(QuotaResource.PENDING_REPLIES);
-                outbox.error(sender, m.serial(), BusError.PENDING_REPLIES, sender.uniqueName());
+                outbox.error(sender, m.serial(), BusError.PENDING_REPLIES);
                 return false;
             }
             slot = r == ReplyTracker.ExpectResult.ADDED;
@@ -358,18 +396,18 @@ public final class Router {
             // dbus-broker's rule: only an expected reply passes, once. Anything else is dropped, and the sender
             // is told as dbus-daemon tells it (its default policy denies unrequested replies).
             closeFds(fds);
+            showRefused(sender, m);
             stats.unexpectedReply();
             stats.policyDenied(PolicyDenial.SEND);
             if (!m.hasFlag(MessageFlag.NO_REPLY_EXPECTED)) {
-                outbox.error(sender, m.serial(), BusError.UNEXPECTED_REPLY,
-                        m.type() == MessageType.ERROR ? "error" : "method_return", m.replySerial(),
-                        sender.uniqueName(), destination);
+                outbox.error(sender, m.serial(), BusError.UNEXPECTED_REPLY, policy.unrequestedReply(sender, target, m));
             }
             return;
         }
         String denied = policy.denial(sender, target, m, true, false);
         if (denied != null) {
             closeFds(fds);
+            showRefused(sender, m);
             // The caller's slot is gone: tell it, so that it does not wait forever.
             outbox.error(target, m.replySerial(), BusError.POLICY_DENIED, denied);
             return;
