@@ -265,6 +265,11 @@ final class Daemon implements BusHost {
     }
 
     @Override
+    public String serverAddress() {
+        return addresses.isEmpty() ? null : address();
+    }
+
+    @Override
     public void closeFd(int fd) {
         transport.closeFd(fd);
     }

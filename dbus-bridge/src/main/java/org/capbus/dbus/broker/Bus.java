@@ -24,8 +24,12 @@ import org.capbus.dbus.broker.connection.NativePayload;
 import org.capbus.dbus.broker.nativebridge.NativeBridge;
 import org.capbus.dbus.broker.nativebridge.NativeSession;
 import org.capbus.dbus.broker.outbox.Outbox;
+import org.capbus.dbus.activation.ActivationStats;
 import org.capbus.dbus.broker.routing.Router;
+import org.capbus.dbus.broker.state.ActivationWaiter;
+import org.capbus.dbus.broker.state.Activations;
 import org.capbus.dbus.broker.state.BusState;
+import org.capbus.dbus.broker.state.PendingActivation;
 import org.capbus.dbus.broker.stats.BusStats;
 import org.capbus.dbus.broker.stats.DisconnectReason;
 import org.capbus.dbus.broker.stats.PolicyDenial;
@@ -53,6 +57,7 @@ import org.slf4j.LoggerFactory;
  *   <li>the {@link BusState} (connections, names, match rules, reply slots, monitors),</li>
  *   <li>the {@link Outbox} (everything the bus itself sends) over the {@link CoreMapping},</li>
  *   <li>the {@link Router} (where a client's message goes) and the {@link Driver} (org.freedesktop.DBus),</li>
+ *   <li>the {@link Activator} (starting activated services, their timers, ending activations),</li>
  * </ul>
  * and does what needs all of them: accepting and closing connections ({@link #disconnect}: the state's goodbye,
  * then the outbox sends what it caused), applying a reloaded configuration, and writing queued deliveries to
@@ -75,6 +80,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     private final Outbox outbox;
     private final Router router;
     private final Driver driver;
+    private final Activator activator;
     private final BusStats stats = new BusStats();
     /** Buffers of large messages, reused (see {@link LargeBufferPool}); at most 32 MiB kept idle. */
     private final LargeBufferPool buffers = new LargeBufferPool(32L << 20);
@@ -113,12 +119,19 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         Core core = new Core(userLimits, peerLimits);
         core.setDiscardListener((receiver, message) -> {
             NativePayload.drop(message);
+            if (message.payload() instanceof ActivationWaiter w) {
+                w.release();
+            }
         });
         this.mapping = new CoreMapping(core, ownCredentials.uid(), p -> driverReady = true);
         this.state = new BusState((int) Math.min(Integer.MAX_VALUE,
-                config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)), replyTimeoutNanos(config));
+                config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)), replyTimeoutNanos(config),
+                new Activations(core, ownCredentials.uid()));
         this.outbox = new Outbox(mapping, state, stats);
         this.router = new Router(state, outbox, mapping, stats, host::closeFd, buffers);
+        this.activator = new Activator(host, () -> this.config, state, outbox, mapping, this::flush);
+        activator.setRouter(router);
+        router.enableActivation(activator, activator.maxPendingStarts());
         this.driver = new Driver(state, outbox, stats, this);
         this.saslConfig = saslConfig(config);
         this.nativeProtocol = config.nativeProtocol();
@@ -169,6 +182,11 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         return mapping.core();
     }
 
+    /** Counters of service activation, for metrics. */
+    public ActivationStats activationStats() {
+        return activator.stats();
+    }
+
     private int maxMessageSize() {
         return (int) Math.min(config.limits().get(BusLimit.MAX_MESSAGE_SIZE), 134_217_728L);
     }
@@ -186,6 +204,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         this.users = newUsers;
         this.saslConfig = saslConfig(newConfig);
         this.nativeProtocol = newConfig.nativeProtocol();
+        activator.configure(newConfig);
+        router.enableActivation(activator, activator.maxPendingStarts());
         for (BusConnection c : state.connections()) {
             c.setPolicy(policyFor(c.credentials()));
         }
@@ -198,6 +218,23 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             done.accept(failure);
             flush();
         });
+    }
+
+    // ---- activation, for the driver ----
+
+    @Override
+    public void startActivation(PendingActivation p, BusConnection requester) {
+        activator.start(p, requester);
+    }
+
+    @Override
+    public long maxPendingStarts() {
+        return activator.maxPendingStarts();
+    }
+
+    @Override
+    public void activationFailure(BusConnection sender, DBusMessage signal) {
+        activator.systemdFailure(sender, signal);
     }
 
     // ---- connections ----
@@ -357,7 +394,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         }
         flushing = true;
         try {
-            while (driverReady || !ready.isEmpty() || (nativeBridge != null && nativeBridge.isReady())) {
+            while (driverReady || !ready.isEmpty() || (nativeBridge != null && nativeBridge.isReady())
+                    || state.activations().hasSucceeded()) {
                 if (nativeBridge != null && nativeBridge.isReady()) {
                     nativeBridge.drain();
                     continue;
@@ -365,6 +403,10 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                 if (driverReady) {
                     driverReady = false;
                     mapping.driverPeer().drain(driver);
+                    continue;
+                }
+                // After the step that gave an activated name its owner: its waiting messages, in order.
+                if (activator.deliverSucceeded()) {
                     continue;
                 }
                 BusConnection c = ready.poll();
@@ -416,6 +458,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
 
     /** Closes every connection, for shutdown. */
     public void shutdown() {
+        activator.shutdown();
         for (BusConnection c : new ArrayList<>(state.connections())) {
             disconnect(c, DisconnectReason.SHUTDOWN, null);
         }

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  * bound) and removes the directory. Owned by one test class; its methods are called from the test thread.
  */
 public final class TestBus implements AutoCloseable {
-    private static final Duration START_BOUND = Duration.ofSeconds(20);
+    private static final Duration START_BOUND = Duration.ofSeconds(60);
     private static final Duration STOP_BOUND = Duration.ofSeconds(5);
 
     private final BusKind kind;

@@ -170,6 +170,10 @@ public final class Outbox {
             if (newOwner != null && newOwner != leaving) {
                 nameAcquired(newOwner, ch.name());
             }
+            if (newOwner != null && state.activations() != null) {
+                // An activation of this name succeeded; its waiters go out after this step (Bus.flush).
+                state.activations().nameOwned(ch.name());
+            }
         }
     }
 

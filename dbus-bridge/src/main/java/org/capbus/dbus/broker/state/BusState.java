@@ -41,13 +41,25 @@ public final class BusState {
     /** dbus-daemon numbers unique names from :1.0 (GLib's tests expect the second connection to be :1.1). */
     private long nextUniqueId = 0;
     private final BusPeaks peaks = new BusPeaks();
+    private final Activations activations;
 
     /**
      * An empty bus whose connections may each wait for at most {@code maxRepliesPerConnection} replies, each for at
      * most {@code replyTimeoutNanos} (-1: for ever, dbus-daemon's default).
      */
     public BusState(int maxRepliesPerConnection, long replyTimeoutNanos) {
+        this(maxRepliesPerConnection, replyTimeoutNanos, null);
+    }
+
+    /** As {@link #BusState(int, long)}, with the state of service activation ({@code activations}, may be null). */
+    public BusState(int maxRepliesPerConnection, long replyTimeoutNanos, Activations activations) {
         this.replies = new ReplyTracker<>(maxRepliesPerConnection, replyTimeoutNanos);
+        this.activations = activations;
+    }
+
+    /** Service activation: the catalog, the environment and the activations under way; null if not set up. */
+    public Activations activations() {
+        return activations;
     }
 
     public NameRegistry<BusConnection> names() {
