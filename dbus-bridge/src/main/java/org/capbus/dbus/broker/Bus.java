@@ -81,8 +81,8 @@ public final class Bus implements ConnectionAcceptor {
     /** Match rules with eavesdrop='true': while there are none, unicast messages need no observer lookup. */
     int eavesdropRules;
     final BusStats stats = new BusStats();
-    /** Buffers of large messages, reused (see {@link LargeBufferPool}); at most 32 MiB kept idle. */
-    private final LargeBufferPool buffers = new LargeBufferPool(32L << 20);
+    /** Buffers of large messages, reused (see {@link LargeBufferPool}); at most 32 MiB, dropped once idle. */
+    private final LargeBufferPool buffers = new LargeBufferPool(32L << 20, this::scheduleOnLoop);
     final BusPeaks peaks = new BusPeaks();
     /** Match rules of all monitors, counted as dbus-daemon counts them (see {@link #monitorRuleCount}). */
     private int monitorMatchRules;
@@ -116,6 +116,10 @@ public final class Bus implements ConnectionAcceptor {
         this.driver = new Driver(this);
         this.router = new Router(this, new PolicyGate(stats));
         this.saslConfig = saslConfig(config);
+    }
+
+    private void scheduleOnLoop(Runnable task, long millis) {
+        host.loop().schedule(task, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private static UserDatabase loadUsers() {
