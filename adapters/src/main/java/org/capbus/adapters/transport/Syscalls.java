@@ -11,6 +11,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
@@ -112,6 +114,17 @@ final class Syscalls {
                 : LINKER.downcallHandle(LIBC.findOrThrow(name), ANY_CALL, ERRNO_OPTION);
     }
 
+    /**
+     * {@code send} with its buffer on the Java heap: linked critical with heap access, so the kernel copies straight
+     * from a {@code byte[]} (the collector waits for the call). Its own signature, bound on first use: only large
+     * message bodies take this path.
+     */
+    private static final class HeapSend {
+        static final MethodHandle SEND = LINKER.downcallHandle(LIBC.findOrThrow("send"),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
+                ERRNO_OPTION, Linker.Option.critical(true));
+    }
+
     private static long call(MethodHandle function, MemorySegment state, long a, long b, long c, long d, long e,
                              long f) {
         try {
@@ -177,6 +190,16 @@ final class Syscalls {
         Reference.reachabilityFence(buffer);
         Reference.reachabilityFence(address);
         return result;
+    }
+
+    /** {@code send} of {@code array[offset, offset + length)}, read by the kernel in place. */
+    long sendHeap(int fd, byte[] array, int offset, int length, int flags) {
+        MemorySegment bytes = MemorySegment.ofArray(array).asSlice(offset, length);
+        try {
+            return check((long) HeapSend.SEND.invokeExact(callState, fd, bytes, (long) length, flags));
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
     }
 
     int close(int fd) {

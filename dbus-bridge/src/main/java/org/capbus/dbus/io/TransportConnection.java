@@ -18,6 +18,17 @@ public interface TransportConnection {
     void write(byte[] src, int offset, int length);
 
     /**
+     * Appends bytes without copying them, where the transport can: it keeps {@code src} and sends straight from it
+     * (for a large message body, this saves copying it into the transport's buffer), and calls
+     * {@code done.written()} once it no longer needs them. Until then the caller must not change or reuse
+     * {@code src[offset, offset + length)}. A transport that copies calls {@code done} before returning.
+     */
+    default void writeLent(byte[] src, int offset, int length, WrittenCallback done) {
+        write(src, offset, length);
+        done.written();
+    }
+
+    /**
      * Attaches file descriptors to the next byte written: they are sent with it in one {@code SCM_RIGHTS}
      * control message. The transport duplicates them ({@code dup}) before this returns and closes its copies
      * once sent or when the connection closes, so the caller keeps ownership of {@code fds}.
