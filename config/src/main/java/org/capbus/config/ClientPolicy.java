@@ -115,36 +115,53 @@ public final class ClientPolicy {
     public PolicyDecision checkSend(PolicyMessage message, PeerNames receiver, boolean requestedReply) {
         PolicyDecision decision = PolicyDecision.DEFAULT_DENY;
         for (int i = 0; i < send.length; i++) {
-            SendRule rule = send[i];
-            if (rule.type() != null && rule.type() != message.type()) {
-                continue;
+            if (sendRuleApplies(send[i], message, receiver, requestedReply)) {
+                decision = sendDecisions[i];
             }
-            if (message.isReply()
-                    && !coversReply(rule.allow(), rule.requestedReply(), rule.eavesdrop(), requestedReply)) {
-                continue;
-            }
-            if (!matchesHeader(rule.allow(), rule.path(), rule.interfaceName(), rule.member(), rule.errorName(),
-                    message)) {
-                continue;
-            }
-            if (rule.broadcast() != Tristate.ANY
-                    && (message.isBroadcast() ? rule.broadcast() == Tristate.FALSE : rule.broadcast() == Tristate.TRUE)) {
-                continue;
-            }
-            if (rule.destination() != null) {
-                boolean matches = rule.destinationIsPrefix()
-                        ? receiver.hasNameUnder(rule.destination())
-                        : receiver.hasName(rule.destination());
-                if (!matches) {
-                    continue;
-                }
-            }
-            if (!matchesFds(rule.minFds(), rule.maxFds(), message)) {
-                continue;
-            }
-            decision = sendDecisions[i];
         }
         return decision;
+    }
+
+    /**
+     * How many send rules apply to {@code message} (dbus-daemon's "toggles"), for the "Rejected send message, N
+     * matched rules" text of an AccessDenied error. Arguments as {@link #checkSend}.
+     */
+    public int matchedSendRules(PolicyMessage message, PeerNames receiver, boolean requestedReply) {
+        int n = 0;
+        for (SendRule rule : send) {
+            if (sendRuleApplies(rule, message, receiver, requestedReply)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static boolean sendRuleApplies(SendRule rule, PolicyMessage message, PeerNames receiver,
+                                           boolean requestedReply) {
+        if (rule.type() != null && rule.type() != message.type()) {
+            return false;
+        }
+        if (message.isReply()
+                && !coversReply(rule.allow(), rule.requestedReply(), rule.eavesdrop(), requestedReply)) {
+            return false;
+        }
+        if (!matchesHeader(rule.allow(), rule.path(), rule.interfaceName(), rule.member(), rule.errorName(),
+                message)) {
+            return false;
+        }
+        if (rule.broadcast() != Tristate.ANY
+                && (message.isBroadcast() ? rule.broadcast() == Tristate.FALSE : rule.broadcast() == Tristate.TRUE)) {
+            return false;
+        }
+        if (rule.destination() != null) {
+            boolean matches = rule.destinationIsPrefix()
+                    ? receiver.hasNameUnder(rule.destination())
+                    : receiver.hasName(rule.destination());
+            if (!matches) {
+                return false;
+            }
+        }
+        return matchesFds(rule.minFds(), rule.maxFds(), message);
     }
 
     /** Whether this connection may receive {@code message} from {@code sender}; see {@link #checkReceive}. */
@@ -166,35 +183,53 @@ public final class ClientPolicy {
                                        boolean eavesdropping) {
         PolicyDecision decision = PolicyDecision.DEFAULT_DENY;
         for (int i = 0; i < receive.length; i++) {
-            ReceiveRule rule = receive[i];
-            if (rule.type() != null && rule.type() != message.type()) {
-                continue;
+            if (receiveRuleApplies(receive[i], message, sender, requestedReply, eavesdropping)) {
+                decision = receiveDecisions[i];
             }
-            // An allow rule applies to eavesdropping only with eavesdrop="true"; a deny rule with
-            // eavesdrop="true" applies only to eavesdropping.
-            if (eavesdropping && rule.allow() && !rule.eavesdrop()) {
-                continue;
-            }
-            if (!eavesdropping && !rule.allow() && rule.eavesdrop()) {
-                continue;
-            }
-            if (message.isReply()
-                    && !coversReply(rule.allow(), rule.requestedReply(), rule.eavesdrop(), requestedReply)) {
-                continue;
-            }
-            if (!matchesHeader(rule.allow(), rule.path(), rule.interfaceName(), rule.member(), rule.errorName(),
-                    message)) {
-                continue;
-            }
-            if (rule.sender() != null && !sender.hasName(rule.sender())) {
-                continue;
-            }
-            if (!matchesFds(rule.minFds(), rule.maxFds(), message)) {
-                continue;
-            }
-            decision = receiveDecisions[i];
         }
         return decision;
+    }
+
+    /**
+     * How many receive rules apply to {@code message} (dbus-daemon's "toggles"), for the "Rejected receive message,
+     * N matched rules" text of an AccessDenied error. Arguments as {@link #checkReceive}.
+     */
+    public int matchedReceiveRules(PolicyMessage message, PeerNames sender, boolean requestedReply,
+                                   boolean eavesdropping) {
+        int n = 0;
+        for (ReceiveRule rule : receive) {
+            if (receiveRuleApplies(rule, message, sender, requestedReply, eavesdropping)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static boolean receiveRuleApplies(ReceiveRule rule, PolicyMessage message, PeerNames sender,
+                                              boolean requestedReply, boolean eavesdropping) {
+        if (rule.type() != null && rule.type() != message.type()) {
+            return false;
+        }
+        // An allow rule applies to eavesdropping only with eavesdrop="true"; a deny rule with
+        // eavesdrop="true" applies only to eavesdropping.
+        if (eavesdropping && rule.allow() && !rule.eavesdrop()) {
+            return false;
+        }
+        if (!eavesdropping && !rule.allow() && rule.eavesdrop()) {
+            return false;
+        }
+        if (message.isReply()
+                && !coversReply(rule.allow(), rule.requestedReply(), rule.eavesdrop(), requestedReply)) {
+            return false;
+        }
+        if (!matchesHeader(rule.allow(), rule.path(), rule.interfaceName(), rule.member(), rule.errorName(),
+                message)) {
+            return false;
+        }
+        if (rule.sender() != null && !sender.hasName(rule.sender())) {
+            return false;
+        }
+        return matchesFds(rule.minFds(), rule.maxFds(), message);
     }
 
     /** Whether this connection may own (request) the well-known name {@code name}. */

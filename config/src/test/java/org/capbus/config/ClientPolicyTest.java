@@ -323,4 +323,47 @@ class ClientPolicyTest {
         assertThat(narrow.sendsUnrestricted()).isFalse();
         assertThat(narrow.receivesUnrestricted()).isFalse();
     }
+
+    /** The counts behind dbus-daemon's "Rejected send message, N matched rules" text (its "toggles"). */
+    @Test
+    void shouldCountTheRulesThatApplyAsDbusDaemonDoes() throws Exception {
+        BusPolicy p = policy("""
+                <policy context="default">
+                  <allow send_destination="*"/>
+                  <allow receive_sender="*"/>
+                  <deny send_destination_prefix="org.p"/>
+                  <deny send_type="signal" send_interface="org.s"/>
+                  <allow send_type="signal" send_interface="org.s" send_member="Ok"/>
+                  <deny send_broadcast="true" send_interface="org.b"/>
+                  <deny receive_type="signal" receive_interface="org.r"/>
+                </policy>
+                """);
+        ClientPolicy c = alice(p, false);
+        PeerNames underP = PeerNames.of(":1.7", "org.p.Sub");
+
+        PolicyMessage call = PolicyMessage.methodCall("org.p.Sub", "/", "org.i", "M");
+        assertThat(c.canSend(call, underP, false)).isFalse();
+        assertThat(c.matchedSendRules(call, underP, false)).isEqualTo(2);
+        // By its unique name too: the rule is about the names the receiver holds.
+        PolicyMessage byUnique = PolicyMessage.methodCall(":1.7", "/", "org.i", "M");
+        assertThat(c.canSend(byUnique, underP, false)).isFalse();
+        assertThat(c.canSend(call, PeerNames.of(":1.8", "org.pp"), false)).isTrue();
+        assertThat(c.matchedSendRules(call, PeerNames.of(":1.8", "org.pp"), false)).isEqualTo(1);
+
+        PolicyMessage denied = PolicyMessage.signal(null, "/", "org.s", "No");
+        PolicyMessage allowed = PolicyMessage.signal(null, "/", "org.s", "Ok");
+        assertThat(c.canSend(denied, underP, false)).isFalse();
+        assertThat(c.canSend(allowed, underP, false)).isTrue();
+        assertThat(c.matchedSendRules(allowed, underP, false)).isEqualTo(4);
+
+        assertThat(c.canSend(PolicyMessage.signal(null, "/", "org.b", "X"), underP, false)).isFalse();
+        assertThat(c.canSend(PolicyMessage.signal(":1.7", "/", "org.b", "X"), underP, false)).isFalse();
+        PeerNames other = PeerNames.of(":1.9");
+        assertThat(c.canSend(PolicyMessage.signal(":1.9", "/", "org.b", "X"), other, false)).isTrue();
+
+        PolicyMessage r = PolicyMessage.signal(null, "/", "org.r", "X");
+        assertThat(c.canReceive(r, other, false, false)).isFalse();
+        assertThat(c.matchedReceiveRules(r, other, false, false)).isEqualTo(2);
+        assertThat(c.canReceive(PolicyMessage.methodCall(":1.9", "/", "org.r", "X"), other, false, false)).isTrue();
+    }
 }

@@ -77,17 +77,37 @@ final class Account {
 
     /** Whether {@code usage} (of this account) may additionally charge one message of the given size. */
     boolean allows(Usage usage, long size, int handleCount, int fdCount) {
+        return refusal(usage, size, handleCount, fdCount) == SendResult.QUOTA_NONE;
+    }
+
+    /**
+     * Which budget would not allow {@code usage} (of this account) to charge one more message of the given size: a
+     * {@code SendResult.QUOTA_*} kind, or {@link SendResult#QUOTA_NONE} if the message fits.
+     */
+    int refusal(Usage usage, long size, int handleCount, int fdCount) {
         if (usage.user == owner) {
-            return size <= maxBytes - bytes
-                    && 1 <= maxMessages - messages
-                    && handleCount <= maxHandles - handles
-                    && fdCount <= maxFds - fds;
+            if (size > maxBytes - bytes) {
+                return SendResult.QUOTA_BYTES;
+            }
+            if (1 > maxMessages - messages) {
+                return SendResult.QUOTA_MESSAGES;
+            }
+            if (handleCount > maxHandles - handles) {
+                return SendResult.QUOTA_HANDLES;
+            }
+            return fdCount > maxFds - fds ? SendResult.QUOTA_FDS : SendResult.QUOTA_NONE;
         }
         int others = chargingUsers - (usage.messages == 0 ? 0 : 1);
-        return fits(maxBytes, bytes, usage.bytes, size, others)
-                && fits(maxMessages, messages, usage.messages, 1, others)
-                && fits(maxHandles, handles, usage.handles, handleCount, others)
-                && fits(maxFds, fds, usage.fds, fdCount, others);
+        if (!fits(maxBytes, bytes, usage.bytes, size, others)) {
+            return SendResult.QUOTA_BYTES;
+        }
+        if (!fits(maxMessages, messages, usage.messages, 1, others)) {
+            return SendResult.QUOTA_MESSAGES;
+        }
+        if (!fits(maxHandles, handles, usage.handles, handleCount, others)) {
+            return SendResult.QUOTA_HANDLES;
+        }
+        return fits(maxFds, fds, usage.fds, fdCount, others) ? SendResult.QUOTA_NONE : SendResult.QUOTA_FDS;
     }
 
     private static boolean fits(long limit, long used, long share, long amount, int others) {

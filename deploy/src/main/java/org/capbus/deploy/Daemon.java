@@ -18,6 +18,7 @@ import org.capbus.adapters.transport.UnixTransport;
 import org.capbus.config.BusConfig;
 import org.capbus.config.ConfigException;
 import org.capbus.config.MetricsAddress;
+import org.capbus.config.UserDatabase;
 import org.capbus.dbus.broker.Bus;
 import org.capbus.dbus.broker.BusHost;
 import org.capbus.dbus.io.PeerCredentials;
@@ -47,11 +48,34 @@ final class Daemon implements BusHost {
     private final List<String> addresses = new ArrayList<>();
     private Path pidFile;
     private CapbusMetrics metrics;
+    /** Blocking work of the bus (the cookie keyring's files), each task on a virtual thread of its own. */
+    private final java.util.concurrent.ExecutorService blocking =
+            java.util.concurrent.Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("capbus-blocking-", 0)
+                    .factory());
 
     private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport) throws IOException {
         this.options = options;
         this.transport = transport;
-        this.bus = onLoop(() -> new Bus(config, this, ownCredentials()));
+        UserDatabase users = loadUsers();
+        this.bus = onLoop(() -> new Bus(config, users, this, ownCredentials()));
+    }
+
+    /**
+     * The user and group names the policy may use, read now (file I/O: with the configuration, never on the loop),
+     * so that a reload sees users and groups added since the start.
+     */
+    static UserDatabase loadUsers() {
+        try {
+            return UserDatabase.localFiles();
+        } catch (IOException e) {
+            log.warn("cannot read /etc/passwd or /etc/group ({}); policy names no user or group by name", e.toString());
+            return UserDatabase.numericOnly();
+        }
+    }
+
+    @Override
+    public boolean systemdActivation() {
+        return options.systemdActivation();
     }
 
     /** The configuration file the options name: --config-file, or system.conf for --system; empty for --session. */
@@ -219,6 +243,11 @@ final class Daemon implements BusHost {
     }
 
     @Override
+    public java.util.concurrent.Executor blocking() {
+        return blocking;
+    }
+
+    @Override
     public void closeFd(int fd) {
         transport.closeFd(fd);
     }
@@ -239,10 +268,11 @@ final class Daemon implements BusHost {
                 log.error("configuration not reloaded, keeping the running one: {}", failure);
             }
             BusConfig applied = fresh;
+            UserDatabase users = fresh == null ? null : loadUsers();
             String reason = failure;
             transport.executor().execute(() -> {
                 if (applied != null) {
-                    bus.applyConfig(applied);
+                    bus.applyConfig(applied, users);
                 }
                 done.accept(reason);
             });

@@ -18,6 +18,7 @@ import org.capbus.dbus.broker.connection.BusMessage;
 import org.capbus.dbus.broker.connection.ConnectionEvents;
 import org.capbus.dbus.broker.connection.ConnectionState;
 import org.capbus.dbus.broker.connection.CoreMapping;
+import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.broker.outbox.Outbox;
 import org.capbus.dbus.broker.routing.Router;
 import org.capbus.dbus.broker.state.BusState;
@@ -31,7 +32,7 @@ import org.capbus.dbus.io.ConnectionAcceptor;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.io.TransportConnection;
-import org.capbus.dbus.sasl.FileCookieKeyring;
+import org.capbus.dbus.sasl.CookieKeyring;
 import org.capbus.dbus.sasl.SaslServer;
 import org.capbus.dbus.sasl.SaslServerConfig;
 import org.capbus.dbus.wire.DBusMessage;
@@ -59,7 +60,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
 
     private final BusHost host;
     private final PeerCredentials ownCredentials;
-    private final UserDatabase users = loadUsers();
+    /** User and group names, read with the configuration (off the loop) and replaced with it at a reload. */
+    private UserDatabase users;
     private SaslServerConfig saslConfig;
     private BusConfig config;
     private final String guid;
@@ -73,11 +75,18 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     private final LargeBufferPool buffers = new LargeBufferPool(32L << 20, this::scheduleOnLoop);
     private final ArrayDeque<BusConnection> ready = new ArrayDeque<>();
     private boolean driverReady;
+    private boolean runningDriver;
+    /** The pending reply_timeout timer, or null. */
+    private java.util.concurrent.ScheduledFuture<?> replyTimer;
     private boolean flushing;
 
-    /** Creates a bus with {@code config}, running on {@code host}'s loop, in a process with {@code ownCredentials}. */
-    public Bus(BusConfig config, BusHost host, PeerCredentials ownCredentials) {
+    /**
+     * Creates a bus with {@code config}, whose policy names users and groups as {@code users} resolves them (both
+     * read by the caller, off the loop), running on {@code host}'s loop, in a process with {@code ownCredentials}.
+     */
+    public Bus(BusConfig config, UserDatabase users, BusHost host, PeerCredentials ownCredentials) {
         this.host = host;
+        this.users = users;
         this.ownCredentials = ownCredentials;
         this.config = config;
         byte[] id = new byte[16];
@@ -99,7 +108,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         });
         this.mapping = new CoreMapping(core, ownCredentials.uid(), p -> driverReady = true);
         this.state = new BusState((int) Math.min(Integer.MAX_VALUE,
-                config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)));
+                config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)), replyTimeoutNanos(config));
         this.outbox = new Outbox(mapping, state, stats);
         this.router = new Router(state, outbox, mapping, stats, host::closeFd, buffers);
         this.driver = new Driver(state, outbox, stats, this);
@@ -107,16 +116,13 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     }
 
     private void scheduleOnLoop(Runnable task, long millis) {
-        host.loop().schedule(task, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        host.loop().schedule(task, millis, TimeUnit.MILLISECONDS);
     }
 
-    private static UserDatabase loadUsers() {
-        try {
-            return UserDatabase.localFiles();
-        } catch (java.io.IOException e) {
-            log.warn("cannot read /etc/passwd or /etc/group ({}); policy names no user or group by name", e.toString());
-            return UserDatabase.numericOnly();
-        }
+    /** reply_timeout in nanoseconds, as the reply tracker takes it: -1 (dbus-daemon's default) for never. */
+    private static long replyTimeoutNanos(BusConfig config) {
+        long ms = config.limits().get(BusLimit.REPLY_TIMEOUT);
+        return ms <= 0 ? -1 : TimeUnit.MILLISECONDS.toNanos(ms);
     }
 
     private static long saturatedTimes(long v, int k) {
@@ -140,6 +146,11 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         return ownCredentials;
     }
 
+    @Override
+    public boolean systemdActivation() {
+        return host.systemdActivation();
+    }
+
     public BusStats stats() {
         return stats;
     }
@@ -161,9 +172,13 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         return (int) Math.min(config.limits().get(BusLimit.MAX_MESSAGE_UNIX_FDS), 1024);
     }
 
-    /** Replaces the configuration (from a reload that parsed). Loop thread. */
-    public void applyConfig(BusConfig newConfig) {
+    /**
+     * Replaces the configuration (from a reload that parsed) and the user database read with it: every
+     * connection's policy is built again. Loop thread.
+     */
+    public void applyConfig(BusConfig newConfig, UserDatabase newUsers) {
         this.config = newConfig;
+        this.users = newUsers;
         this.saslConfig = saslConfig(newConfig);
         for (BusConnection c : state.connections()) {
             c.setPolicy(policyFor(c.credentials()));
@@ -201,8 +216,9 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         stats.accepted();
         long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
         c.setAuthTimeout(host.loop().schedule(() -> {
-            if (c.state() == ConnectionState.AUTHENTICATING) {
-                disconnect(c, DisconnectReason.AUTH_FAILED, "authentication timed out");
+            // dbus-daemon expires every incomplete connection (no Hello yet) after auth_timeout, authenticated or not.
+            if (c.state() == ConnectionState.AUTHENTICATING || c.state() == ConnectionState.AWAITING_HELLO) {
+                disconnect(c, DisconnectReason.AUTH_FAILED, "no Hello within auth_timeout");
                 flush();
             }
         }, timeoutMs, TimeUnit.MILLISECONDS));
@@ -211,8 +227,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
 
     private SaslServerConfig saslConfig(BusConfig c) {
         SecureRandom random = new SecureRandom();
-        return new SaslServerConfig(c.auth(), c.allowAnonymous(), guid, FileCookieKeyring.forCurrentUser(random),
-                random);
+        return new SaslServerConfig(c.auth(), c.allowAnonymous(), guid, host.cookieKeyring(random), random);
     }
 
     /** The configuration's policy for a connection with these credentials. */
@@ -229,11 +244,26 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             return false;
         }
         // The root node exists from now on, so that the driver can answer even before Hello; the unique name
-        // that stands for it is given at Hello.
-        c.cancelAuthTimeout();
+        // that stands for it is given at Hello (which also ends auth_timeout).
         mapping.createRoot(c);
         stats.authenticated(c.authMechanism());
         return true;
+    }
+
+    @Override
+    public void fetchCookie(BusConnection c, CookieKeyring keyring) {
+        host.blocking().execute(() -> {
+            CookieKeyring.Cookie cookie = null;
+            String failure = null;
+            try {
+                cookie = keyring.cookieForChallenge();
+            } catch (java.io.IOException | RuntimeException e) {
+                failure = e.getMessage() != null ? e.getMessage() : e.toString();
+            }
+            CookieKeyring.Cookie answer = cookie;
+            String why = failure;
+            host.loop().execute(() -> c.keyringAnswered(answer, why));
+        });
     }
 
     @Override
@@ -243,6 +273,11 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         if (violation != null) {
             disconnect(sender, DisconnectReason.PROTOCOL_VIOLATION, violation);
         }
+        // dbus-daemon handles a driver call in line: it takes effect before the sender's next message is routed. A
+        // client that pipelines AddMatch (GDBus sends it without waiting for the reply) and then a signal must
+        // receive that signal, and one that pipelines RemoveMatch and a signal must not.
+        runDriver();
+        armReplyTimer();
         stats.dispatchEnd(sample);
     }
 
@@ -305,6 +340,44 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         } finally {
             flushing = false;
         }
+    }
+
+    /** Runs the driver on the calls queued to it, now (not re-entered from inside the driver). */
+    private void runDriver() {
+        if (runningDriver) {
+            return;
+        }
+        runningDriver = true;
+        try {
+            while (driverReady) {
+                driverReady = false;
+                mapping.driverPeer().drain(driver);
+            }
+        } finally {
+            runningDriver = false;
+        }
+    }
+
+    /**
+     * Arms the reply_timeout timer for the oldest pending call, unless it is armed already or reply_timeout is off;
+     * checked after each message (a cheap comparison) and re-armed by the timer while slots remain.
+     */
+    private void armReplyTimer() {
+        long deadline = state.replies().nextDeadline();
+        if (replyTimer != null || deadline == Long.MAX_VALUE) {
+            return;
+        }
+        replyTimer = host.loop().schedule(this::expireReplies, Math.max(0, deadline - System.nanoTime()),
+                TimeUnit.NANOSECONDS);
+    }
+
+    /** reply_timeout passed for the oldest calls: each caller gets NoReply from the bus and its slot is freed. */
+    private void expireReplies() {
+        replyTimer = null;
+        state.replies().expire(System.nanoTime(), (caller, serial, callee) ->
+                outbox.error(caller, serial & 0xFFFFFFFFL, BusError.REPLY_TIMEOUT));
+        armReplyTimer();
+        flush();
     }
 
     /** Closes every connection, for shutdown. */

@@ -1,6 +1,11 @@
 package org.capbus.dbus.broker;
 
+import java.security.SecureRandom;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+
+import org.capbus.dbus.sasl.CookieKeyring;
+import org.capbus.dbus.sasl.FileCookieKeyring;
 
 /**
  * What the bus needs from the process around it: the event loop it runs on, descriptor closing, and
@@ -11,6 +16,17 @@ public interface BusHost {
     /** The event loop that owns the bus; tasks and timers run on it. */
     ScheduledExecutorService loop();
 
+    /**
+     * Where blocking work (file I/O: the cookie keyring, and soon service files and spawning) runs, off the loop;
+     * its result comes back to the bus as a task on {@link #loop()}.
+     */
+    Executor blocking();
+
+    /** The DBUS_COOKIE_SHA1 keyring of the bus's user (read only through {@link #blocking()}). */
+    default CookieKeyring cookieKeyring(SecureRandom random) {
+        return FileCookieKeyring.forCurrentUser(random);
+    }
+
     /** Closes a file descriptor the bus owns. */
     void closeFd(int fd);
 
@@ -20,4 +36,9 @@ public interface BusHost {
      * afterwards with null, or with the reason the file was refused ({@code file:line: reason}).
      */
     void reloadConfig(java.util.function.Consumer<String> done);
+
+    /** Whether the bus runs with {@code --systemd-activation} (its Features property then says so). */
+    default boolean systemdActivation() {
+        return false;
+    }
 }

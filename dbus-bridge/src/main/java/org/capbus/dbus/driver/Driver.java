@@ -38,7 +38,7 @@ public final class Driver implements Receiver {
         DBusInterface dbus = new DBusInterface(state, outbox, stats, host);
         this.introspectable = new IntrospectableInterface(this);
         // dbus-daemon's order, which its introspection shows.
-        this.interfaces = List.of(dbus, new PropertiesInterface(dbus), introspectable,
+        this.interfaces = List.of(dbus, new PropertiesInterface(this, dbus), introspectable,
                 new MonitoringInterface(state, outbox, host), new StatsInterface(state), new PeerInterface());
     }
 
@@ -62,9 +62,7 @@ public final class Driver implements Receiver {
     @Override
     public boolean onNodeDestroyed(long sequence, Handle handle) {
         // A connection went away: the bus already did the D-Bus side of it; drop the driver's handle.
-        while (handle.isValid()) {
-            handle.holder().release(handle);
-        }
+        handle.holder().releaseAll(handle);
         return true;
     }
 

@@ -31,4 +31,7 @@ public interface DriverHost {
      * with null, or with the reason the file was refused. Queued answers are written after {@code done}.
      */
     void reloadConfig(Consumer<String> done);
+
+    /** Whether the bus runs with {@code --systemd-activation} (the Features property then says so). */
+    boolean systemdActivation();
 }

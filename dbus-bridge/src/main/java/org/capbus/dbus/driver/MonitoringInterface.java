@@ -40,16 +40,14 @@ final class MonitoringInterface extends DriverInterface {
     }
 
     private void becomeMonitor(DriverRequest r) {
+        if (!PrivilegedMethods.callerIsPrivileged(r, host)) {
+            return;
+        }
         BodyReader a = r.args();
         List<String> texts = a.readStringList();
         long flags = a.readUInt32();
         if (flags != 0) {
             r.error(DBusErrors.INVALID_ARGS, "BecomeMonitor does not support any flags yet");
-            return;
-        }
-        if (r.caller.credentials().uid() != host.ownCredentials().uid() && r.caller.credentials().uid() != 0) {
-            // dbus-daemon: only root or the bus's own user may monitor.
-            r.error(DBusErrors.ACCESS_DENIED, "Only the bus owner or root may become a monitor");
             return;
         }
         List<MatchRule> rules = new ArrayList<>(texts.size());
@@ -62,10 +60,7 @@ final class MonitoringInterface extends DriverInterface {
             rules.add(parsed.rule());
         }
         r.sendEmpty();
-        String unique = r.caller.uniqueName();
-        // Its names, rules and reply slots go as at a disconnect; others hear of it the same way.
-        outbox.goodbye(state.becomeMonitor(r.caller, rules));
-        // dbus-daemon tells the new monitor that its unique name is gone.
-        outbox.nameLost(r.caller, unique);
+        // Its names, rules and reply slots go as at a disconnect, but it hears NameLost for each, in acquisition order.
+        outbox.becameMonitor(state.becomeMonitor(r.caller, rules));
     }
 }

@@ -3,14 +3,19 @@ package org.capbus.dbus.driver;
 import java.util.List;
 
 import org.capbus.dbus.DBusErrors;
+import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.wire.MessageBuilder;
 import org.capbus.dbus.wire.DBusNames;
 
 /** {@code org.freedesktop.DBus.Properties} of the driver: the read-only Features and Interfaces of org.freedesktop.DBus. */
 final class PropertiesInterface extends DriverInterface {
     private final List<DriverMethod> methods;
+    private final Driver driver;
+    private final DBusInterface dbus;
 
-    PropertiesInterface(DBusInterface dbus) {
+    PropertiesInterface(Driver driver, DBusInterface dbus) {
+        this.driver = driver;
+        this.dbus = dbus;
         this.methods = List.of(
                 new DriverMethod("Get", "ss", "v", this::get),
                 new DriverMethod("GetAll", "s", "a{sv}", this::getAll),
@@ -43,9 +48,9 @@ final class PropertiesInterface extends DriverInterface {
                 """;
     }
 
-    private static List<String> value(String property) {
+    private List<String> value(String property) {
         return switch (property) {
-            case "Features" -> DBusInterface.features();
+            case "Features" -> DBusInterface.features(dbus.host());
             case "Interfaces" -> DBusInterface.optionalInterfaces();
             default -> null;
         };
@@ -54,6 +59,9 @@ final class PropertiesInterface extends DriverInterface {
     private void get(DriverRequest r) {
         String iface = r.args().readString();
         String property = r.args().readString();
+        if (!knownInterface(r, iface)) {
+            return;
+        }
         List<String> v = DBusNames.DRIVER_NAME.equals(iface) ? value(property) : null;
         if (v == null) {
             unknown(r, iface, property);
@@ -64,25 +72,38 @@ final class PropertiesInterface extends DriverInterface {
 
     private void getAll(DriverRequest r) {
         String iface = r.args().readString();
+        if (!knownInterface(r, iface)) {
+            return;
+        }
         MessageBuilder b = r.reply().beginArray("{sv}");
         if (DBusNames.DRIVER_NAME.equals(iface)) {
-            b.beginDictEntry().string("Features").variantStringArray(DBusInterface.features()).endDictEntry();
+            b.beginDictEntry().string("Features").variantStringArray(value("Features")).endDictEntry();
             b.beginDictEntry().string("Interfaces").variantStringArray(DBusInterface.optionalInterfaces())
                     .endDictEntry();
-        } else if (!iface.isEmpty() && !isDriverInterface(iface)) {
-            r.error(DBusErrors.UNKNOWN_INTERFACE, "Interface \"" + iface + "\" not found");
-            return;
         }
         r.send(b.endArray());
     }
 
-    private static boolean isDriverInterface(String iface) {
-        return iface.startsWith("org.freedesktop.DBus");
+    /**
+     * Whether the driver object has {@code iface}; if not, answers UnknownInterface as dbus-daemon's
+     * {@code bus_driver_find_interface} does (for Get, GetAll and Set alike, before looking at the property).
+     */
+    private boolean knownInterface(DriverRequest r, String iface) {
+        for (DriverInterface i : driver.interfaces()) {
+            if (i.name().equals(iface)) {
+                return true;
+            }
+        }
+        r.error(BusError.UNKNOWN_INTERFACE, iface);
+        return false;
     }
 
     private void set(DriverRequest r) {
         String iface = r.args().readString();
         String property = r.args().readString();
+        if (!knownInterface(r, iface)) {
+            return;
+        }
         if (DBusNames.DRIVER_NAME.equals(iface) && value(property) != null) {
             r.error(DBusErrors.PROPERTY_READ_ONLY, "Property '" + iface + "." + property + "' cannot be set");
             return;

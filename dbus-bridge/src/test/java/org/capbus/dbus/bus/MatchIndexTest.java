@@ -275,6 +275,41 @@ class MatchIndexTest {
         return m;
     }
 
+    /**
+     * Issue 8's sequence (GLib's gdbus-connection test): rules A and B (A plus an arg0 condition), a signal, both
+     * removed, both added again, then a signal only A matches. The sender is the subscriber itself. Over a real bus
+     * the loss came from the driver handling pipelined AddMatch calls after the signal (see MatchRuleChurnIT); this
+     * pins down that the index itself keeps A.
+     */
+    @Test
+    void shouldStillSelectARuleRemovedAndAddedAgainBesideAnArg0Variant() {
+        String[][] variants = {{"arg0='foo'", "foo", "bar"}, {"arg0namespace='org.gtk'", "org.gtk", "org.gtkx"},
+                {"arg0path='/path/'", "/path/", "/other"}};
+        for (String[] v : variants) {
+            MatchIndex<TestConnection> fresh = new MatchIndex<>();
+            MatchRule ruleA = rule("type='signal',interface='org.gtk.ExampleInterface',member='Foo',path='/'");
+            MatchRule ruleB = rule(ruleA + "," + v[0]);
+            List<TestConnection> got = new ArrayList<>();
+            fresh.add(a, ruleA);
+            fresh.add(a, ruleB);
+            fresh.collectRecipients(exampleSignal(v[1]), null, NameOwnership.NONE, got::add);
+            assertThat(got).as(v[0]).containsExactly(a);
+
+            assertThat(fresh.remove(a, rule(ruleA.toString()))).isTrue();
+            assertThat(fresh.remove(a, rule(ruleB.toString()))).isTrue();
+            assertThat(fresh.totalRules()).isZero();
+            fresh.add(a, ruleA);
+            fresh.add(a, ruleB);
+            got.clear();
+            assertThat(fresh.collectRecipients(exampleSignal(v[2]), null, NameOwnership.NONE, got::add)).isEqualTo(1);
+            assertThat(got).as(v[0]).containsExactly(a);
+        }
+    }
+
+    private TestMessage exampleSignal(String arg0) {
+        return TestMessage.signal(a.uniqueName(), "/", "org.gtk.ExampleInterface", "Foo").arg(0, arg0);
+    }
+
     private static String pick(SplittableRandom random, String... options) {
         return options[random.nextInt(options.length)];
     }

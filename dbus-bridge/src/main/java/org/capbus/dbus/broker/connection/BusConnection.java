@@ -17,6 +17,7 @@ import org.capbus.dbus.bus.ReplyEndpoint;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.io.TransportConnection;
+import org.capbus.dbus.sasl.CookieKeyring;
 import org.capbus.dbus.sasl.SaslIdentity;
 import org.capbus.dbus.sasl.SaslServer;
 import org.capbus.dbus.sasl.SaslState;
@@ -63,6 +64,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     private boolean ready;
     /** The timer that closes the connection if authentication takes longer than auth_timeout; null once done. */
     private java.util.concurrent.ScheduledFuture<?> authTimeout;
+    /** Bytes that arrived while authentication waited for the cookie keyring, to feed once it answered. */
+    private byte[] heldInput;
+    private int heldLength;
     /** Whether the queue is waiting for the socket to drain. */
     private boolean blocked;
     /** Counters for Debug.Stats and metrics. */
@@ -70,6 +74,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     private long bytesIn;
     private long messagesOut;
     private long bytesOut;
+    /** Messages dropped at the socket because their descriptors could not be attached. */
+    private long undeliverable;
     /**
      * High-water marks for Debug.Stats (dbus-daemon's per-connection peaks): the largest message and descriptor
      * count received, the most bytes and descriptors queued towards the connection (sampled when its queue is
@@ -266,6 +272,11 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return bytesOut;
     }
 
+    /** Messages queued to this connection that could not be written because their descriptors could not be passed. */
+    public long undeliverable() {
+        return undeliverable;
+    }
+
     /** The largest message received from this connection, in bytes: all of it is held before it is routed. */
     public long peakIncomingBytes() {
         return peakIncomingBytes;
@@ -341,6 +352,10 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     @Override
     public void onData(ByteBuffer data) {
         if (state == ConnectionState.AUTHENTICATING) {
+            if (sasl.state() == SaslState.WAITING_FOR_KEYRING) {
+                hold(data);
+                return;
+            }
             if (!authenticate(data)) {
                 events.flush();
                 return;
@@ -364,6 +379,12 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
             byte[] out = sasl.takeOutput();
             transport.write(out, 0, out.length);
         }
+        if (sasl.state() == SaslState.WAITING_FOR_KEYRING) {
+            // File I/O: the bus reads the keyring off the loop; what the client sends meanwhile waits here.
+            hold(data);
+            events.fetchCookie(this, sasl.keyring());
+            return false;
+        }
         if (sasl.state() == SaslState.AUTHENTICATED) {
             SaslIdentity id = sasl.identity();
             authMechanism = id.mechanism().wireName();
@@ -378,6 +399,43 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
             events.disconnect(this, DisconnectReason.AUTH_FAILED, "authentication failed: " + sasl.violation());
         }
         return false;
+    }
+
+    /** Keeps what arrived while the keyring is read; a client that sends much before the challenge is closed. */
+    private void hold(ByteBuffer data) {
+        int n = data.remaining();
+        if (n == 0 || state == ConnectionState.CLOSED) {
+            return;
+        }
+        if (heldLength + n > SaslServer.MAX_LINE_LENGTH) {
+            events.disconnect(this, DisconnectReason.AUTH_FAILED, "too much input while the cookie keyring is read");
+            return;
+        }
+        if (heldInput == null || heldInput.length < heldLength + n) {
+            heldInput = java.util.Arrays.copyOf(heldInput == null ? new byte[0] : heldInput,
+                    Math.max(heldLength + n, 256));
+        }
+        data.get(heldInput, heldLength, n);
+        heldLength += n;
+    }
+
+    /**
+     * The keyring answered ({@code cookie}, or null and why it failed): authentication goes on with what arrived
+     * meanwhile. Called on the loop by the bus; nothing happens if the connection closed since.
+     */
+    public void keyringAnswered(CookieKeyring.Cookie cookie, String failure) {
+        if (state != ConnectionState.AUTHENTICATING || sasl.state() != SaslState.WAITING_FOR_KEYRING) {
+            return;
+        }
+        if (cookie != null) {
+            sasl.cookieReady(cookie);
+        } else {
+            sasl.cookieFailed(failure);
+        }
+        ByteBuffer held = ByteBuffer.wrap(heldInput == null ? new byte[0] : heldInput, 0, heldLength);
+        heldInput = null;
+        heldLength = 0;
+        onData(held);
     }
 
     @Override
@@ -480,8 +538,13 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     public boolean onMessage(long sequence, Handle destination, Message message, Handle[] transferred) {
         BusMessage m = (BusMessage) message.payload();
         if (state != ConnectionState.CLOSED) {
-            if (m.fds.length > 0) {
-                transport.attachFds(m.fds, 0, m.fds.length);
+            if (m.fds.length > 0 && !transport.attachFds(m.fds, 0, m.fds.length)) {
+                // The transport could not duplicate them (EMFILE; routing never sends more than one write passes).
+                // Without them the receiver would misread the message (its UNIX_FDS promises descriptors): it
+                // does not get it at all.
+                undeliverable++;
+                m.release();
+                return transport.isWritable();
             }
             transport.write(m.head, 0, m.head.length);
             if (m.tailLength >= BusMessage.LENT_TAIL_MIN) {
@@ -501,9 +564,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     public boolean onNodeDestroyed(long sequence, Handle handle) {
         // A connection we had sent to went away: drop our handle to its root node.
         if (handle.holder() == peer && handle.isValid() && handle != root) {
-            while (handle.isValid()) {
-                peer.release(handle);
-            }
+            peer.releaseAll(handle);
         }
         return true;
     }

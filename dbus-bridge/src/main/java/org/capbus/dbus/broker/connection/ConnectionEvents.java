@@ -1,6 +1,7 @@
 package org.capbus.dbus.broker.connection;
 
 import org.capbus.dbus.broker.stats.DisconnectReason;
+import org.capbus.dbus.sasl.CookieKeyring;
 import org.capbus.dbus.wire.DBusMessage;
 
 /**
@@ -27,6 +28,12 @@ public interface ConnectionEvents {
 
     /** Runs the driver and writes queued deliveries until nothing is left (after each batch of input). */
     void flush();
+
+    /**
+     * {@code c}'s authentication needs a cookie from {@code keyring}: read it off the loop and hand it back on the
+     * loop with {@link BusConnection#keyringAnswered}.
+     */
+    void fetchCookie(BusConnection c, CookieKeyring keyring);
 
     /** Closes descriptors the bus will not pass on. */
     void closeFds(int[] fds, int count);

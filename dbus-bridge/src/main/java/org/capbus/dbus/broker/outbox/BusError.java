@@ -25,6 +25,12 @@ public enum BusError {
     /** The message carries descriptors and the receiver did not negotiate them. */
     FDS_NOT_SUPPORTED(DBusErrors.NOT_SUPPORTED, null,
             "Tried to send message with Unix file descriptors to a client that doesn't support that."),
+    /**
+     * The message carries more descriptors than one write can pass ({@code TransportConnection.MAX_FDS_PER_MESSAGE}):
+     * the receiver would get its UNIX_FDS header without them. Args: count, maximum.
+     */
+    TOO_MANY_FDS(DBusErrors.LIMITS_EXCEEDED, QuotaResource.MESSAGE_UNIX_FDS,
+            "Message has %d unix fds, more than the %d one message can pass"),
     /** The receiver went away while the message was being sent (the core: destroyed). Args: name, core reason. */
     DESTINATION_GONE(DBusErrors.NAME_HAS_NO_OWNER, null, "Name \"%s\" is gone (%s)"),
 
@@ -32,33 +38,75 @@ public enum BusError {
     /** A {@code <policy>} send or receive rule refused. Arg: the rule's description (PolicyGate). */
     POLICY_DENIED(DBusErrors.ACCESS_DENIED, null, "%s"),
     /**
-     * A reply nobody asked for, or asked for once and answered already (dbus-daemon's requested_reply=0). Args:
-     * "method_return" or "error", reply serial, sender, destination.
+     * A reply nobody asked for, or asked for once and answered already: dbus-daemon refuses it in its send policy
+     * check (requested_reply=0), so the text is the policy's. Arg: PolicyGate's description.
      */
-    UNEXPECTED_REPLY(DBusErrors.ACCESS_DENIED, null,
-            "Rejected send message: %s with reply_serial %d from %s to %s was not requested (requested_reply=0)"),
+    UNEXPECTED_REPLY(DBusErrors.ACCESS_DENIED, null, "%s"),
 
     // ---- quotas ----
     /** The message would exceed max_message_size once the bus adds its sender field. */
     MESSAGE_TOO_LARGE(DBusErrors.LIMITS_EXCEEDED, QuotaResource.MESSAGE_SIZE, "Message too large to forward"),
     /** As {@link #MESSAGE_TOO_LARGE}, for a reply (the caller is told). */
     REPLY_TOO_LARGE(DBusErrors.LIMITS_EXCEEDED, QuotaResource.MESSAGE_SIZE, "Reply too large to forward"),
-    /** The caller waits for max_replies_per_connection replies already. Arg: the caller's unique name. */
+    /** The caller waits for max_replies_per_connection replies already (dbus-daemon's text names no one). */
     PENDING_REPLIES(DBusErrors.LIMITS_EXCEEDED, QuotaResource.PENDING_REPLIES,
-            "The maximum number of pending replies for \"%s\" has been reached"),
-    /** The core refused: the receiver's queue (or its user's, or the sender's fair share) is full. Arg: receiver. */
+            "The maximum number of pending replies per connection has been reached"),
+    /**
+     * The core refused: the receiver's queue (or its user's, or the sender's fair share of it) is full. Args:
+     * receiver, the core's reason ({@link #coreReason}: which budget).
+     */
     QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.QUEUE,
-            "The maximum number of queued messages for \"%s\" has been reached"),
-    /** As {@link #QUEUE_FULL}, for a reply: the caller is told, so that it does not wait forever. */
+            "Rejected: destination has a full message queue; destination=\"%s\" (%s)"),
+    /** As {@link #QUEUE_FULL}, for a reply: the caller is told, so that it does not wait forever. Args: as it. */
     REPLY_QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.QUEUE,
-            "The reply could not be queued: the recipient's queue is full"),
+            "The reply could not be queued: the queue of \"%s\" is full (%s)"),
     /** The driver's own queue is full for this sender. */
     DRIVER_QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.DRIVER_QUEUE,
             "The maximum number of pending messages for the bus driver has been reached"),
 
+    // ---- the driver's refusals ----
+    /** A well-known or unique name the driver was asked about has no owner. Args: what ("owner", "UID"...), name. */
+    NO_SUCH_NAME(DBusErrors.NAME_HAS_NO_OWNER, null, "Could not get %s of name '%s': no such name"),
+    /** An {@code <own>} rule refused RequestName. Args: the caller's unique name, the name. */
+    OWN_DENIED(DBusErrors.ACCESS_DENIED, null, "Connection \"%s\" is not allowed to own the service \"%s\" due to"
+            + " security policies in the configuration file"),
+    /**
+     * max_completed_connections: Hello refused; the connection stays open and may try again (dbus-daemon's
+     * bus_connections_check_limits).
+     */
+    COMPLETED_CONNECTIONS(DBusErrors.LIMITS_EXCEEDED, QuotaResource.CONNECTIONS,
+            "The maximum number of active connections has been reached"),
+    /** max_connections_per_user: Hello refused; the connection stays open, as for the total. Arg: the uid. */
+    CONNECTIONS_PER_USER(DBusErrors.LIMITS_EXCEEDED, QuotaResource.CONNECTIONS_PER_USER,
+            "The maximum number of active connections for UID %d has been reached"),
+    /** max_names_per_connection. Args: the caller's unique name, the limit. */
+    NAMES_PER_CONNECTION(DBusErrors.LIMITS_EXCEEDED, QuotaResource.NAMES, "Connection \"%s\" is not allowed to own"
+            + " more services (increase limits in configuration file if required; max_names_per_connection=%d)"),
+    /** max_match_rules_per_connection. Args: the caller's unique name, the limit. */
+    MATCH_RULES_PER_CONNECTION(DBusErrors.LIMITS_EXCEEDED, QuotaResource.MATCH_RULES, "Connection \"%s\" is not"
+            + " allowed to add more match rules (increase limits in configuration file if required;"
+            + " max_match_rules_per_connection=%d)"),
+
+    /**
+     * A privileged driver method (UpdateActivationEnvironment, BecomeMonitor) called by a user other than root and
+     * the bus's own (dbus-daemon's bus_driver_check_caller_is_privileged). Args: method, caller's unique name, its
+     * loginfo, its uid.
+     */
+    NOT_PRIVILEGED(DBusErrors.ACCESS_DENIED, null, "rejected attempt to call %s by connection %s (%s) with uid %d"),
+    /** A privileged driver method called at another object path than /org/freedesktop/DBus. Args: method, path. */
+    CANONICAL_PATH_ONLY(DBusErrors.ACCESS_DENIED, null,
+            "Method '%s' is only available at the canonical object path '%s'"),
+    /** UpdateActivationEnvironment on a bus with a {@code <servicehelper>}: its services would inherit it. */
+    ACTIVATION_ENVIRONMENT_REFUSED(DBusErrors.ACCESS_DENIED, null,
+            "Cannot change activation environment on a system bus."),
+    /** Properties.Get/GetAll/Set on an interface the bus object does not have. Arg: the interface. */
+    UNKNOWN_INTERFACE(DBusErrors.UNKNOWN_INTERFACE, null, "Interface \"%s\" not found"),
+
     // ---- departures ----
     /** The callee left (or became a monitor) without answering the call. */
     NO_REPLY(DBusErrors.NO_REPLY, null, "Message recipient disconnected from message bus without replying"),
+    /** reply_timeout passed without a reply: the bus answers the caller and frees the slot. */
+    REPLY_TIMEOUT(DBusErrors.NO_REPLY, null, "Message did not receive a reply (timeout by message bus)"),
     /** The core refused for a reason that is a bug in the bus (invalid handle, sender disconnected). Args: receiver, core reason. */
     CORE_REFUSED(DBusErrors.FAILED, null, "The message to \"%s\" could not be queued (%s)");
 
@@ -99,12 +147,21 @@ public enum BusError {
         };
     }
 
-    /** The name of a {@link SendResult} code, for texts and logs. */
-    public static String coreReason(int code) {
+    /**
+     * Why the core refused a send, for texts and logs: the {@link SendResult} {@code code} and, for a quota, which
+     * budget ran out ({@code quota}, a {@code SendResult.QUOTA_*} kind, as {@code Peer.lastQuota()} tells it).
+     */
+    public static String coreReason(int code, int quota) {
         return switch (code) {
             case SendResult.OK -> "ok";
             case SendResult.DESTROYED -> "destination destroyed";
-            case SendResult.QUOTA -> "quota";
+            case SendResult.QUOTA -> switch (quota) {
+                case SendResult.QUOTA_BYTES -> "bytes quota";
+                case SendResult.QUOTA_MESSAGES -> "messages quota";
+                case SendResult.QUOTA_HANDLES -> "handles quota";
+                case SendResult.QUOTA_FDS -> "unix fds quota";
+                default -> "quota";
+            };
             case SendResult.INVALID_HANDLE -> "invalid handle";
             case SendResult.DISCONNECTED -> "sender disconnected";
             default -> "core result " + code;

@@ -181,6 +181,26 @@ public final class Outbox {
         }
     }
 
+    /**
+     * Sends what BecomeMonitor causes, as dbus-daemon's bus_connection_be_monitor: NoReply to the callers the new
+     * monitor owed, then its names released in the order it acquired them, the unique name first, each with NameLost
+     * to the monitor itself, NameOwnerChanged, and NameAcquired to a queued owner that takes over. (A departure
+     * releases them in reverse order: {@link #goodbye}.)
+     */
+    public void becameMonitor(Goodbye goodbye) {
+        for (OwedReply owed : goodbye.owedReplies()) {
+            error(owed.caller(), owed.replySerial(), BusError.NO_REPLY);
+        }
+        BusConnection monitor = goodbye.leaving();
+        nameLost(monitor, goodbye.uniqueName());
+        nameOwnerChanged(goodbye.uniqueName(), goodbye.uniqueName(), "");
+        List<NameOwnerChange<BusConnection>> acquisitionOrder = goodbye.nameChanges().reversed();
+        for (NameOwnerChange<BusConnection> ch : acquisitionOrder) {
+            nameLost(monitor, ch.name());
+        }
+        announce(acquisitionOrder, monitor);
+    }
+
     // ---- monitors ----
 
     /**

@@ -2,6 +2,7 @@ package org.capbus.dbus.broker.routing;
 
 import org.capbus.config.PeerNames;
 import org.capbus.config.PolicyMessage;
+import org.capbus.dbus.io.PeerLogInfo;
 import org.capbus.dbus.broker.connection.BusConnection;
 import org.capbus.dbus.broker.stats.BusStats;
 import org.capbus.dbus.broker.stats.PolicyDenial;
@@ -49,22 +50,36 @@ final class PolicyGate {
         PeerNames receiverNames = receiver == null ? DRIVER_NAMES : receiver;
         if (!eavesdropping && !sender.policy().canSend(pm, receiverNames, requestedReply)) {
             stats.policyDenied(PolicyDenial.SEND);
-            return describe("send", sender, receiver, pm, requestedReply);
+            return describe("send", sender.policy().matchedSendRules(pm, receiverNames, requestedReply), sender,
+                    receiver, pm, requestedReply);
         }
         if (receiver != null && !receiver.policy().canReceive(pm, sender, requestedReply, eavesdropping)) {
             stats.policyDenied(PolicyDenial.RECEIVE);
-            return describe("receive", sender, receiver, pm, requestedReply);
+            return describe("receive",
+                    receiver.policy().matchedReceiveRules(pm, sender, requestedReply, eavesdropping), sender,
+                    receiver, pm, requestedReply);
         }
         return null;
     }
 
-    private static String describe(String what, BusConnection sender, BusConnection receiver, PolicyMessage pm,
-                                 boolean requestedReply) {
-        return "Rejected " + what + " message; type=\"" + pm.type().configName() + "\", sender=\"" + sender.uniqueName()
-                + "\" (uid=" + sender.credentials().uid() + " pid=" + sender.credentials().pid() + ") interface=\""
-                + unset(pm.interfaceName()) + "\" member=\"" + unset(pm.member()) + "\" error name=\""
-                + unset(pm.errorName()) + "\" requested_reply=\"" + (requestedReply ? 1 : 0) + "\" destination=\""
-                + (receiver == null ? DBusNames.DRIVER_NAME : unset(pm.destination())) + "\"";
+    /**
+     * The AccessDenied text for a reply nobody asked for, which dbus-daemon refuses in its send policy check (an allow
+     * rule covers only requested replies unless it says otherwise), so it names the rules that applied.
+     */
+    String unrequestedReply(BusConnection sender, BusConnection receiver, DBusMessage m) {
+        PolicyMessage pm = policyMessage(m);
+        return describe("send", sender.policy().matchedSendRules(pm, receiver, false), sender, receiver, pm, false);
+    }
+
+    /** dbus-daemon's text ({@code complain_about_message} in bus/bus.c), word for word. */
+    private static String describe(String what, int matchedRules, BusConnection sender, BusConnection receiver,
+                                   PolicyMessage pm, boolean requestedReply) {
+        return "Rejected " + what + " message, " + matchedRules + " matched rules; type=\"" + pm.type().configName()
+                + "\", sender=\"" + sender.uniqueName() + "\" (" + PeerLogInfo.of(sender.credentials())
+                + ") interface=\"" + unset(pm.interfaceName()) + "\" member=\"" + unset(pm.member())
+                + "\" error name=\"" + unset(pm.errorName()) + "\" requested_reply=\"" + (requestedReply ? 1 : 0)
+                + "\" destination=\"" + (pm.destination() == null ? DBusNames.DRIVER_NAME : pm.destination())
+                + "\" (" + (receiver == null ? "bus" : PeerLogInfo.of(receiver.credentials())) + ")";
     }
 
     private static String unset(String s) {

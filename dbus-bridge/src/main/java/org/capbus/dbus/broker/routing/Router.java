@@ -17,6 +17,7 @@ import org.capbus.dbus.broker.stats.QuotaResource;
 import org.capbus.dbus.bus.MatchIndex;
 import org.capbus.dbus.bus.ReplyEndpoint;
 import org.capbus.dbus.bus.ReplyTracker;
+import org.capbus.dbus.io.TransportConnection;
 import org.capbus.dbus.wire.DBusMessage;
 import org.capbus.dbus.wire.DBusNames;
 import org.capbus.dbus.wire.HeaderField;
@@ -54,6 +55,10 @@ public final class Router {
     private final MatchView view = new MatchView();
     private final Recipients recipients = new Recipients();
     private final MatchIndex.RecipientSink<BusConnection> collector = this::addRecipient;
+    /** The sender dbus-daemon writes into a message from a connection that has not said Hello. */
+    private static final String NOT_ACTIVE_YET_NAME = ":not.active.yet";
+    private static final byte[] NOT_ACTIVE_YET =
+            NOT_ACTIVE_YET_NAME.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     /**
      * A router over {@code state}, answering through {@code outbox}, sending over {@code mapping}; {@code fdCloser}
@@ -84,6 +89,9 @@ public final class Router {
                 return null;
             }
             closeFds(fds);
+            if (s == ConnectionState.AWAITING_HELLO) {
+                showBeforeHello(m);
+            }
             if (s == ConnectionState.AWAITING_HELLO && m.type() == MessageType.METHOD_CALL
                     && m.fieldEquals(HeaderField.DESTINATION, DBusNames.DRIVER_NAME)) {
                 // dbus-daemon answers, to a placeholder destination, and still accepts Hello afterwards.
@@ -136,9 +144,43 @@ public final class Router {
         }
     }
 
+    /** Drops a message whose descriptors are more than one write can pass, closing them. */
+    private void refuseFds(int[] fds) {
+        closeFds(fds);
+        stats.quotaRejected(QuotaResource.MESSAGE_UNIX_FDS);
+    }
+
     private void closeFds(int[] fds) {
         for (int fd : fds) {
             fdCloser.close(fd);
+        }
+    }
+
+    /**
+     * Shows monitors a message the bus refuses (no such name, policy, an unrequested reply), before the error it
+     * sends back: dbus-daemon captures every message it is handed, so a monitor sees the refused message and then
+     * the error, in that order.
+     */
+    private void showRefused(BusConnection sender, DBusMessage m) {
+        outbox.monitorCopy(sender, m);
+    }
+
+    /**
+     * Shows monitors a message sent before Hello (other than Hello), with the sender dbus-daemon gives it,
+     * {@code :not.active.yet}: dbus-daemon captures it before it answers it or drops its sender for breaking the
+     * protocol, so that a monitor sees why the connection went away.
+     */
+    private void showBeforeHello(DBusMessage m) {
+        if (state.monitors().isEmpty()) {
+            return;
+        }
+        byte[] head = SenderStitcher.stitch(m, NOT_ACTIVE_YET);
+        if (head != null) {
+            BusMessage copy = new BusMessage(head, m.buffer(), m.bodyOffset(), m.bodyLength(), BusMessage.NO_FDS,
+                    fdCloser, null);
+            view.of(m, NOT_ACTIVE_YET_NAME);
+            outbox.toMonitors(view, m.destination(), copy, null);
+            copy.release();
         }
     }
 
@@ -155,6 +197,10 @@ public final class Router {
         String destination = m.destination();
         boolean expectsReply = m.expectsReply();
         if (destination == null) {
+            if (fds.length > TransportConnection.MAX_FDS_PER_MESSAGE) {
+                refuseFds(fds);
+                return;
+            }
             // A method call without a destination reaches only eavesdroppers and monitors (dbus-daemon).
             deliverUnaddressed(sender, m, fds);
             return;
@@ -162,6 +208,7 @@ public final class Router {
         BusConnection target = state.resolve(destination);
         if (target == null || !target.isActive()) {
             closeFds(fds);
+            showRefused(sender, m);
             if (expectsReply) {
                 outbox.error(sender, m.serial(), m.hasFlag(MessageFlag.NO_AUTO_START) ? BusError.NAME_HAS_NO_OWNER
                         : BusError.SERVICE_UNKNOWN, destination);
@@ -170,14 +217,24 @@ public final class Router {
         }
         if (fds.length > 0 && !target.isFdPassingEnabled()) {
             closeFds(fds);
+            showRefused(sender, m);
             if (expectsReply) {
                 outbox.error(sender, m.serial(), BusError.FDS_NOT_SUPPORTED);
+            }
+            return;
+        }
+        if (fds.length > TransportConnection.MAX_FDS_PER_MESSAGE) {
+            refuseFds(fds);
+            if (expectsReply) {
+                outbox.error(sender, m.serial(), BusError.TOO_MANY_FDS, fds.length,
+                        TransportConnection.MAX_FDS_PER_MESSAGE);
             }
             return;
         }
         String denied = policy.denial(sender, target, m, false, false);
         if (denied != null) {
             closeFds(fds);
+            showRefused(sender, m);
             if (expectsReply) {
                 outbox.error(sender, m.serial(), BusError.POLICY_DENIED, denied);
             }
@@ -201,7 +258,7 @@ public final class Router {
             if (r == ReplyTracker.ExpectResult.LIMIT_EXCEEDED) {
                 out.release();
                 stats.quotaRejected(QuotaResource.PENDING_REPLIES);
-                outbox.error(sender, m.serial(), BusError.PENDING_REPLIES, sender.uniqueName());
+                outbox.error(sender, m.serial(), BusError.PENDING_REPLIES);
                 return;
             }
             slot = r == ReplyTracker.ExpectResult.ADDED;
@@ -216,7 +273,8 @@ public final class Router {
                 stats.quotaRejected(refusal.resource());
             }
             if (expectsReply) {
-                outbox.error(sender, m.serial(), refusal, target.uniqueName(), BusError.coreReason(code));
+                outbox.error(sender, m.serial(), refusal, target.uniqueName(),
+                        BusError.coreReason(code, sender.peer().lastQuota()));
             }
         } else {
             stats.sent(m.type(), out.size(), 1);
@@ -240,18 +298,18 @@ public final class Router {
             // dbus-broker's rule: only an expected reply passes, once. Anything else is dropped, and the sender
             // is told as dbus-daemon tells it (its default policy denies unrequested replies).
             closeFds(fds);
+            showRefused(sender, m);
             stats.unexpectedReply();
             stats.policyDenied(PolicyDenial.SEND);
             if (!m.hasFlag(MessageFlag.NO_REPLY_EXPECTED)) {
-                outbox.error(sender, m.serial(), BusError.UNEXPECTED_REPLY,
-                        m.type() == MessageType.ERROR ? "error" : "method_return", m.replySerial(),
-                        sender.uniqueName(), destination);
+                outbox.error(sender, m.serial(), BusError.UNEXPECTED_REPLY, policy.unrequestedReply(sender, target, m));
             }
             return;
         }
         String denied = policy.denial(sender, target, m, true, false);
         if (denied != null) {
             closeFds(fds);
+            showRefused(sender, m);
             // The caller's slot is gone: tell it, so that it does not wait forever.
             outbox.error(target, m.replySerial(), BusError.POLICY_DENIED, denied);
             return;
@@ -259,6 +317,13 @@ public final class Router {
         if (fds.length > 0 && !target.isFdPassingEnabled()) {
             closeFds(fds);
             outbox.error(target, m.replySerial(), BusError.FDS_NOT_SUPPORTED);
+            return;
+        }
+        if (fds.length > TransportConnection.MAX_FDS_PER_MESSAGE) {
+            // The caller's slot is gone: tell it, so that it does not wait forever.
+            refuseFds(fds);
+            outbox.error(target, m.replySerial(), BusError.TOO_MANY_FDS, fds.length,
+                    TransportConnection.MAX_FDS_PER_MESSAGE);
             return;
         }
         BusMessage out = stitch(sender, m, fds);
@@ -275,7 +340,8 @@ public final class Router {
                 stats.quotaRejected(refusal.resource());
             }
             // The caller would wait forever: tell it, as dbus-broker does when a reply cannot be queued.
-            outbox.error(target, m.replySerial(), refusal, target.uniqueName(), BusError.coreReason(code));
+            outbox.error(target, m.replySerial(), refusal, target.uniqueName(),
+                    BusError.coreReason(code, sender.peer().lastQuota()));
         } else {
             stats.sent(m.type(), out.size(), 1);
         }
@@ -284,6 +350,10 @@ public final class Router {
     }
 
     private void routeSignal(BusConnection sender, DBusMessage m, int[] fds) {
+        if (fds.length > TransportConnection.MAX_FDS_PER_MESSAGE) {
+            refuseFds(fds); // nobody could be given them; a signal has nobody to tell
+            return;
+        }
         String destination = m.destination();
         if (destination != null) {
             BusConnection target = state.resolve(destination);

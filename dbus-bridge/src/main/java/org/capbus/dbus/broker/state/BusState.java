@@ -38,12 +38,16 @@ public final class BusState {
     private int eavesdropRules;
     /** Match rules of all monitors, counted as dbus-daemon counts them (see {@link #monitorRuleCount}). */
     private int monitorMatchRules;
-    private long nextUniqueId = 1;
+    /** dbus-daemon numbers unique names from :1.0 (GLib's tests expect the second connection to be :1.1). */
+    private long nextUniqueId = 0;
     private final BusPeaks peaks = new BusPeaks();
 
-    /** An empty bus whose connections may each wait for at most {@code maxRepliesPerConnection} replies. */
-    public BusState(int maxRepliesPerConnection) {
-        this.replies = new ReplyTracker<>(maxRepliesPerConnection, -1);
+    /**
+     * An empty bus whose connections may each wait for at most {@code maxRepliesPerConnection} replies, each for at
+     * most {@code replyTimeoutNanos} (-1: for ever, dbus-daemon's default).
+     */
+    public BusState(int maxRepliesPerConnection, long replyTimeoutNanos) {
+        this.replies = new ReplyTracker<>(maxRepliesPerConnection, replyTimeoutNanos);
     }
 
     public NameRegistry<BusConnection> names() {
@@ -115,6 +119,8 @@ public final class BusState {
 
     /** The connection completed Hello: gives it its unique name and its reply endpoint; returns the name. */
     public String register(BusConnection c) {
+        // No longer incomplete: auth_timeout is over for it.
+        c.cancelAuthTimeout();
         String name = ":1." + nextUniqueId++;
         c.assignUniqueName(name);
         byUniqueName.put(name, c);

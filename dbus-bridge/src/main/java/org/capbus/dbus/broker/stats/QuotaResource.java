@@ -20,7 +20,9 @@ public enum QuotaResource {
     /** {@code max_match_rules_per_connection}, and match rules over the specification's length limit. */
     MATCH_RULES("match_rules"),
     /** A message that would exceed {@code max_message_size} once the bus adds its sender field. */
-    MESSAGE_SIZE("message_size");
+    MESSAGE_SIZE("message_size"),
+    /** A message with more descriptors than one {@code sendmsg} passes (SCM_MAX_FD, 253). */
+    MESSAGE_UNIX_FDS("message_unix_fds");
 
     private final String label;
 
