@@ -1,4 +1,4 @@
-# Sourced by ./mvnw and ./capbus. Prints the home of a JDK whose major version is >= 25.
+# Sourced (by /bin/sh too) by ./mvnw and the build. Prints the home of a JDK whose major version is >= 25.
 capbus_jdk_major() {
   local v
   v="$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')" || return 1

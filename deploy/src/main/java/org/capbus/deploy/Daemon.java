@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * the file on a thread of their own and hand the result to the loop; a file that does not parse is reported with
  * its file, line and reason, and the running configuration stays. Prometheus metrics are served when
  * {@code --metrics} or the configuration's {@code <metrics address>} asks (the command line wins), on a thread of
- * their own; a reload does not move them.
+ * their own; a reload does not move them. With {@code <user>} in the configuration the process runs as that user
+ * once its sockets are bound and its pid file written, before the loop serves anything ({@link DaemonUser}), or
+ * does not start.
  */
 final class Daemon implements BusHost {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
@@ -53,11 +55,12 @@ final class Daemon implements BusHost {
             java.util.concurrent.Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("capbus-blocking-", 0)
                     .factory());
 
-    private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport) throws IOException {
+    private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport, PeerCredentials credentials)
+            throws IOException {
         this.options = options;
         this.transport = transport;
         UserDatabase users = loadUsers();
-        this.bus = onLoop(() -> new Bus(config, users, this, ownCredentials()));
+        this.bus = onLoop(() -> new Bus(config, users, this, credentials));
     }
 
     /**
@@ -98,13 +101,26 @@ final class Daemon implements BusHost {
     static Daemon start(DaemonOptions options, BusConfig config) throws IOException {
         // A connection's socket-side buffer stays small (1 MiB): what a slow reader has not taken waits in the
         // core, where its user's budget bounds it, not in a transport buffer no quota sees.
+        // Looked up first: an unknown user stops the start before anything is bound.
+        DaemonUser user = config.user() == null ? null : DaemonUser.lookup(config.user());
         UnixTransport transport = UnixTransport.start(
                 TransportOptions.DEFAULTS.withWaterMarks(OUTBOUND_HIGH_WATER, OUTBOUND_LOW_WATER));
         try {
-            Daemon d = new Daemon(options, config, transport);
-            d.listen(config);
+            // The bus's own credentials (its owner for the policy, what GetConnectionCredentials says of
+            // org.freedesktop.DBus) are those it will run with, as dbus-daemon's after it changed user.
+            Daemon d = new Daemon(options, config, transport, user == null ? ownCredentials() : new PeerCredentials(
+                    user.uid(), user.gid(), ProcessHandle.current().pid(), new long[0], null));
             d.serveMetrics(config);
-            d.writePidFile(config);
+            // One task on the loop: no connection is read between binding the sockets and changing user.
+            d.onLoop(() -> {
+                d.listen(config);
+                d.writePidFile(config);
+                if (user != null) {
+                    user.become();
+                    log.debug("running as user {} (uid {}, gid {})", user.name(), user.uid(), user.gid());
+                }
+                return null;
+            });
             return d;
         } catch (IOException | RuntimeException e) {
             transport.shutdown();
@@ -112,6 +128,7 @@ final class Daemon implements BusHost {
         }
     }
 
+    /** Binds every listening address; on the loop. */
     private void listen(BusConfig config) throws IOException {
         List<String> wanted = options.address().isPresent() ? List.of(options.address().get()) : config.listen();
         if (wanted.isEmpty()) {
@@ -121,7 +138,7 @@ final class Daemon implements BusHost {
             if (isSystemdAddress(address)) {
                 listenOnPassedSockets();
             } else {
-                addresses.add(onLoop(() -> transport.listen(address, bus)));
+                addresses.add(transport.listen(address, bus));
             }
         }
     }
@@ -161,7 +178,7 @@ final class Daemon implements BusHost {
                     + " but none were (LISTEN_FDS and LISTEN_PID unset, or LISTEN_PID is another process)");
         }
         for (int fd : passed) {
-            addresses.add(onLoop(() -> transport.listenInherited(fd, bus)));
+            addresses.add(transport.listenInherited(fd, bus));
         }
     }
 

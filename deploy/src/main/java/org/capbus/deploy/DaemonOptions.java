@@ -20,7 +20,7 @@ import org.capbus.config.MetricsAddress;
  * @param printPid      {@code --print-pid}: the descriptor to print the pid to (1 when given without one)
  * @param fork          {@code --fork} (true), {@code --nofork} (false) or neither (the configuration decides)
  * @param noPidFile     {@code --nopidfile}
- * @param syslog        {@code --syslog}, {@code --syslog-only} or {@code --nosyslog}, as given (accepted; capbus logs to stderr)
+ * @param syslog        {@code --syslog}, {@code --syslog-only} or {@code --nosyslog}, as given, without the dashes (see {@link Main#logDestination})
  * @param systemdActivation {@code --systemd-activation}
  * @param introspect    {@code --introspect}: print the driver's introspection XML and exit
  * @param version       {@code --version}: print the version and exit

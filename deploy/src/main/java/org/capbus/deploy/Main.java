@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
+import org.capbus.adapters.log.CapbusLog;
 import org.capbus.config.ConfigException;
 import org.capbus.dbus.driver.Driver;
 
@@ -67,6 +68,7 @@ public final class Main {
             err.println("capbus: Failed to start message bus: " + e.getMessage());
             return 1;
         }
+        CapbusLog.configure(logDestination(options, config));
         boolean fork = options.fork().orElse(config.fork());
         if (fork && System.getenv(Forker.CHILD_MARKER) == null) {
             return Forker.forkDaemon(args, options);
@@ -96,6 +98,20 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /**
+     * Where log lines go, as dbus-daemon decides: {@code --nosyslog} standard error; {@code --syslog} the system log
+     * and standard error; {@code --syslog-only} the system log; otherwise the system log too when the configuration
+     * says {@code <syslog/>} (system.conf does).
+     */
+    static CapbusLog.Destination logDestination(DaemonOptions options, org.capbus.config.BusConfig config) {
+        return switch (options.syslog().orElse("")) {
+            case "nosyslog" -> CapbusLog.Destination.STDERR;
+            case "syslog" -> CapbusLog.Destination.SYSTEM_LOG_AND_STDERR;
+            case "syslog-only" -> CapbusLog.Destination.SYSTEM_LOG;
+            default -> config.syslog() ? CapbusLog.Destination.SYSTEM_LOG_AND_STDERR : CapbusLog.Destination.STDERR;
+        };
     }
 
     /** The arguments without the ones {@code --fork} handling replaces. */

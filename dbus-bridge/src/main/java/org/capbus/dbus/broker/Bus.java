@@ -31,6 +31,7 @@ import org.capbus.dbus.driver.DriverHost;
 import org.capbus.dbus.io.ConnectionAcceptor;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
+import org.capbus.dbus.log.BusLog;
 import org.capbus.dbus.io.TransportConnection;
 import org.capbus.dbus.sasl.CookieKeyring;
 import org.capbus.dbus.sasl.SaslServer;
@@ -89,6 +90,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         this.users = users;
         this.ownCredentials = ownCredentials;
         this.config = config;
+        BusLog.configure(config.type() == null ? "unknown" : config.type(), ownCredentials.uid(), ownCredentials.pid());
         byte[] id = new byte[16];
         new SecureRandom().nextBytes(id);
         this.guid = HexFormat.of().formatHex(id);
@@ -205,7 +207,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                 policyFor(creds), state.names(), maxMessageSize(), maxMessageUnixFds(), buffers);
         int open = state.connections().size();
         if (open >= maxTotal) {
-            log.warn("refusing connection from uid {}: {} connections open (limit {})", creds.uid(), open, maxTotal);
+            BusLog.warning("Refusing connection from " + BusLog.loginfo(creds) + ": " + open
+                    + " connections open (max_completed_connections + max_incomplete_connections = " + maxTotal + ")");
             stats.quotaRejected(QuotaResource.CONNECTIONS);
             stats.disconnected(DisconnectReason.QUOTA);
             c.refuse();
@@ -291,7 +294,10 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         if (c.isClosed()) {
             return;
         }
-        if (reason != DisconnectReason.CLIENT_CLOSED && detail != null) {
+        if ((reason == DisconnectReason.PROTOCOL_VIOLATION || reason == DisconnectReason.QUOTA) && detail != null) {
+            BusLog.warning("Disconnecting \"" + c + "\" (" + c.loginfo() + "): "
+                    + (reason == DisconnectReason.QUOTA ? "limit reached: " : "protocol violation: ") + detail);
+        } else if (reason != DisconnectReason.CLIENT_CLOSED && detail != null) {
             log.info("closing {} ({}): {}", c, reason, detail);
         }
         stats.disconnected(reason);

@@ -61,6 +61,7 @@ final class MonitoringInterface extends DriverInterface {
         }
         r.sendEmpty();
         // Its names, rules and reply slots go as at a disconnect, but it hears NameLost for each, in acquisition order.
-        outbox.becameMonitor(state.becomeMonitor(r.caller, rules));
+        outbox.becameMonitor(state.becomeMonitor(r.caller));
+        state.startMonitoring(r.caller, rules);
     }
 }

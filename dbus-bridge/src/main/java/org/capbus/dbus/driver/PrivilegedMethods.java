@@ -1,7 +1,6 @@
 package org.capbus.dbus.driver;
 
 import org.capbus.dbus.broker.outbox.BusError;
-import org.capbus.dbus.io.PeerLogInfo;
 import org.capbus.dbus.wire.DBusNames;
 
 /**
@@ -23,7 +22,7 @@ final class PrivilegedMethods {
             return true;
         }
         r.error(BusError.NOT_PRIVILEGED, r.call.member(), r.caller.uniqueName(),
-                PeerLogInfo.of(r.caller.credentials()), uid);
+                r.caller.loginfo(), uid);
         return false;
     }
 

@@ -108,6 +108,15 @@ public final class Clients {
         }
 
         static Background start(Map<String, String> environment, List<String> command) {
+            return start(environment, false, command);
+        }
+
+        /** Starts {@code command} with exactly {@code environment}, nothing inherited from ours. */
+        static Background startInEnvironment(Map<String, String> environment, List<String> command) {
+            return start(environment, true, command);
+        }
+
+        private static Background start(Map<String, String> environment, boolean only, List<String> command) {
             try {
                 Path out = Files.createTempFile("capbus-it-out", ".txt");
                 Path err = Files.createTempFile("capbus-it-err", ".txt");
@@ -115,6 +124,9 @@ public final class Clients {
                         .redirectOutput(out.toFile())
                         .redirectError(err.toFile())
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                if (only) {
+                    builder.environment().clear();
+                }
                 builder.environment().putAll(environment);
                 // Unbuffered Python output, so a background script's lines are visible as soon as it prints them.
                 builder.environment().put("PYTHONUNBUFFERED", "1");
@@ -143,13 +155,23 @@ public final class Clients {
             awaitOutput(text, this::stdout, "stdout");
         }
 
+        /** As {@link #awaitStdout(String)}, waiting at most {@code bound}. */
+        public void awaitStdout(String text, Duration bound) {
+            awaitOutput(text, this::stdout, "stdout", bound);
+        }
+
         /** Waits (bounded) until standard error contains {@code text}; fails if the process exits first. */
         public void awaitStderr(String text) {
             awaitOutput(text, this::stderr, "stderr");
         }
 
         private void awaitOutput(String text, java.util.function.Supplier<String> output, String stream) {
-            Await.until(() -> {
+            awaitOutput(text, output, stream, null);
+        }
+
+        private void awaitOutput(String text, java.util.function.Supplier<String> output, String stream,
+                                 Duration bound) {
+            java.util.function.BooleanSupplier seen = () -> {
                 if (output.get().contains(text)) {
                     return true;
                 }
@@ -158,7 +180,14 @@ public final class Clients {
                             + "' to " + stream + ": " + describe());
                 }
                 return false;
-            }, () -> "client never printed '" + text + "' to " + stream + ": " + describe());
+            };
+            java.util.function.Supplier<String> failure =
+                    () -> "client never printed '" + text + "' to " + stream + ": " + describe();
+            if (bound == null) {
+                Await.until(seen, failure);
+            } else {
+                Await.until(bound, seen, failure);
+            }
         }
 
         /** Waits (bounded) for the process to exit and returns its status. */

@@ -58,6 +58,11 @@ public final class TestBus implements AutoCloseable {
         return start(kind, configurationText, List.of());
     }
 
+    /** Starts a bus of {@code kind} with the given configuration file contents and {@code extraArguments}. */
+    public static TestBus startWithConfiguration(BusKind kind, String configurationText, List<String> extraArguments) {
+        return start(kind, configurationText, extraArguments);
+    }
+
     /**
      * Starts a bus of {@code kind} with {@code extraArguments} after the usual command line (for capbus-only options
      * such as {@code --metrics=HOST:PORT}).

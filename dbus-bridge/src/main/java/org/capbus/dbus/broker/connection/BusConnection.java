@@ -17,6 +17,7 @@ import org.capbus.dbus.bus.ReplyEndpoint;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.io.TransportConnection;
+import org.capbus.dbus.log.BusLog;
 import org.capbus.dbus.sasl.CookieKeyring;
 import org.capbus.dbus.sasl.SaslIdentity;
 import org.capbus.dbus.sasl.SaslServer;
@@ -87,6 +88,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     private long peakOutgoingFds;
     private int peakMatchRules;
     private int peakBusNames;
+    /** See {@link #loginfo()}; null until first asked for. */
+    private String loginfo;
 
     /**
      * A connection over {@code transport}, with a new peer of its user in the core.
@@ -191,6 +194,17 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     public PeerCredentials credentials() {
         return transport.credentials();
+    }
+
+    /**
+     * dbus-daemon's description of this connection in log lines and denials ({@code uid=U pid=P comm="..."}), read
+     * once, when first needed (it reads {@code /proc}), then kept: a flood of denials costs no more reads.
+     */
+    public String loginfo() {
+        if (loginfo == null) {
+            loginfo = BusLog.loginfo(credentials());
+        }
+        return loginfo;
     }
 
     @Override

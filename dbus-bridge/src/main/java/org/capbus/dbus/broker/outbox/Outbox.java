@@ -3,6 +3,7 @@ package org.capbus.dbus.broker.outbox;
 import java.util.List;
 
 import org.capbus.core.SendResult;
+import org.capbus.dbus.DBusErrors;
 import org.capbus.dbus.broker.connection.BusConnection;
 import org.capbus.dbus.broker.connection.BusMessage;
 import org.capbus.dbus.broker.connection.CoreMapping;
@@ -17,6 +18,7 @@ import org.capbus.dbus.bus.MatchIndex;
 import org.capbus.dbus.bus.MatchRule;
 import org.capbus.dbus.bus.MatchableMessage;
 import org.capbus.dbus.bus.NameOwnerChange;
+import org.capbus.dbus.log.BusLog;
 import org.capbus.dbus.wire.DBusMessage;
 import org.capbus.dbus.wire.DBusNames;
 import org.capbus.dbus.wire.MessageBuilder;
@@ -84,12 +86,18 @@ public final class Outbox {
 
     /** Answers {@code target}'s message {@code replySerial} with an error, unless the target is gone. */
     public void error(BusConnection target, long replySerial, String errorName, String text) {
-        if (target.uniqueName() == null || target.isClosed()) {
+        if (target.isClosed()) {
             return;
         }
         stats.errorSent(errorName);
-        send(target, MessageBuilder.error(replySerial, target.uniqueName(), errorName)
-                .sender(DBusNames.DRIVER_NAME).string(text));
+        // Before Hello (a refused Hello: a connection limit) the destination is dbus-daemon's placeholder.
+        String destination = target.uniqueName() != null ? target.uniqueName() : ":not.active.yet";
+        if (DBusErrors.LIMITS_EXCEEDED.equals(errorName)) {
+            // Every quota refusal the bus answers passes here: logged once, as dbus-daemon logs its limits.
+            BusLog.warning(text + " (refused to \"" + destination + "\" (" + target.loginfo() + "))");
+        }
+        send(target, MessageBuilder.error(replySerial, destination, errorName).sender(DBusNames.DRIVER_NAME)
+                .string(text));
     }
 
     /**
@@ -97,8 +105,7 @@ public final class Outbox {
      * a placeholder destination.
      */
     public void errorBeforeHello(BusConnection target, long replySerial, BusError error) {
-        send(target, MessageBuilder.error(replySerial, ":not.active.yet", error.errorName())
-                .sender(DBusNames.DRIVER_NAME).string(error.text()));
+        error(target, replySerial, error);
     }
 
     // ---- signals ----

@@ -2,10 +2,10 @@ package org.capbus.dbus.broker.routing;
 
 import org.capbus.config.PeerNames;
 import org.capbus.config.PolicyMessage;
-import org.capbus.dbus.io.PeerLogInfo;
 import org.capbus.dbus.broker.connection.BusConnection;
 import org.capbus.dbus.broker.stats.BusStats;
 import org.capbus.dbus.broker.stats.PolicyDenial;
+import org.capbus.dbus.log.BusLog;
 import org.capbus.dbus.wire.DBusMessage;
 import org.capbus.dbus.wire.DBusNames;
 import org.capbus.dbus.wire.MessageType;
@@ -48,18 +48,21 @@ final class PolicyGate {
         }
         PolicyMessage pm = policyMessage(m);
         PeerNames receiverNames = receiver == null ? DRIVER_NAMES : receiver;
+        String denial = null;
         if (!eavesdropping && !sender.policy().canSend(pm, receiverNames, requestedReply)) {
             stats.policyDenied(PolicyDenial.SEND);
-            return describe("send", sender.policy().matchedSendRules(pm, receiverNames, requestedReply), sender,
+            denial = describe("send", sender.policy().matchedSendRules(pm, receiverNames, requestedReply), sender,
                     receiver, pm, requestedReply);
-        }
-        if (receiver != null && !receiver.policy().canReceive(pm, sender, requestedReply, eavesdropping)) {
+        } else if (receiver != null && !receiver.policy().canReceive(pm, sender, requestedReply, eavesdropping)) {
             stats.policyDenied(PolicyDenial.RECEIVE);
-            return describe("receive",
-                    receiver.policy().matchedReceiveRules(pm, sender, requestedReply, eavesdropping), sender,
-                    receiver, pm, requestedReply);
+            denial = describe("receive", receiver.policy().matchedReceiveRules(pm, sender, requestedReply,
+                    eavesdropping), sender, receiver, pm, requestedReply);
         }
-        return null;
+        // As dbus-daemon (complain_about_message): logged when the addressed recipient is refused, not an eavesdropper.
+        if (denial != null && !eavesdropping) {
+            BusLog.security(denial);
+        }
+        return denial;
     }
 
     /**
@@ -71,15 +74,15 @@ final class PolicyGate {
         return describe("send", sender.policy().matchedSendRules(pm, receiver, false), sender, receiver, pm, false);
     }
 
-    /** dbus-daemon's text ({@code complain_about_message} in bus/bus.c), word for word. */
+    /** dbus-daemon's text of a denial, the AccessDenied error's and the log line's (complain_about_message). */
     private static String describe(String what, int matchedRules, BusConnection sender, BusConnection receiver,
                                    PolicyMessage pm, boolean requestedReply) {
         return "Rejected " + what + " message, " + matchedRules + " matched rules; type=\"" + pm.type().configName()
-                + "\", sender=\"" + sender.uniqueName() + "\" (" + PeerLogInfo.of(sender.credentials())
+                + "\", sender=\"" + sender.uniqueName() + "\" (" + sender.loginfo()
                 + ") interface=\"" + unset(pm.interfaceName()) + "\" member=\"" + unset(pm.member())
                 + "\" error name=\"" + unset(pm.errorName()) + "\" requested_reply=\"" + (requestedReply ? 1 : 0)
-                + "\" destination=\"" + (pm.destination() == null ? DBusNames.DRIVER_NAME : pm.destination())
-                + "\" (" + (receiver == null ? "bus" : PeerLogInfo.of(receiver.credentials())) + ")";
+                + "\" destination=\"" + (pm.destination() == null ? DBusNames.DRIVER_NAME : pm.destination()) + "\" ("
+                + (receiver == null ? "bus" : receiver.loginfo()) + ")";
     }
 
     private static String unset(String s) {

@@ -152,13 +152,21 @@ public final class BusState {
     }
 
     /**
-     * Turns {@code c} into a monitor (BecomeMonitor) with {@code rules}: like a departure, it loses its names, match
+     * Turns {@code c} into a monitor (BecomeMonitor): like a departure, it loses its names, match
      * rules and reply slots and its unique name leaves the bus, as in dbus-daemon; from now on it only receives.
      * Returns what that causes, for the outbox to send.
      */
-    public Goodbye becomeMonitor(BusConnection c, List<MatchRule> rules) {
+    public Goodbye becomeMonitor(BusConnection c) {
         Goodbye goodbye = unregister(c);
         c.becomeMonitor();
+        return goodbye;
+    }
+
+    /**
+     * The new monitor {@code c} starts to see traffic selected by {@code rules}: after the outbox sent what
+     * {@link #becomeMonitor} caused, which dbus-daemon does not show the new monitor (it happened before).
+     */
+    public void startMonitoring(BusConnection c, List<MatchRule> rules) {
         List<MatchRule> eavesdropping = new ArrayList<>(rules.size());
         for (MatchRule r : rules) {
             eavesdropping.add(r.withEavesdrop(true));
@@ -169,7 +177,6 @@ public final class BusState {
         monitorMatchRules += n;
         c.matchRulesNow(n);
         peaks.matchRules(n, totalMatchRules());
-        return goodbye;
     }
 
     private Goodbye unregister(BusConnection c) {
