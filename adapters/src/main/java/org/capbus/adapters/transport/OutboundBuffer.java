@@ -2,6 +2,8 @@ package org.capbus.adapters.transport;
 
 import java.lang.foreign.MemorySegment;
 
+import org.capbus.dbus.io.WrittenCallback;
+
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
@@ -12,6 +14,11 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * in place; the block doubles when full (after compacting, when that frees enough) and is freed once drained if it
  * grew large. Positions of descriptor attachments are absolute stream offsets ({@code streamBase} is the offset of
  * {@code readIndex}), so compaction never has to touch them.
+ *
+ * <p>Lent bytes ({@link #lend}) are not copied: the buffer keeps a reference to the caller's array, in order between
+ * the copied bytes (each lending records how many copied bytes precede it), sends straight from the array with
+ * {@code send}, and tells the lender once the last of its bytes went (or at {@link #release}). Stream offsets of
+ * copied bytes ({@code streamBase}) count copied bytes only; lendings are placed by them.
  *
  * <p>Descriptor rule: a {@code sendmsg} carrying descriptors must start exactly at the byte they are attached to,
  * and must not reach the next attachment, so a receiver sees each set with the first byte of the D-Bus message it
@@ -43,8 +50,19 @@ final class OutboundBuffer {
     private int[] fds = new int[0];
     private int fdTail;
 
+    // Lendings, a FIFO in parallel arrays: lentArray[i][lentOffset[i], + lentLength[i]) goes after the copied byte
+    // at stream offset lentPosition[i] - 1; lentDone[i] is told when it is sent.
+    private byte[][] lentArray = new byte[0][];
+    private int[] lentOffset = new int[0];
+    private int[] lentLength = new int[0];
+    private long[] lentPosition = new long[0];
+    private WrittenCallback[] lentDone = new WrittenCallback[0];
+    private int lentHead;
+    private int lentTail;
+    private long lentBytes;
+
     long pendingBytes() {
-        return writeIndex - readIndex;
+        return writeIndex - readIndex + lentBytes;
     }
 
     /** Stream offset the next appended byte gets. */
@@ -60,6 +78,72 @@ final class OutboundBuffer {
         MemorySegment.copy(src, offset, memory, JAVA_BYTE, writeIndex, length);
         writeIndex += length;
         return true;
+    }
+
+    /**
+     * Queues {@code src[offset, offset + length)} to be sent without copying; {@code done} is told once it is sent
+     * or the buffer released. The caller leaves those bytes untouched until then.
+     *
+     * @return false if descriptors wait to be attached to the next byte (they must travel with copied bytes, in a
+     *     {@code sendmsg}): nothing was queued, and the caller copies instead
+     */
+    boolean lend(byte[] src, int offset, int length, WrittenCallback done) {
+        long position = streamEnd();
+        if (attachHead < attachTail && attachPosition[attachTail - 1] == position) {
+            return false;
+        }
+        if (lentTail == lentArray.length) {
+            growLendings();
+        }
+        lentArray[lentTail] = src;
+        lentOffset[lentTail] = offset;
+        lentLength[lentTail] = length;
+        lentPosition[lentTail] = position;
+        lentDone[lentTail] = done;
+        lentTail++;
+        lentBytes += length;
+        return true;
+    }
+
+    private void growLendings() {
+        int live = lentTail - lentHead;
+        boolean grow = live * 2 >= lentArray.length;
+        int size = grow ? Math.max(4, lentArray.length * 2) : lentArray.length;
+        byte[][] arrays = grow ? new byte[size][] : lentArray;
+        int[] offsets = grow ? new int[size] : lentOffset;
+        int[] lengths = grow ? new int[size] : lentLength;
+        long[] positions = grow ? new long[size] : lentPosition;
+        WrittenCallback[] dones = grow ? new WrittenCallback[size] : lentDone;
+        System.arraycopy(lentArray, lentHead, arrays, 0, live);
+        System.arraycopy(lentOffset, lentHead, offsets, 0, live);
+        System.arraycopy(lentLength, lentHead, lengths, 0, live);
+        System.arraycopy(lentPosition, lentHead, positions, 0, live);
+        System.arraycopy(lentDone, lentHead, dones, 0, live);
+        if (!grow) {
+            java.util.Arrays.fill(arrays, live, size, null);
+            java.util.Arrays.fill(dones, live, size, null);
+        }
+        lentArray = arrays;
+        lentOffset = offsets;
+        lentLength = lengths;
+        lentPosition = positions;
+        lentDone = dones;
+        lentHead = 0;
+        lentTail = live;
+    }
+
+    /** Forgets the first lending and tells its lender. */
+    private void lendingDone() {
+        WrittenCallback done = lentDone[lentHead];
+        lentArray[lentHead] = null;
+        lentDone[lentHead] = null;
+        lentBytes -= lentLength[lentHead];
+        lentHead++;
+        if (lentHead == lentTail) {
+            lentHead = 0;
+            lentTail = 0;
+        }
+        done.written();
     }
 
     private boolean makeRoom(long length) {
@@ -154,13 +238,42 @@ final class OutboundBuffer {
     }
 
     /**
-     * Writes as much as the socket takes, one {@code sendmsg} per attachment boundary.
+     * Writes as much as the socket takes: copied bytes with one {@code sendmsg} per attachment boundary, lent bytes
+     * with {@code send} straight from their array, in stream order.
      *
      * @return {@link #FLUSHED}, {@link #WOULD_BLOCK}, or a negated errno the connection dies of
      */
     int flush(int fd, Syscalls syscalls, SocketMessage message, TransportCounters counters) {
-        while (writeIndex > readIndex) {
+        while (true) {
+            if (lentHead < lentTail && lentPosition[lentHead] == streamBase) {
+                // Every copied byte before this lending is sent: its turn.
+                int length = lentLength[lentHead];
+                long written = syscalls.sendHeap(fd, lentArray[lentHead], lentOffset[lentHead], length,
+                        Syscalls.MSG_NOSIGNAL | Syscalls.MSG_DONTWAIT);
+                counters.sendmsgCalls++;
+                if (written < 0) {
+                    if (written == -Errno.EINTR) {
+                        continue;
+                    }
+                    return written == -Errno.EAGAIN ? WOULD_BLOCK : (int) written;
+                }
+                counters.bytesWritten += written;
+                if (written < length) {
+                    lentOffset[lentHead] += (int) written;
+                    lentLength[lentHead] = length - (int) written;
+                    lentBytes -= written;
+                    return WOULD_BLOCK;
+                }
+                lendingDone();
+                continue;
+            }
+            if (writeIndex == readIndex) {
+                break;
+            }
             long length = writeIndex - readIndex;
+            if (lentHead < lentTail) {
+                length = Math.min(length, lentPosition[lentHead] - streamBase);
+            }
             int fdCount = 0;
             if (attachHead < attachTail) {
                 long distance = attachPosition[attachHead] - streamBase;
@@ -222,8 +335,14 @@ final class OutboundBuffer {
         }
     }
 
-    /** Closes every descriptor not yet sent and frees the memory. The buffer is empty and usable afterwards. */
+    /**
+     * Closes every descriptor not yet sent, frees the memory and tells every lender its bytes are no longer needed.
+     * The buffer is empty and usable afterwards.
+     */
     void release(Syscalls syscalls) {
+        while (lentHead < lentTail) {
+            lendingDone();
+        }
         for (int i = attachHead; i < attachTail; i++) {
             closeAttachment(i, syscalls);
         }

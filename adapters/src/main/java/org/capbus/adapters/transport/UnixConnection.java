@@ -10,6 +10,7 @@ import io.netty.channel.unix.FileDescriptor;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.io.TransportConnection;
+import org.capbus.dbus.io.WrittenCallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,6 +93,22 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         }
         if (!outbound.append(src, offset, length)) {
             terminate("out of native memory for the outgoing buffer");
+            return;
+        }
+        if (writable && outbound.pendingBytes() >= highWaterMark) {
+            writable = false;
+        }
+        if (!dirty) {
+            transport.markDirty(this);
+        }
+    }
+
+    /** Lent bytes are sent straight from {@code src} by the end-of-batch flush; see {@link OutboundBuffer#lend}. */
+    @Override
+    public void writeLent(byte[] src, int offset, int length, WrittenCallback done) {
+        if (closed || length == 0 || !outbound.lend(src, offset, length, done)) {
+            write(src, offset, length);
+            done.written();
             return;
         }
         if (writable && outbound.pendingBytes() >= highWaterMark) {

@@ -82,8 +82,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     private final Driver driver;
     private final Activator activator;
     private final BusStats stats = new BusStats();
-    /** Buffers of large messages, reused (see {@link LargeBufferPool}); at most 32 MiB kept idle. */
-    private final LargeBufferPool buffers = new LargeBufferPool(32L << 20);
+    /** Buffers of large messages, reused (see {@link LargeBufferPool}); at most 32 MiB, dropped once idle. */
+    private final LargeBufferPool buffers = new LargeBufferPool(32L << 20, this::scheduleOnLoop);
     private final ArrayDeque<BusConnection> ready = new ArrayDeque<>();
     private boolean driverReady;
     private boolean runningDriver;
@@ -135,6 +135,10 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         this.driver = new Driver(state, outbox, stats, this);
         this.saslConfig = saslConfig(config);
         this.nativeProtocol = config.nativeProtocol();
+    }
+
+    private void scheduleOnLoop(Runnable task, long millis) {
+        host.loop().schedule(task, millis, TimeUnit.MILLISECONDS);
     }
 
     /** reply_timeout in nanoseconds, as the reply tracker takes it: -1 (dbus-daemon's default) for never. */

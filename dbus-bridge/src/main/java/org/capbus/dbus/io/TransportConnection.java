@@ -18,6 +18,17 @@ public interface TransportConnection {
     void write(byte[] src, int offset, int length);
 
     /**
+     * Appends bytes without copying them, where the transport can: it keeps {@code src} and sends straight from it
+     * (for a large message body, this saves copying it into the transport's buffer), and calls
+     * {@code done.written()} once it no longer needs them. Until then the caller must not change or reuse
+     * {@code src[offset, offset + length)}. A transport that copies calls {@code done} before returning.
+     */
+    default void writeLent(byte[] src, int offset, int length, WrittenCallback done) {
+        write(src, offset, length);
+        done.written();
+    }
+
+    /**
      * The most descriptors one message can carry: the kernel passes at most {@code SCM_MAX_FD} (253) in one
      * {@code sendmsg}, and {@link #attachFds} refuses more. The bus refuses a message with more to its sender.
      */

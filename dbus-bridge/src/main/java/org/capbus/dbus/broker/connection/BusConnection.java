@@ -623,7 +623,10 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
                 return transport.isWritable();
             }
             transport.write(m.head, 0, m.head.length);
-            if (m.tailLength > 0) {
+            if (m.tailLength >= BusMessage.LENT_TAIL_MIN) {
+                m.expect(1); // the lending's reference, given back by m.written()
+                transport.writeLent(m.tail, m.tailOffset, m.tailLength, m);
+            } else if (m.tailLength > 0) {
                 transport.write(m.tail, m.tailOffset, m.tailLength);
             }
             messagesOut++;
