@@ -186,6 +186,11 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         } catch (RuntimeException e) {
             // A bug in a handler must cost this one connection, not the loop (netty would log and stall 1 s).
             bugged(e);
+        } catch (Error e) {
+            // Out of memory, stack overflow: nothing on the loop can be trusted any more (FatalErrorHandler). Only a
+            // test's handler returns; the connection then goes as after a bug.
+            transport.fatal("connection fd " + fd, e);
+            terminate(null);
         }
     }
 
@@ -251,6 +256,9 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
             flush();
         } catch (RuntimeException e) {
             bugged(e);
+        } catch (Error e) {
+            transport.fatal("connection fd " + fd, e);
+            terminate(null);
         }
     }
 

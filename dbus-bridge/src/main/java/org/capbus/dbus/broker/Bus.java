@@ -84,6 +84,8 @@ public final class Bus implements ConnectionAcceptor {
     /** Buffers of large messages, reused (see {@link LargeBufferPool}); at most 32 MiB kept idle. */
     private final LargeBufferPool buffers = new LargeBufferPool(32L << 20);
     final BusPeaks peaks = new BusPeaks();
+    /** Bytes of messages still being received (max_incoming_bytes). */
+    private final IncomingQuota incoming = new IncomingQuota(this);
     /** Match rules of all monitors, counted as dbus-daemon counts them (see {@link #monitorRuleCount}). */
     private int monitorMatchRules;
 
@@ -147,6 +149,10 @@ public final class Bus implements ConnectionAcceptor {
 
     LargeBufferPool buffers() {
         return buffers;
+    }
+
+    IncomingQuota incoming() {
+        return incoming;
     }
 
     CoreMapping mapping() {

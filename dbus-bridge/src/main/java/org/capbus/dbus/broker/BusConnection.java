@@ -86,7 +86,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         this.peer = bus.mapping().attach(uid, this);
         this.sasl = bus.newSaslServer(transport.credentials());
         this.policy = bus.policyFor(transport.credentials());
-        this.framer = new MessageFramer(this, bus.maxMessageSize(), bus.maxMessageUnixFds(), bus.buffers());
+        this.framer = new MessageFramer(this, bus.maxMessageSize(), bus.maxMessageUnixFds(), bus.buffers(),
+                bus.incoming().budgetFor(uid));
     }
 
     Peer peer() {
@@ -320,8 +321,19 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
                 message != null ? reason.reason() + " at byte " + message.errorOffset() : reason.reason());
     }
 
-    /** Descriptors received but not claimed by a message, for closing at disconnect. */
+    @Override
+    public void onIncomingQuotaExceeded(int announcedLength) {
+        bus.stats().quotaRejected(QuotaResource.INCOMING_BYTES);
+        bus.disconnect(this, DisconnectReason.QUOTA, "a message of " + announcedLength
+                + " bytes does not fit in what max_incoming_bytes leaves to the connection and its user");
+    }
+
+    /**
+     * At disconnect: drops the message being received (its incoming charge goes) and returns the descriptors not
+     * claimed by a message, for closing.
+     */
     int[] unclaimedFds() {
+        framer.close();
         return framer.drainFds();
     }
 
