@@ -30,6 +30,7 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
     private static final Logger LOG = LoggerFactory.getLogger(UnixConnection.class);
     private static final EpollIoOps READ = EpollIoOps.EPOLLIN;
     private static final EpollIoOps READ_WRITE = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLOUT);
+    private static final EpollIoOps WRITE = EpollIoOps.EPOLLOUT;
     private static final int EPOLLIN = EpollIoOps.EPOLLIN.value();
     private static final int EPOLLOUT = EpollIoOps.EPOLLOUT.value();
     // EPOLLERR and EPOLLHUP are always reported; a read then returns the error or end of file.
@@ -48,6 +49,8 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
     private boolean closed;
     private boolean writable = true;
     private boolean waitingForOutput;
+    /** Reading stopped until the outbound buffer is empty ({@link #suspendReadingUntilWritten()}). */
+    private boolean readSuspended;
     /** In the transport's list of connections to flush at the end of this batch. */
     boolean dirty;
     /** Index in the transport's connection list, for O(1) removal. */
@@ -142,6 +145,27 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
     }
 
     @Override
+    public void suspendReadingUntilWritten() {
+        if (closed || readSuspended || outbound.pendingBytes() == 0) {
+            return;
+        }
+        readSuspended = true;
+        registration.submit(interest());
+    }
+
+    /**
+     * The epoll interest for the current state: reading unless suspended, writing while the socket is full or reading
+     * is suspended (netty removes a handle from epoll when asked for no events, so a suspended one waits for
+     * {@code EPOLLOUT}, which also ends the suspension as soon as the socket takes the bytes).
+     */
+    private EpollIoOps interest() {
+        if (readSuspended) {
+            return WRITE;
+        }
+        return waitingForOutput ? READ_WRITE : READ;
+    }
+
+    @Override
     public long pendingOutboundBytes() {
         return outbound.pendingBytes();
     }
@@ -181,7 +205,12 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
                 flush();
             }
             if ((ops & READ_EVENTS) != 0 && !closed) {
-                read();
+                if (readSuspended) {
+                    // Hung up or failed while we wait for it to read: the write says which, and ends the connection.
+                    flush();
+                } else {
+                    read();
+                }
             }
         } catch (RuntimeException e) {
             // A bug in a handler must cost this one connection, not the loop (netty would log and stall 1 s).
@@ -201,7 +230,7 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         int[] fds = transport.receivedFds();
         int bufferSize = transport.readBufferSize();
         int reads = transport.readsPerEvent();
-        for (int i = 0; i < reads && !closed; i++) {
+        for (int i = 0; i < reads && !closed && !readSuspended; i++) {
             message.prepareReceive(transport.readBufferAddress(), bufferSize);
             long n = syscalls.recvmsg(fd, message.header(), Syscalls.MSG_CMSG_CLOEXEC | Syscalls.MSG_DONTWAIT);
             counters.recvmsgCalls++;
@@ -268,12 +297,13 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         if (result == OutboundBuffer.WOULD_BLOCK) {
             if (!waitingForOutput) {
                 waitingForOutput = true;
-                registration.submit(READ_WRITE);
+                registration.submit(interest());
             }
         } else if (result == OutboundBuffer.FLUSHED) {
-            if (waitingForOutput) {
+            if (waitingForOutput || readSuspended) {
                 waitingForOutput = false;
-                registration.submit(READ);
+                readSuspended = false;
+                registration.submit(interest());
             }
         } else {
             terminate(result == -Errno.EPIPE || result == -Errno.ECONNRESET

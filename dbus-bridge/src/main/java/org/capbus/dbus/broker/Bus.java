@@ -71,6 +71,8 @@ public final class Bus implements ConnectionAcceptor {
     /** Registered (non-monitor) connections per uid, for max_connections_per_user. */
     private final Map<Long, Integer> registeredPerUid = new HashMap<>();
     private final Set<BusConnection> connections = new LinkedHashSet<>();
+    /** Connections that have not completed Hello, oldest first (max_incomplete_connections, auth_timeout). */
+    private final Set<BusConnection> incomplete = new LinkedHashSet<>();
     final List<BusConnection> monitors = new ArrayList<>();
     final Map<BusConnection, List<MatchRule>> monitorRules = new HashMap<>();
     private final ArrayDeque<BusConnection> ready = new ArrayDeque<>();
@@ -290,14 +292,52 @@ public final class Bus implements ConnectionAcceptor {
         }
         connections.add(c);
         stats.accepted();
+        // As dbus-daemon, a connection is incomplete until its Hello: auth_timeout and max_incomplete_connections
+        // cover the time after authentication too, so connections that authenticate and stay silent cannot pile up.
+        incomplete.add(c);
+        if (incomplete.size() > maxIncomplete) {
+            BusConnection victim = oldestIncompleteOfBusiestUser();
+            stats.quotaRejected(QuotaResource.CONNECTIONS);
+            disconnect(victim, DisconnectReason.QUOTA, "more than " + maxIncomplete + " connections without Hello"
+                    + " (max_incomplete_connections); dropping the oldest of the user with the most");
+            if (c.state == BusConnection.State.CLOSED) {
+                return c;
+            }
+        }
         long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
         c.authTimeout = host.loop().schedule(() -> {
-            if (c.state == BusConnection.State.AUTHENTICATING) {
-                disconnect(c, DisconnectReason.AUTH_FAILED, "authentication timed out");
+            if (c.state != BusConnection.State.CLOSED && !c.hasUniqueName()) {
+                disconnect(c, DisconnectReason.AUTH_FAILED, c.state == BusConnection.State.AUTHENTICATING
+                        ? "authentication timed out" : "no Hello within auth_timeout");
                 flushReady();
             }
         }, timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
         return c;
+    }
+
+    /**
+     * Which incomplete connection goes when there are too many: the oldest of the uid that has the most. dbus-daemon
+     * stops accepting instead until one completes or times out, which lets one user's crowd of silent connections
+     * keep every other user out; here the crowd pays for itself.
+     */
+    private BusConnection oldestIncompleteOfBusiestUser() {
+        Map<Long, Integer> perUid = new HashMap<>();
+        long busiest = -1;
+        int most = 0;
+        for (BusConnection i : incomplete) {
+            long uid = i.credentials().uid();
+            int n = perUid.merge(uid, 1, Integer::sum);
+            if (n > most) {
+                most = n;
+                busiest = uid;
+            }
+        }
+        for (BusConnection i : incomplete) {
+            if (i.credentials().uid() == busiest) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("no incomplete connection");
     }
 
     SaslServer newSaslServer(PeerCredentials creds) {
@@ -330,7 +370,6 @@ public final class Bus implements ConnectionAcceptor {
         }
         // The root node exists from now on, so that the driver can answer even before Hello; the unique name
         // that stands for it is given at Hello.
-        c.cancelAuthTimeout();
         c.root = mapping.createRoot(c);
         stats.authenticated(c.authMechanism);
         return true;
@@ -339,6 +378,8 @@ public final class Bus implements ConnectionAcceptor {
     /** The connection completed Hello: it gets its unique name and root node. Called by the driver. */
     public String register(BusConnection c) {
         String name = ":1." + nextUniqueId++;
+        c.cancelAuthTimeout();
+        incomplete.remove(c);
         c.assignUniqueName(name);
         byUniqueName.put(name, c);
         registered(c);
@@ -381,6 +422,7 @@ public final class Bus implements ConnectionAcceptor {
         int[] unclaimed = c.unclaimedFds();
         closeFds(unclaimed, unclaimed.length);
         connections.remove(c);
+        incomplete.remove(c);
         if (monitors.remove(c)) {
             monitorMatchRules -= monitorRuleCount(monitorRules.remove(c));
         }

@@ -58,7 +58,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     String authMechanism;
     /** Whether the connection is queued in the bus's ready list. */
     boolean ready;
-    /** The timer that closes the connection if authentication takes longer than auth_timeout; null once done. */
+    /** The timer that closes the connection if it has not completed Hello within auth_timeout; null once done. */
     java.util.concurrent.ScheduledFuture<?> authTimeout;
     /** Whether the queue is waiting for the socket to drain. */
     private boolean blocked;
@@ -127,7 +127,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return false;
     }
 
-    /** Drops the authentication timer (authenticated or closed): a churn of connections leaves no timers behind. */
+    /** Drops the authentication timer (Hello completed, or closed): a churn of connections leaves no timers behind. */
     void cancelAuthTimeout() {
         if (authTimeout != null) {
             authTimeout.cancel(false);
@@ -272,6 +272,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         if (sasl.hasOutput()) {
             byte[] out = sasl.takeOutput();
             transport.write(out, 0, out.length);
+            // As dbus-daemon: no more input until the answers are read, so a client that sends lines and never
+            // reads holds one read's worth of answers at most.
+            transport.suspendReadingUntilWritten();
         }
         if (sasl.state() == SaslState.AUTHENTICATED) {
             SaslIdentity id = sasl.identity();

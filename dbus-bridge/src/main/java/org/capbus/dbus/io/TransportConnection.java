@@ -35,6 +35,14 @@ public interface TransportConnection {
      */
     void enableFdPassing();
 
+    /**
+     * Stops reading from the socket until every byte queued so far has been written, then reads again by itself. As
+     * dbus-daemon in the authentication phase: a client that sends and never reads cannot make the bus queue replies
+     * without bound. Does nothing when nothing is queued. The {@code onData} call in progress, if any, is not cut
+     * short; no further one comes until the output drained.
+     */
+    void suspendReadingUntilWritten();
+
     /** Bytes queued and not yet written to the socket. */
     long pendingOutboundBytes();
 
