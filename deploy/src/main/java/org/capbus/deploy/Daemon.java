@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A running capbus: the transport's event loop, the bus on it, its listening sockets and its pid file. Started by
  * {@link Main}; stopped by SIGTERM through the shutdown hook. Configuration reloads (SIGHUP, ReloadConfig) read
- * the file on a thread of their own and hand the result to the loop; a file that does not parse is reported with
+ * the file on one worker thread, coalesced ({@link ConfigReloader}), and hand the result to the loop; a file that does not parse is reported with
  * its file, line and reason, and the running configuration stays. Prometheus metrics are served when
  * {@code --metrics} or the configuration's {@code <metrics address>} asks (the command line wins), on a thread of
  * their own; a reload does not move them.
@@ -47,11 +47,13 @@ final class Daemon implements BusHost {
     private final List<String> addresses = new ArrayList<>();
     private Path pidFile;
     private CapbusMetrics metrics;
+    private final ConfigReloader reloader;
 
     private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport) throws IOException {
         this.options = options;
         this.transport = transport;
         this.bus = onLoop(() -> new Bus(config, this, ownCredentials()));
+        this.reloader = new ConfigReloader(this::loadForReload, transport.executor(), bus::applyConfig);
     }
 
     /** The configuration file the options name: --config-file, or system.conf for --system; empty for --session. */
@@ -201,6 +203,7 @@ final class Daemon implements BusHost {
         } catch (ExecutionException | RuntimeException e) {
             log.warn("bus shutdown failed", e);
         }
+        reloader.shutdown();
         transport.shutdown();
         if (pidFile != null) {
             try {
@@ -225,28 +228,17 @@ final class Daemon implements BusHost {
 
     @Override
     public void reloadConfig(java.util.function.Consumer<String> done) {
-        Thread.ofPlatform().name("capbus-reload").daemon().start(() -> {
-            String failure = null;
-            BusConfig fresh = null;
-            try {
-                fresh = loadConfig(options);
-            } catch (ConfigException e) {
-                failure = e.getMessage();
-            } catch (IOException e) {
-                failure = e.toString();
-            }
-            if (failure != null) {
-                log.error("configuration not reloaded, keeping the running one: {}", failure);
-            }
-            BusConfig applied = fresh;
-            String reason = failure;
-            transport.executor().execute(() -> {
-                if (applied != null) {
-                    bus.applyConfig(applied);
-                }
-                done.accept(reason);
-            });
-        });
+        reloader.request(done);
+    }
+
+    private BusConfig loadForReload() throws ConfigReloader.Failure {
+        try {
+            return loadConfig(options);
+        } catch (ConfigException e) {
+            throw new ConfigReloader.Failure(e.getMessage());
+        } catch (IOException e) {
+            throw new ConfigReloader.Failure(e.toString());
+        }
     }
 
     /** SIGHUP: reload, as dbus-daemon does. */

@@ -31,7 +31,7 @@ final class DBusInterface extends DriverInterface {
     private final Bus bus;
     private final List<DriverMethod> methods;
     /** UpdateActivationEnvironment's variables; kept for activation. */
-    private final Map<String, String> activationEnvironment = new HashMap<>();
+    private final EnvironmentUpdates activationEnvironment = new EnvironmentUpdates();
 
     DBusInterface(Bus bus) {
         this.bus = bus;
@@ -191,6 +191,14 @@ final class DBusInterface extends DriverInterface {
     }
 
     private void updateActivationEnvironment(DriverRequest r) {
+        // As dbus-daemon (bus_driver_check_caller_is_privileged): a recipe for privilege escalation, so only root
+        // and the bus's own user may change what activated services start with.
+        long uid = r.caller.credentials().uid();
+        if (uid != 0 && uid != bus.ownCredentials().uid()) {
+            r.error(DBusErrors.ACCESS_DENIED, "rejected attempt to call UpdateActivationEnvironment by connection "
+                    + r.caller.uniqueName() + " with uid " + uid);
+            return;
+        }
         BodyReader a = r.args();
         Map<String, String> vars = new HashMap<>();
         if (a.enterArray()) {
@@ -203,7 +211,11 @@ final class DBusInterface extends DriverInterface {
             }
             a.exitArray();
         }
-        activationEnvironment.putAll(vars);
+        if (!activationEnvironment.apply(vars)) {
+            r.error(DBusErrors.LIMITS_EXCEEDED, "The activation environment would exceed "
+                    + EnvironmentUpdates.MAX_VARIABLES + " variables or " + EnvironmentUpdates.MAX_BYTES + " bytes");
+            return;
+        }
         r.sendEmpty();
     }
 

@@ -269,14 +269,19 @@ public final class TestBus implements AutoCloseable {
     public static final class Shared implements AutoCloseable {
         private final Map<BusKind, TestBus> buses = new java.util.EnumMap<>(BusKind.class);
         private final Map<BusKind, AssertionError> failedStarts = new java.util.EnumMap<>(BusKind.class);
-        private final boolean allowEavesdrop;
+        private final String configurationText;
 
         public Shared() {
             this(false);
         }
 
         public Shared(boolean allowEavesdrop) {
-            this.allowEavesdrop = allowEavesdrop;
+            this(configuration(allowEavesdrop));
+        }
+
+        /** Buses started with the configuration file {@code configurationText}. */
+        public Shared(String configurationText) {
+            this.configurationText = configurationText;
         }
 
         /**
@@ -292,7 +297,7 @@ public final class TestBus implements AutoCloseable {
             TestBus bus = buses.get(kind);
             if (bus == null) {
                 try {
-                    bus = TestBus.start(kind, allowEavesdrop);
+                    bus = TestBus.start(kind, configurationText, List.of());
                 } catch (AssertionError e) {
                     failedStarts.put(kind, e);
                     throw e;
