@@ -11,7 +11,7 @@ import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import org.capbus.dbus.broker.BusSnapshot;
-import org.capbus.dbus.broker.BusStats;
+import org.capbus.dbus.broker.stats.BusStats;
 
 /**
  * The series micrometer's meters cannot express over plain loop-written fields: the two histograms the bus keeps as

@@ -10,10 +10,10 @@ import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import org.capbus.dbus.DBusErrors;
 import org.capbus.dbus.broker.BusSnapshot;
-import org.capbus.dbus.broker.BusStats;
-import org.capbus.dbus.broker.DisconnectReason;
-import org.capbus.dbus.broker.PolicyDenial;
-import org.capbus.dbus.broker.QuotaResource;
+import org.capbus.dbus.broker.stats.BusStats;
+import org.capbus.dbus.broker.stats.DisconnectReason;
+import org.capbus.dbus.broker.stats.PolicyDenial;
+import org.capbus.dbus.broker.stats.QuotaResource;
 import org.capbus.dbus.sasl.SaslMechanism;
 import org.capbus.dbus.wire.MessageType;
 

@@ -17,7 +17,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.capbus.adapters.transport.TransportCounters;
 import org.capbus.config.MetricsAddress;
 import org.capbus.dbus.broker.Bus;
-import org.capbus.dbus.broker.BusStats;
+import org.capbus.dbus.broker.stats.BusStats;
 
 /**
  * capbus's Prometheus metrics, assembled: a micrometer registry with the bus's meters ({@link BusMeters},

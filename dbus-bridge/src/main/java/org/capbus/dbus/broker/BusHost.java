@@ -16,7 +16,7 @@ public interface BusHost {
 
     /**
      * Re-reads the configuration off the loop thread and hands the result back to the bus on it
-     * ({@link Bus#applyConfig}); a bad file leaves the running configuration in place. {@code done} runs on the loop
+     * ({@code Bus#applyConfig}); a bad file leaves the running configuration in place. {@code done} runs on the loop
      * afterwards with null, or with the reason the file was refused ({@code file:line: reason}).
      */
     void reloadConfig(java.util.function.Consumer<String> done);

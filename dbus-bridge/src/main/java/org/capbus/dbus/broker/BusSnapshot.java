@@ -6,6 +6,7 @@ import java.util.Map;
 import org.capbus.core.Limits;
 import org.capbus.core.Peer;
 import org.capbus.core.User;
+import org.capbus.dbus.broker.connection.BusConnection;
 
 /**
  * The bus's gauges at one moment: values that need a walk over loop-owned collections (connections, users, the
@@ -75,8 +76,8 @@ public record BusSnapshot(long capturedAtNanos, int authenticating, int awaiting
         long queuedMessages = 0;
         long queuedBytes = 0;
         long handles = 0;
-        for (BusConnection c : bus.connections()) {
-            switch (c.state) {
+        for (BusConnection c : bus.state().connections()) {
+            switch (c.state()) {
                 case AUTHENTICATING -> authenticating++;
                 case AWAITING_HELLO -> awaitingHello++;
                 case ACTIVE -> active++;
@@ -106,8 +107,9 @@ public record BusSnapshot(long capturedAtNanos, int authenticating, int awaiting
             ratio[3] = Math.max(ratio[3], fraction(u.chargedFds(), limits.fds()));
         }
         return new BusSnapshot(System.nanoTime(), authenticating, awaitingHello, active, monitors, peersByUid,
-                bus.names().names().size(), bus.matches().totalRules(), bus.matches().rulesWithoutSender(),
-                bus.replies.size(), queuedMessages, queuedBytes, queuedHandles, queuedFds, handles, ratio);
+                bus.state().names().names().size(), bus.state().matches().totalRules(),
+                bus.state().matches().rulesWithoutSender(), bus.state().replies().size(), queuedMessages, queuedBytes,
+                queuedHandles, queuedFds, handles, ratio);
     }
 
     private static double fraction(long used, long limit) {

@@ -7,10 +7,13 @@ import java.util.Map;
 
 import org.capbus.config.BusLimit;
 import org.capbus.dbus.DBusErrors;
-import org.capbus.dbus.broker.Bus;
-import org.capbus.dbus.broker.BusConnection;
-import org.capbus.dbus.broker.PolicyDenial;
-import org.capbus.dbus.broker.QuotaResource;
+import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.outbox.Outbox;
+import org.capbus.dbus.broker.state.BusState;
+import org.capbus.dbus.broker.stats.BusStats;
+import org.capbus.dbus.broker.stats.DisconnectReason;
+import org.capbus.dbus.broker.stats.PolicyDenial;
+import org.capbus.dbus.broker.stats.QuotaResource;
 import org.capbus.dbus.bus.MatchRule;
 import org.capbus.dbus.bus.MatchRuleParseResult;
 import org.capbus.dbus.bus.ReleaseNameResult;
@@ -28,13 +31,19 @@ final class DBusInterface extends DriverInterface {
     /** StartServiceByName reply: the service was already running. */
     private static final int START_REPLY_ALREADY_RUNNING = 2;
 
-    private final Bus bus;
+    private final BusState state;
+    private final Outbox outbox;
+    private final BusStats stats;
+    private final DriverHost host;
     private final List<DriverMethod> methods;
     /** UpdateActivationEnvironment's variables; kept for activation. */
     private final EnvironmentUpdates activationEnvironment = new EnvironmentUpdates();
 
-    DBusInterface(Bus bus) {
-        this.bus = bus;
+    DBusInterface(BusState state, Outbox outbox, BusStats stats, DriverHost host) {
+        this.state = state;
+        this.outbox = outbox;
+        this.stats = stats;
+        this.host = host;
         this.methods = List.of(
                 new DriverMethod("Hello", "", "s", this::hello),
                 new DriverMethod("RequestName", "su", "u", this::requestName),
@@ -59,7 +68,7 @@ final class DBusInterface extends DriverInterface {
 
     @Override
     String name() {
-        return Bus.DRIVER_NAME;
+        return DBusNames.DRIVER_NAME;
     }
 
     @Override
@@ -108,19 +117,20 @@ final class DBusInterface extends DriverInterface {
             r.error(DBusErrors.FAILED, "Already handled an Hello message");
             return;
         }
-        if (!bus.underUserConnectionLimit(c.credentials().uid())) {
-            bus.stats().quotaRejected(QuotaResource.CONNECTIONS_PER_USER);
+        if (state.registeredConnections(c.credentials().uid())
+                >= host.config().limits().get(BusLimit.MAX_CONNECTIONS_PER_USER)) {
+            stats.quotaRejected(QuotaResource.CONNECTIONS_PER_USER);
             r.error(DBusErrors.LIMITS_EXCEEDED, "The maximum number of active connections for UID "
                     + c.credentials().uid() + " has been reached");
-            bus.disconnect(c, org.capbus.dbus.broker.DisconnectReason.QUOTA, "too many connections for its user");
+            host.disconnect(c, DisconnectReason.QUOTA, "too many connections for its user");
             return;
         }
-        String name = bus.register(c);
-        bus.monitorHello(c, r.call);
+        String name = state.register(c);
+        outbox.monitorCopy(c, r.call);
         // dbus-daemon's order: the reply, then NameOwnerChanged for the new unique name, then NameAcquired.
         r.send(r.reply().string(name));
-        bus.driver().nameOwnerChanged(name, "", name);
-        bus.driver().nameAcquired(c, name);
+        outbox.nameOwnerChanged(name, "", name);
+        outbox.nameAcquired(c, name);
     }
 
     private void requestName(DriverRequest r) {
@@ -131,23 +141,23 @@ final class DBusInterface extends DriverInterface {
         if (!checkOwnable(r, name, "acquire")) {
             return;
         }
-        if (!bus.policyFor(c).canOwn(name)) {
-            bus.stats().policyDenied(PolicyDenial.OWN);
+        if (!c.policy().canOwn(name)) {
+            stats.policyDenied(PolicyDenial.OWN);
             r.error(DBusErrors.ACCESS_DENIED, "Connection \"" + c.uniqueName() + "\" is not allowed to own the service \""
                     + name + "\" due to security policies in the configuration file");
             return;
         }
-        long limit = bus.config().limits().get(BusLimit.MAX_NAMES_PER_CONNECTION);
-        if (bus.names().primaryOwner(name) != c && bus.names().ownedNameCount(c) >= limit) {
-            bus.stats().quotaRejected(QuotaResource.NAMES);
+        long limit = host.config().limits().get(BusLimit.MAX_NAMES_PER_CONNECTION);
+        if (state.names().primaryOwner(name) != c && state.names().ownedNameCount(c) >= limit) {
+            stats.quotaRejected(QuotaResource.NAMES);
             r.error(DBusErrors.LIMITS_EXCEEDED, "Connection \"" + c.uniqueName() + "\" is not allowed to own more services"
                     + " (increase limits in configuration file if required; max_names_per_connection=" + limit + ")");
             return;
         }
-        RequestNameResult<BusConnection> result = bus.names().requestName(name, c, (int) (flags & 0x7));
-        bus.busNamesGrew(c);
+        RequestNameResult<BusConnection> result = state.names().requestName(name, c, (int) (flags & 0x7));
+        state.busNamesGrew(c);
         // dbus-daemon queues the ownership signals in the same transaction ahead of the reply.
-        bus.announce(result.changes(), null);
+        outbox.announce(result.changes(), null);
         r.send(r.reply().uint32(result.reply().code()));
     }
 
@@ -156,8 +166,8 @@ final class DBusInterface extends DriverInterface {
         if (!checkOwnable(r, name, "release")) {
             return;
         }
-        ReleaseNameResult<BusConnection> result = bus.names().releaseName(name, r.caller);
-        bus.announce(result.changes(), null);
+        ReleaseNameResult<BusConnection> result = state.names().releaseName(name, r.caller);
+        outbox.announce(result.changes(), null);
         r.send(r.reply().uint32(result.reply().code()));
     }
 
@@ -171,7 +181,7 @@ final class DBusInterface extends DriverInterface {
             r.error(DBusErrors.INVALID_ARGS, "Cannot " + verb + " a service starting with ':' such as \"" + name + "\"");
             return false;
         }
-        if (name.equals(Bus.DRIVER_NAME)) {
+        if (name.equals(DBusNames.DRIVER_NAME)) {
             r.error(DBusErrors.INVALID_ARGS, "Connection \"" + r.caller.uniqueName() + "\" is not allowed to "
                     + (verb.equals("acquire") ? "own" : "release") + " the service \"" + name
                     + "\"because it is reserved for D-Bus' use only");
@@ -183,7 +193,7 @@ final class DBusInterface extends DriverInterface {
     private void startServiceByName(DriverRequest r) {
         String name = r.args().readString();
         r.args().readUInt32();
-        if (name.equals(Bus.DRIVER_NAME) || bus.resolveName(name) != null) {
+        if (name.equals(DBusNames.DRIVER_NAME) || state.resolveRegistered(name) != null) {
             r.send(r.reply().uint32(START_REPLY_ALREADY_RUNNING));
             return;
         }
@@ -194,7 +204,7 @@ final class DBusInterface extends DriverInterface {
         // As dbus-daemon (bus_driver_check_caller_is_privileged): a recipe for privilege escalation, so only root
         // and the bus's own user may change what activated services start with.
         long uid = r.caller.credentials().uid();
-        if (uid != 0 && uid != bus.ownCredentials().uid()) {
+        if (uid != 0 && uid != host.ownCredentials().uid()) {
             r.error(DBusErrors.ACCESS_DENIED, "rejected attempt to call UpdateActivationEnvironment by connection "
                     + r.caller.uniqueName() + " with uid " + uid);
             return;
@@ -221,21 +231,21 @@ final class DBusInterface extends DriverInterface {
 
     private void nameHasOwner(DriverRequest r) {
         String name = r.args().readString();
-        boolean has = name.equals(Bus.DRIVER_NAME) || bus.resolveName(name) != null;
+        boolean has = name.equals(DBusNames.DRIVER_NAME) || state.resolveRegistered(name) != null;
         r.send(r.reply().bool(has));
     }
 
     private void listNames(DriverRequest r) {
         List<String> all = new ArrayList<>();
-        all.add(Bus.DRIVER_NAME);
-        all.addAll(bus.connectionsByUniqueName().keySet());
-        all.addAll(bus.names().names());
+        all.add(DBusNames.DRIVER_NAME);
+        all.addAll(state.connectionsByUniqueName().keySet());
+        all.addAll(state.names().names());
         r.send(r.reply().stringArray(all));
     }
 
     private void listActivatableNames(DriverRequest r) {
         List<String> all = new ArrayList<>();
-        all.add(Bus.DRIVER_NAME);
+        all.add(DBusNames.DRIVER_NAME);
         r.send(r.reply().stringArray(all));
     }
 
@@ -244,22 +254,22 @@ final class DBusInterface extends DriverInterface {
         MatchRuleParseResult parsed = MatchRule.parse(text);
         if (!parsed.isValid()) {
             if (parsed.failure() == MatchRuleParseResult.Failure.TOO_LONG) {
-                bus.stats().quotaRejected(QuotaResource.MATCH_RULES);
+                stats.quotaRejected(QuotaResource.MATCH_RULES);
                 r.error(DBusErrors.LIMITS_EXCEEDED, parsed.message());
             } else {
                 r.error(DBusErrors.MATCH_RULE_INVALID, parsed.message());
             }
             return;
         }
-        long limit = bus.config().limits().get(BusLimit.MAX_MATCH_RULES_PER_CONNECTION);
-        if (bus.matches().ruleCount(r.caller) >= limit) {
-            bus.stats().quotaRejected(QuotaResource.MATCH_RULES);
+        long limit = host.config().limits().get(BusLimit.MAX_MATCH_RULES_PER_CONNECTION);
+        if (state.matches().ruleCount(r.caller) >= limit) {
+            stats.quotaRejected(QuotaResource.MATCH_RULES);
             r.error(DBusErrors.LIMITS_EXCEEDED, "Connection \"" + r.caller.uniqueName()
                     + "\" is not allowed to add more match rules (increase limits in configuration file if required;"
                     + " max_match_rules_per_connection=" + limit + ")");
             return;
         }
-        bus.addMatch(r.caller, parsed.rule());
+        state.addMatch(r.caller, parsed.rule());
         r.sendEmpty();
     }
 
@@ -270,7 +280,7 @@ final class DBusInterface extends DriverInterface {
             r.error(DBusErrors.MATCH_RULE_INVALID, parsed.message());
             return;
         }
-        if (!bus.removeMatch(r.caller, parsed.rule())) {
+        if (!state.removeMatch(r.caller, parsed.rule())) {
             r.error(DBusErrors.MATCH_RULE_NOT_FOUND, "The given match rule wasn't found and can't be removed");
             return;
         }
@@ -279,11 +289,11 @@ final class DBusInterface extends DriverInterface {
 
     private void getNameOwner(DriverRequest r) {
         String name = r.args().readString();
-        if (name.equals(Bus.DRIVER_NAME)) {
-            r.send(r.reply().string(Bus.DRIVER_NAME));
+        if (name.equals(DBusNames.DRIVER_NAME)) {
+            r.send(r.reply().string(DBusNames.DRIVER_NAME));
             return;
         }
-        BusConnection owner = bus.resolveName(name);
+        BusConnection owner = state.resolveRegistered(name);
         if (owner == null) {
             r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get owner of name '" + name + "': no such name");
             return;
@@ -294,14 +304,14 @@ final class DBusInterface extends DriverInterface {
     private void listQueuedOwners(DriverRequest r) {
         String name = r.args().readString();
         List<String> owners = new ArrayList<>();
-        if (name.equals(Bus.DRIVER_NAME)) {
-            owners.add(Bus.DRIVER_NAME);
+        if (name.equals(DBusNames.DRIVER_NAME)) {
+            owners.add(DBusNames.DRIVER_NAME);
         } else if (!name.isEmpty() && name.charAt(0) == ':') {
-            if (bus.resolveName(name) != null) {
+            if (state.resolveRegistered(name) != null) {
                 owners.add(name);
             }
         } else {
-            for (BusConnection c : bus.names().queuedOwners(name)) {
+            for (BusConnection c : state.names().queuedOwners(name)) {
                 owners.add(c.uniqueName());
             }
         }
@@ -314,10 +324,10 @@ final class DBusInterface extends DriverInterface {
 
     /** The credentials of the connection {@code name} names; the bus's own for org.freedesktop.DBus. */
     private PeerCredentials credentialsOf(DriverRequest r, String name, String what) {
-        if (name.equals(Bus.DRIVER_NAME)) {
-            return bus.ownCredentials();
+        if (name.equals(DBusNames.DRIVER_NAME)) {
+            return host.ownCredentials();
         }
-        BusConnection c = bus.resolveName(name);
+        BusConnection c = state.resolveRegistered(name);
         if (c == null) {
             r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get " + what + " of name '" + name + "': no such name");
             return null;
@@ -365,18 +375,17 @@ final class DBusInterface extends DriverInterface {
         // As dbus-daemon: the reply waits for the file, and a file that does not parse is an error (the running
         // configuration stays).
         r.defer();
-        bus.host().reloadConfig(failure -> {
+        host.reloadConfig(failure -> {
             if (failure == null) {
                 r.sendEmpty();
             } else {
                 r.error(DBusErrors.FAILED, failure);
             }
-            bus.flushReady();
         });
     }
 
     private void getId(DriverRequest r) {
-        r.send(r.reply().string(bus.guid()));
+        r.send(r.reply().string(host.guid()));
     }
 
     private void getConnectionCredentials(DriverRequest r) {

@@ -6,34 +6,40 @@ import org.capbus.core.Handle;
 import org.capbus.core.Message;
 import org.capbus.core.Receiver;
 import org.capbus.dbus.DBusErrors;
-import org.capbus.dbus.broker.Bus;
-import org.capbus.dbus.broker.BusConnection;
-import org.capbus.dbus.broker.DriverCall;
+import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.connection.DriverCall;
+import org.capbus.dbus.broker.outbox.Outbox;
+import org.capbus.dbus.broker.state.BusState;
+import org.capbus.dbus.broker.stats.BusStats;
 import org.capbus.dbus.wire.DBusMessage;
-import org.capbus.dbus.wire.MessageBuilder;
+import org.capbus.dbus.wire.DBusNames;
 import org.capbus.dbus.wire.MessageType;
 
 /**
  * The bus driver: the peer that owns {@code org.freedesktop.DBus}. Calls reach it through the core like any
  * message; it dispatches them to the interface that implements them ({@link DBusInterface},
  * {@link PropertiesInterface}, {@link IntrospectableInterface}, {@link PeerInterface}, {@link MonitoringInterface},
- * {@link StatsInterface}), checks their signature, and answers with the errors dbus-daemon uses. It also builds the
- * signals the bus sends: NameOwnerChanged, NameAcquired and NameLost.
+ * {@link StatsInterface}), checks their signature, and answers with the errors dbus-daemon uses. Each interface
+ * reads and changes the {@link BusState} and answers through the {@link Outbox} (which also sends the signals that
+ * follow, such as NameOwnerChanged); what it needs beyond those two comes from its {@link DriverHost}.
  *
- * <p>Owned by the {@link Bus}; event-loop thread only.
+ * <p>To add a method: add a {@link DriverMethod} row to its interface's table (name, signatures, handler); the
+ * table drives dispatch, argument checking and introspection. Owned by the composition root; event-loop thread
+ * only.
  */
 public final class Driver implements Receiver {
-    private final Bus bus;
+    private final Outbox outbox;
     private final List<DriverInterface> interfaces;
     private final IntrospectableInterface introspectable;
 
-    public Driver(Bus bus) {
-        this.bus = bus;
-        DBusInterface dbus = new DBusInterface(bus);
+    /** The driver of the bus whose state is {@code state}, answering through {@code outbox}. */
+    public Driver(BusState state, Outbox outbox, BusStats stats, DriverHost host) {
+        this.outbox = outbox;
+        DBusInterface dbus = new DBusInterface(state, outbox, stats, host);
         this.introspectable = new IntrospectableInterface(this);
         // dbus-daemon's order, which its introspection shows.
-        this.interfaces = List.of(dbus, new PropertiesInterface(bus, dbus), introspectable,
-                new MonitoringInterface(bus), new StatsInterface(bus), new PeerInterface());
+        this.interfaces = List.of(dbus, new PropertiesInterface(dbus), introspectable,
+                new MonitoringInterface(state, outbox, host), new StatsInterface(state), new PeerInterface());
     }
 
     List<DriverInterface> interfaces() {
@@ -42,7 +48,7 @@ public final class Driver implements Receiver {
 
     /** The driver's introspection document, as {@code --introspect} prints it. */
     public static String introspectionXml() {
-        return IntrospectableInterface.document(new Driver(null).interfaces, false);
+        return IntrospectableInterface.document(new Driver(null, null, null, null).interfaces, false);
     }
 
     @Override
@@ -75,10 +81,10 @@ public final class Driver implements Receiver {
             // Signals and replies addressed to the bus are dropped, as dbus-daemon does.
             return;
         }
-        DriverRequest request = new DriverRequest(bus, caller, call);
+        DriverRequest request = new DriverRequest(outbox, caller, call);
         String member = call.member();
         String iface = call.interfaceName();
-        boolean canonicalPath = Bus.DRIVER_PATH.equals(call.path());
+        boolean canonicalPath = DBusNames.DRIVER_PATH.equals(call.path());
         DriverMethod method = null;
         if (iface == null) {
             for (DriverInterface i : interfaces) {
@@ -123,31 +129,5 @@ public final class Driver implements Receiver {
         if (!request.answered()) {
             throw new IllegalStateException("driver method " + member + " did not answer");
         }
-    }
-
-    // ---- signals ----
-
-    /** Broadcasts NameOwnerChanged(name, oldOwner, newOwner); owners are "" when absent. */
-    public void nameOwnerChanged(String name, String oldOwner, String newOwner) {
-        byte[] bytes = MessageBuilder.signal(Bus.DRIVER_PATH, Bus.DRIVER_NAME, "NameOwnerChanged")
-                .sender(Bus.DRIVER_NAME).string(name).string(oldOwner).string(newOwner).build(bus.nextDriverSerial());
-        bus.broadcastFromDriver(bytes);
-    }
-
-    /** Sends NameAcquired(name) to {@code owner} only. */
-    public void nameAcquired(BusConnection owner, String name) {
-        unicastSignal(owner, "NameAcquired", name);
-    }
-
-    /** Sends NameLost(name) to {@code owner} only. */
-    public void nameLost(BusConnection owner, String name) {
-        unicastSignal(owner, "NameLost", name);
-    }
-
-    private void unicastSignal(BusConnection target, String member, String name) {
-        byte[] bytes = MessageBuilder.signal(Bus.DRIVER_PATH, Bus.DRIVER_NAME, member)
-                .sender(Bus.DRIVER_NAME).destination(target.uniqueName()).string(name)
-                .build(bus.nextDriverSerial());
-        bus.sendFromDriver(target, bytes);
     }
 }

@@ -1,9 +1,11 @@
 package org.capbus.dbus.driver;
 
-import org.capbus.dbus.broker.Bus;
-import org.capbus.dbus.broker.BusConnection;
+import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.outbox.BusError;
+import org.capbus.dbus.broker.outbox.Outbox;
 import org.capbus.dbus.wire.BodyReader;
 import org.capbus.dbus.wire.DBusMessage;
+import org.capbus.dbus.wire.DBusNames;
 import org.capbus.dbus.wire.MessageBuilder;
 
 /**
@@ -11,14 +13,14 @@ import org.capbus.dbus.wire.MessageBuilder;
  * answer. A call flagged NO_REPLY_EXPECTED is still carried out, but gets no reply or error.
  */
 final class DriverRequest {
-    final Bus bus;
+    private final Outbox outbox;
     final BusConnection caller;
     final DBusMessage call;
     private BodyReader args;
     private boolean answered;
 
-    DriverRequest(Bus bus, BusConnection caller, DBusMessage call) {
-        this.bus = bus;
+    DriverRequest(Outbox outbox, BusConnection caller, DBusMessage call) {
+        this.outbox = outbox;
         this.caller = caller;
         this.call = call;
     }
@@ -33,14 +35,14 @@ final class DriverRequest {
 
     /** A method return to the call, to which the handler appends the reply's values and passes to {@link #send}. */
     MessageBuilder reply() {
-        return MessageBuilder.methodReturn(call.serial(), caller.uniqueName()).sender(Bus.DRIVER_NAME);
+        return MessageBuilder.methodReturn(call.serial(), caller.uniqueName()).sender(DBusNames.DRIVER_NAME);
     }
 
     /** Sends the reply built with {@link #reply()}. */
     void send(MessageBuilder reply) {
         answered = true;
         if (call.expectsReply()) {
-            bus.sendFromDriver(caller, reply.build(bus.nextDriverSerial()));
+            outbox.send(caller, reply);
         }
     }
 
@@ -53,8 +55,13 @@ final class DriverRequest {
     void error(String errorName, String text) {
         answered = true;
         if (call.expectsReply()) {
-            bus.sendError(caller, call.serial(), errorName, text);
+            outbox.error(caller, call.serial(), errorName, text);
         }
+    }
+
+    /** Answers with the error of outcome {@code error} (see its constant for {@code args}). */
+    void error(BusError error, Object... args) {
+        error(error.errorName(), error.text(args));
     }
 
     /** The handler will answer later, from the loop (ReloadConfig waits for the file to be read). */

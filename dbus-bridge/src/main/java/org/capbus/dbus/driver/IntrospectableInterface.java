@@ -1,8 +1,8 @@
 package org.capbus.dbus.driver;
 
 import java.util.List;
+import org.capbus.dbus.wire.DBusNames;
 
-import org.capbus.dbus.broker.Bus;
 
 /** {@code org.freedesktop.DBus.Introspectable}: the driver's introspection XML, generated from its method tables. */
 final class IntrospectableInterface extends DriverInterface {
@@ -28,7 +28,7 @@ final class IntrospectableInterface extends DriverInterface {
         String path = r.call.path();
         boolean root = "/".equals(path);
         String xml;
-        if (Bus.DRIVER_PATH.equals(path) || root) {
+        if (DBusNames.DRIVER_PATH.equals(path) || root) {
             xml = document(driver.interfaces(), root);
         } else {
             xml = HEADER + "<node>\n</node>\n";

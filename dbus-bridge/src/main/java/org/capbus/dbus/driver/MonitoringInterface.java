@@ -4,18 +4,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.capbus.dbus.DBusErrors;
-import org.capbus.dbus.broker.Bus;
+import org.capbus.dbus.broker.outbox.Outbox;
+import org.capbus.dbus.broker.state.BusState;
 import org.capbus.dbus.bus.MatchRule;
 import org.capbus.dbus.bus.MatchRuleParseResult;
 import org.capbus.dbus.wire.BodyReader;
 
 /** {@code org.freedesktop.DBus.Monitoring}: BecomeMonitor, as dbus-monitor and busctl monitor use it. */
 final class MonitoringInterface extends DriverInterface {
-    private final Bus bus;
+    private final BusState state;
+    private final Outbox outbox;
+    private final DriverHost host;
     private final List<DriverMethod> methods;
 
-    MonitoringInterface(Bus bus) {
-        this.bus = bus;
+    MonitoringInterface(BusState state, Outbox outbox, DriverHost host) {
+        this.state = state;
+        this.outbox = outbox;
+        this.host = host;
         this.methods = List.of(new DriverMethod("BecomeMonitor", "asu", "", this::becomeMonitor));
     }
 
@@ -42,7 +47,7 @@ final class MonitoringInterface extends DriverInterface {
             r.error(DBusErrors.INVALID_ARGS, "BecomeMonitor does not support any flags yet");
             return;
         }
-        if (r.caller.credentials().uid() != bus.ownCredentials().uid() && r.caller.credentials().uid() != 0) {
+        if (r.caller.credentials().uid() != host.ownCredentials().uid() && r.caller.credentials().uid() != 0) {
             // dbus-daemon: only root or the bus's own user may monitor.
             r.error(DBusErrors.ACCESS_DENIED, "Only the bus owner or root may become a monitor");
             return;
@@ -58,8 +63,9 @@ final class MonitoringInterface extends DriverInterface {
         }
         r.sendEmpty();
         String unique = r.caller.uniqueName();
-        bus.becomeMonitor(r.caller, rules);
+        // Its names, rules and reply slots go as at a disconnect; others hear of it the same way.
+        outbox.goodbye(state.becomeMonitor(r.caller, rules));
         // dbus-daemon tells the new monitor that its unique name is gone.
-        bus.driver().nameLost(r.caller, unique);
+        outbox.nameLost(r.caller, unique);
     }
 }

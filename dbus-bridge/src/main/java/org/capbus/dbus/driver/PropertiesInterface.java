@@ -3,14 +3,14 @@ package org.capbus.dbus.driver;
 import java.util.List;
 
 import org.capbus.dbus.DBusErrors;
-import org.capbus.dbus.broker.Bus;
 import org.capbus.dbus.wire.MessageBuilder;
+import org.capbus.dbus.wire.DBusNames;
 
 /** {@code org.freedesktop.DBus.Properties} of the driver: the read-only Features and Interfaces of org.freedesktop.DBus. */
 final class PropertiesInterface extends DriverInterface {
     private final List<DriverMethod> methods;
 
-    PropertiesInterface(Bus bus, DBusInterface dbus) {
+    PropertiesInterface(DBusInterface dbus) {
         this.methods = List.of(
                 new DriverMethod("Get", "ss", "v", this::get),
                 new DriverMethod("GetAll", "s", "a{sv}", this::getAll),
@@ -54,7 +54,7 @@ final class PropertiesInterface extends DriverInterface {
     private void get(DriverRequest r) {
         String iface = r.args().readString();
         String property = r.args().readString();
-        List<String> v = Bus.DRIVER_NAME.equals(iface) ? value(property) : null;
+        List<String> v = DBusNames.DRIVER_NAME.equals(iface) ? value(property) : null;
         if (v == null) {
             unknown(r, iface, property);
             return;
@@ -65,7 +65,7 @@ final class PropertiesInterface extends DriverInterface {
     private void getAll(DriverRequest r) {
         String iface = r.args().readString();
         MessageBuilder b = r.reply().beginArray("{sv}");
-        if (Bus.DRIVER_NAME.equals(iface)) {
+        if (DBusNames.DRIVER_NAME.equals(iface)) {
             b.beginDictEntry().string("Features").variantStringArray(DBusInterface.features()).endDictEntry();
             b.beginDictEntry().string("Interfaces").variantStringArray(DBusInterface.optionalInterfaces())
                     .endDictEntry();
@@ -83,7 +83,7 @@ final class PropertiesInterface extends DriverInterface {
     private void set(DriverRequest r) {
         String iface = r.args().readString();
         String property = r.args().readString();
-        if (Bus.DRIVER_NAME.equals(iface) && value(property) != null) {
+        if (DBusNames.DRIVER_NAME.equals(iface) && value(property) != null) {
             r.error(DBusErrors.PROPERTY_READ_ONLY, "Property '" + iface + "." + property + "' cannot be set");
             return;
         }

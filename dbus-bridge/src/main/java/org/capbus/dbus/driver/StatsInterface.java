@@ -4,10 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.capbus.dbus.DBusErrors;
-import org.capbus.dbus.broker.Bus;
-import org.capbus.dbus.broker.BusConnection;
-import org.capbus.dbus.broker.BusPeaks;
+import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.state.BusState;
+import org.capbus.dbus.broker.state.BusPeaks;
 import org.capbus.dbus.bus.MatchRule;
+import org.capbus.dbus.wire.DBusNames;
 import org.capbus.dbus.wire.MessageBuilder;
 
 /**
@@ -41,14 +42,14 @@ import org.capbus.dbus.wire.MessageBuilder;
 final class StatsInterface extends DriverInterface {
     static final String NAME = "org.freedesktop.DBus.Debug.Stats";
 
-    private final Bus bus;
+    private final BusState state;
     private final List<DriverMethod> methods;
     /** The Serial values, unsigned 32-bit counters that wrap like dbus-daemon's. */
     private int statsSerial;
     private int connectionStatsSerial;
 
-    StatsInterface(Bus bus) {
-        this.bus = bus;
+    StatsInterface(BusState state) {
+        this.state = state;
         this.methods = List.of(
                 new DriverMethod("GetStats", "", "a{sv}", this::getStats),
                 new DriverMethod("GetConnectionStats", "s", "a{sv}", this::getConnectionStats),
@@ -71,19 +72,19 @@ final class StatsInterface extends DriverInterface {
     }
 
     private void getStats(DriverRequest r) {
-        int active = bus.activeConnectionCount();
-        BusPeaks peaks = bus.peaks();
+        int active = state.activeConnectionCount();
+        BusPeaks peaks = state.peaks();
         MessageBuilder reply = new StatsDictionary(r.reply())
                 .uint32("Serial", Integer.toUnsignedLong(statsSerial++))
                 .uint32("ListMemPoolUsedBytes", 0)
                 .uint32("ListMemPoolCachedBytes", 0)
                 .uint32("ListMemPoolAllocatedBytes", 0)
                 .uint32("ActiveConnections", active)
-                .uint32("IncompleteConnections", bus.connections().size() - active)
-                .uint32("MatchRules", bus.totalMatchRules())
+                .uint32("IncompleteConnections", state.connections().size() - active)
+                .uint32("MatchRules", state.totalMatchRules())
                 .uint32("PeakMatchRules", peaks.matchRules())
                 .uint32("PeakMatchRulesPerConnection", peaks.matchRulesPerConnection())
-                .uint32("BusNames", bus.totalBusNames())
+                .uint32("BusNames", state.totalBusNames())
                 .uint32("PeakBusNames", peaks.busNames())
                 .uint32("PeakBusNamesPerConnection", peaks.busNamesPerConnection())
                 .end();
@@ -92,21 +93,21 @@ final class StatsInterface extends DriverInterface {
 
     private void getConnectionStats(DriverRequest r) {
         String name = r.args().readString();
-        if (name.equals(Bus.DRIVER_NAME)) {
+        if (name.equals(DBusNames.DRIVER_NAME)) {
             r.error(DBusErrors.INVALID_ARGS,
-                    "GetConnectionStats is not meaningful for the message bus \"" + Bus.DRIVER_NAME + "\" itself");
+                    "GetConnectionStats is not meaningful for the message bus \"" + DBusNames.DRIVER_NAME + "\" itself");
             return;
         }
-        BusConnection c = bus.resolveName(name);
+        BusConnection c = state.resolveRegistered(name);
         if (c == null) {
             r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get statistics of name '" + name + "': no such name");
             return;
         }
         MessageBuilder reply = new StatsDictionary(r.reply())
                 .uint32("Serial", Integer.toUnsignedLong(connectionStatsSerial++))
-                .uint32("MatchRules", bus.matches().ruleCount(c))
+                .uint32("MatchRules", state.matches().ruleCount(c))
                 .uint32("PeakMatchRules", c.peakMatchRules())
-                .uint32("BusNames", bus.busNameCount(c))
+                .uint32("BusNames", state.busNameCount(c))
                 .uint32("PeakBusNames", c.peakBusNames())
                 .string("UniqueName", c.uniqueName())
                 .uint32("IncomingMessages", 0)
@@ -143,12 +144,12 @@ final class StatsInterface extends DriverInterface {
     private void getAllMatchRules(DriverRequest r) {
         MessageBuilder b = r.reply().beginArray("{sas}");
         List<String> texts = new ArrayList<>();
-        for (BusConnection c : bus.connections()) {
+        for (BusConnection c : state.connections()) {
             if (!c.isRegistered()) {
                 continue;
             }
             texts.clear();
-            for (MatchRule rule : bus.matches().rulesOf(c)) {
+            for (MatchRule rule : state.matches().rulesOf(c)) {
                 texts.add(rule.toString());
             }
             b.beginDictEntry().string(c.uniqueName()).stringArray(texts).endDictEntry();

@@ -7,6 +7,10 @@ package org.capbus.dbus.wire;
  * Invalid input yields {@code false}, never an exception (a null String included).
  */
 public final class DBusNames {
+    /** The bus's own name, owned by the bus driver. */
+    public static final String DRIVER_NAME = "org.freedesktop.DBus";
+    /** The bus driver's object path. */
+    public static final String DRIVER_PATH = "/org/freedesktop/DBus";
 
     private static final int BUS_NAME = 0;
     private static final int INTERFACE = 1;

@@ -52,6 +52,15 @@ public final class MessageBuilder {
     private int openContainers;
     /** Open arrays and variants: while above 0, values do not add to the body signature. */
     private int undeclaredDepth;
+    /**
+     * Top-level arguments appended so far, and the type and text of the first {@link #MAX_MATCH_ARGS} of them (text
+     * only for strings and object paths): what match rules read, so that a built message is matched without being
+     * parsed again.
+     */
+    private int argCount;
+    private byte[] argTypes;
+    private String[] argStrings;
+    private static final int MAX_MATCH_ARGS = 64;
 
     private MessageBuilder(int type) {
         this.type = type;
@@ -139,6 +148,26 @@ public final class MessageBuilder {
 
     // ---- body: basic values --------------------------------------------------------------------------------------
 
+    /** Notes top-level argument {@code argCount} (a value or a container opened at top level). */
+    private void topLevel(byte code, String text) {
+        if (openContainers != 0) {
+            return;
+        }
+        int n = argCount++;
+        if (n >= MAX_MATCH_ARGS) {
+            return;
+        }
+        if (argTypes == null) {
+            argTypes = new byte[4];
+            argStrings = new String[4];
+        } else if (n == argTypes.length) {
+            argTypes = Arrays.copyOf(argTypes, Math.min(MAX_MATCH_ARGS, n * 2));
+            argStrings = Arrays.copyOf(argStrings, argTypes.length);
+        }
+        argTypes[n] = code;
+        argStrings[n] = text;
+    }
+
     private void declare(byte code) {
         if (undeclaredDepth == 0) {
             if (signatureLength == signature.length) {
@@ -149,30 +178,35 @@ public final class MessageBuilder {
     }
 
     public MessageBuilder byteValue(int v) {
+        topLevel(TypeCode.BYTE, null);
         declare(TypeCode.BYTE);
         body.putByte(v);
         return this;
     }
 
     public MessageBuilder bool(boolean v) {
+        topLevel(TypeCode.BOOLEAN, null);
         declare(TypeCode.BOOLEAN);
         body.putInt32(v ? 1 : 0);
         return this;
     }
 
     public MessageBuilder int16(short v) {
+        topLevel(TypeCode.INT16, null);
         declare(TypeCode.INT16);
         body.putInt16(v);
         return this;
     }
 
     public MessageBuilder uint16(int v) {
+        topLevel(TypeCode.UINT16, null);
         declare(TypeCode.UINT16);
         body.putInt16(v);
         return this;
     }
 
     public MessageBuilder int32(int v) {
+        topLevel(TypeCode.INT32, null);
         declare(TypeCode.INT32);
         body.putInt32(v);
         return this;
@@ -180,12 +214,14 @@ public final class MessageBuilder {
 
     /** An unsigned 32-bit value; the low 32 bits of {@code v} are written. */
     public MessageBuilder uint32(long v) {
+        topLevel(TypeCode.UINT32, null);
         declare(TypeCode.UINT32);
         body.putInt32((int) v);
         return this;
     }
 
     public MessageBuilder int64(long v) {
+        topLevel(TypeCode.INT64, null);
         declare(TypeCode.INT64);
         body.putInt64(v);
         return this;
@@ -193,12 +229,14 @@ public final class MessageBuilder {
 
     /** An unsigned 64-bit value in a long's bits. */
     public MessageBuilder uint64(long v) {
+        topLevel(TypeCode.UINT64, null);
         declare(TypeCode.UINT64);
         body.putInt64(v);
         return this;
     }
 
     public MessageBuilder doubleValue(double v) {
+        topLevel(TypeCode.DOUBLE, null);
         declare(TypeCode.DOUBLE);
         body.putInt64(Double.doubleToRawLongBits(v));
         return this;
@@ -206,24 +244,28 @@ public final class MessageBuilder {
 
     /** An index into the message's fds; set {@link #unixFds(int)} accordingly. */
     public MessageBuilder unixFd(int index) {
+        topLevel(TypeCode.UNIX_FD, null);
         declare(TypeCode.UNIX_FD);
         body.putInt32(index);
         return this;
     }
 
     public MessageBuilder string(String v) {
+        topLevel(TypeCode.STRING, v);
         declare(TypeCode.STRING);
         body.putString(v);
         return this;
     }
 
     public MessageBuilder objectPath(String v) {
+        topLevel(TypeCode.OBJECT_PATH, v);
         declare(TypeCode.OBJECT_PATH);
         body.putString(v);
         return this;
     }
 
     public MessageBuilder signature(String v) {
+        topLevel(TypeCode.SIGNATURE, null);
         declare(TypeCode.SIGNATURE);
         body.putSignature(v);
         return this;
@@ -233,6 +275,7 @@ public final class MessageBuilder {
 
     /** Opens an array whose elements have the single complete type {@code elementSignature}, e.g. "s" or "{sv}". */
     public MessageBuilder beginArray(String elementSignature) {
+        topLevel(TypeCode.ARRAY, null);
         if (undeclaredDepth == 0) {
             declare(TypeCode.ARRAY);
             for (int i = 0; i < elementSignature.length(); i++) {
@@ -255,6 +298,7 @@ public final class MessageBuilder {
     }
 
     public MessageBuilder beginStruct() {
+        topLevel(TypeCode.STRUCT_BEGIN, null);
         declare(TypeCode.STRUCT_BEGIN);
         body.align(8);
         push(KIND_STRUCT, 0, 0);
@@ -284,6 +328,7 @@ public final class MessageBuilder {
 
     /** Opens a variant holding one value of {@code contentSignature}; write that value, then {@link #endVariant()}. */
     public MessageBuilder beginVariant(String contentSignature) {
+        topLevel(TypeCode.VARIANT, null);
         declare(TypeCode.VARIANT);
         body.putSignature(contentSignature);
         push(KIND_VARIANT, 0, 0);
@@ -352,6 +397,47 @@ public final class MessageBuilder {
         }
         openContainers--;
         return openContainers * 3;
+    }
+
+    // ---- what was built, as match rules read it (no parse needed) ----------------------------------------------
+
+    /** The message type ({@link MessageType}). */
+    public int type() {
+        return type;
+    }
+
+    public String path() {
+        return path;
+    }
+
+    public String interfaceName() {
+        return interfaceName;
+    }
+
+    public String member() {
+        return member;
+    }
+
+    public String errorName() {
+        return errorName;
+    }
+
+    public String destination() {
+        return destination;
+    }
+
+    public String sender() {
+        return sender;
+    }
+
+    /** The type code of top-level argument {@code n}, or 0 if there is none (or it is beyond argument 63). */
+    public int argType(int n) {
+        return n < Math.min(argCount, MAX_MATCH_ARGS) ? argTypes[n] : 0;
+    }
+
+    /** Top-level argument {@code n} if it is a string or an object path, else null (as {@link DBusMessage#stringArg}). */
+    public String stringArg(int n) {
+        return n < Math.min(argCount, MAX_MATCH_ARGS) ? argStrings[n] : null;
     }
 
     // ---- output --------------------------------------------------------------------------------------------------

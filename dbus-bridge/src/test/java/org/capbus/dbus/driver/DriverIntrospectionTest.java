@@ -6,7 +6,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class DriverIntrospectionTest {
-    private final List<DriverInterface> interfaces = new Driver(null).interfaces();
+    private final List<DriverInterface> interfaces = new Driver(null, null, null, null).interfaces();
 
     @Test
     void shouldListTheInterfacesInDbusDaemonsOrder() {

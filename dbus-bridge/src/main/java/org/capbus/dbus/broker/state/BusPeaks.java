@@ -1,11 +1,11 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.state;
 
 /**
  * The bus-wide high-water marks that {@code org.freedesktop.DBus.Debug.Stats.GetStats} reports: the most match rules
  * and bus names the bus ever held, in total and on one connection. dbus-daemon keeps the same four marks in
  * {@code bus/connection.c}; they only grow, so a value above the current count shows what the bus once carried.
  *
- * <p>Plain fields, written by the {@link Bus} on the event-loop thread when a rule or name is added (never on the
+ * <p>Plain fields, written by the {@link BusState} on the event-loop thread when a rule or name is added (never on the
  * message path), read by the driver on the same thread.
  */
 public final class BusPeaks {

@@ -1,4 +1,4 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.stats;
 
 /**
  * The limits whose exhaustion makes the bus refuse something, as counted in metrics: a bounded label set, one value

@@ -1,4 +1,4 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.connection;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +10,9 @@ import org.capbus.core.Message;
 import org.capbus.core.Peer;
 import org.capbus.core.QueueListener;
 import org.capbus.core.Receiver;
+import org.capbus.dbus.broker.stats.DisconnectReason;
 import org.capbus.dbus.bus.NameOwner;
+import org.capbus.dbus.bus.NameRegistry;
 import org.capbus.dbus.bus.ReplyEndpoint;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
@@ -19,79 +21,168 @@ import org.capbus.dbus.sasl.SaslIdentity;
 import org.capbus.dbus.sasl.SaslServer;
 import org.capbus.dbus.sasl.SaslState;
 import org.capbus.dbus.wire.DBusMessage;
+import org.capbus.dbus.wire.IncomingBudget;
+import org.capbus.dbus.wire.LargeBufferPool;
 import org.capbus.dbus.wire.MessageFramer;
 import org.capbus.dbus.wire.Validity;
 
 /**
  * One D-Bus connection: the socket's state machine (authentication, then {@code Hello}, then messages) and its
  * peer in the core. Incoming bytes go through the SASL server, then the framer; each whole message is validated and
- * handed to the {@link Bus}. Outgoing messages wait in the peer's core queue and are drained into the socket only
- * while the transport is below its high-water mark, so a slow reader's backlog stays in the core, where its user's
- * budget bounds it.
+ * reported to the bus ({@link ConnectionEvents#dispatch}). Outgoing messages wait in the peer's core queue and are
+ * drained into the socket only while the transport is below its high-water mark, so a slow reader's backlog stays
+ * in the core, where its user's budget bounds it.
  *
- * <p>Owned by the {@link Bus}; event-loop thread only.
+ * <p>Created by the composition root, which hands it everything it needs; registered in the bus state
+ * ({@code BusState}), which alone changes its names and state from {@code AWAITING_HELLO} on. Event-loop thread
+ * only.
  */
 public final class BusConnection implements ConnectionHandler, QueueListener, Receiver, NameOwner,
         MessageFramer.Listener, PeerNames {
 
-    /** Where the connection is in its life. */
-    enum State { AUTHENTICATING, AWAITING_HELLO, ACTIVE, MONITOR, CLOSED }
-
-    private final Bus bus;
+    private final ConnectionEvents events;
+    private final NameRegistry<BusConnection> names;
     final TransportConnection transport;
     private final Peer peer;
     private final SaslServer sasl;
     /** The configuration's policy for this connection's user. */
-    ClientPolicy policy;
+    private ClientPolicy policy;
     private final MessageFramer framer;
-    final long connectedAtNanos = System.nanoTime();
-    State state = State.AUTHENTICATING;
-    String uniqueName;
-    byte[] uniqueNameBytes;
+    private final long connectedAtNanos = System.nanoTime();
+    private ConnectionState state = ConnectionState.AUTHENTICATING;
+    private String uniqueName;
+    private byte[] uniqueNameBytes;
     /** This connection's own handle to its root node (its unique name); null before authentication. */
     Handle root;
     /** Its membership in the bus's reply tracker, from Hello until it leaves. */
-    ReplyEndpoint<BusConnection> replyEndpoint;
+    private ReplyEndpoint<BusConnection> replyEndpoint;
     /** The driver's handle to the root node. */
     Handle driverHandle;
-    boolean fdsEnabled;
-    String authMechanism;
+    private boolean fdsEnabled;
+    private String authMechanism;
     /** Whether the connection is queued in the bus's ready list. */
-    boolean ready;
+    private boolean ready;
     /** The timer that closes the connection if it has not completed Hello within auth_timeout; null once done. */
-    java.util.concurrent.ScheduledFuture<?> authTimeout;
+    private java.util.concurrent.ScheduledFuture<?> authTimeout;
     /** Whether the queue is waiting for the socket to drain. */
     private boolean blocked;
     /** Counters for Debug.Stats and metrics. */
-    long messagesIn;
-    long bytesIn;
-    long messagesOut;
-    long bytesOut;
-    int pendingReplies;
+    private long messagesIn;
+    private long bytesIn;
+    private long messagesOut;
+    private long bytesOut;
     /**
      * High-water marks for Debug.Stats (dbus-daemon's per-connection peaks): the largest message and descriptor
      * count received, the most bytes and descriptors queued towards the connection (sampled when its queue is
      * drained, where a backlog is largest), and the most match rules and bus names it held.
      */
-    long peakIncomingBytes;
-    int peakIncomingFds;
-    long peakOutgoingBytes;
-    long peakOutgoingFds;
-    int peakMatchRules;
-    int peakBusNames;
+    private long peakIncomingBytes;
+    private int peakIncomingFds;
+    private long peakOutgoingBytes;
+    private long peakOutgoingFds;
+    private int peakMatchRules;
+    private int peakBusNames;
 
-    BusConnection(Bus bus, TransportConnection transport, long uid) {
-        this.bus = bus;
+    /**
+     * A connection over {@code transport}, with a new peer of its user in the core.
+     *
+     * @param events          the bus it reports to
+     * @param transport       its socket
+     * @param mapping         the core mapping that gives it its peer
+     * @param sasl            the SASL server for its authentication
+     * @param policy          the configuration's policy for its user
+     * @param names           the bus's name registry (for the names policy rules ask about)
+     * @param maxMessageSize  the largest message it may send, header included
+     * @param maxMessageFds   the most descriptors one message may carry
+     * @param buffers         where large message buffers come from
+     * @param incoming        what the bytes of its messages may take while they arrive (max_incoming_bytes)
+     */
+    public BusConnection(ConnectionEvents events, TransportConnection transport, CoreMapping mapping,
+                         SaslServer sasl, ClientPolicy policy, NameRegistry<BusConnection> names, int maxMessageSize,
+                         int maxMessageFds, LargeBufferPool buffers, IncomingBudget incoming) {
+        this.events = events;
         this.transport = transport;
-        this.peer = bus.mapping().attach(uid, this);
-        this.sasl = bus.newSaslServer(transport.credentials());
-        this.policy = bus.policyFor(transport.credentials());
-        this.framer = new MessageFramer(this, bus.maxMessageSize(), bus.maxMessageUnixFds(), bus.buffers(),
-                bus.incoming().budgetFor(uid));
+        this.names = names;
+        this.peer = mapping.attach(transport.credentials().uid(), this);
+        this.sasl = sasl;
+        this.policy = policy;
+        this.framer = new MessageFramer(this, maxMessageSize, maxMessageFds, buffers, incoming);
     }
 
-    Peer peer() {
+    /** Its peer in the core. */
+    public Peer peer() {
         return peer;
+    }
+
+    public ConnectionState state() {
+        return state;
+    }
+
+    /** The unique name's ASCII bytes, as the sender field stitched into forwarded messages; null before Hello. */
+    public byte[] uniqueNameBytes() {
+        return uniqueNameBytes;
+    }
+
+    /** Whether it has its root node (from authentication on), so that the driver can send to it. */
+    public boolean hasRoot() {
+        return driverHandle != null;
+    }
+
+    /** The configuration's policy for this connection's user. */
+    public ClientPolicy policy() {
+        return policy;
+    }
+
+    /** Replaces the policy (a configuration reload). */
+    public void setPolicy(ClientPolicy policy) {
+        this.policy = policy;
+    }
+
+    /** Its membership in the bus's reply tracker, from Hello until it leaves; null otherwise. */
+    public ReplyEndpoint<BusConnection> replyEndpoint() {
+        return replyEndpoint;
+    }
+
+    public void setReplyEndpoint(ReplyEndpoint<BusConnection> endpoint) {
+        this.replyEndpoint = endpoint;
+    }
+
+    /** When the connection was accepted ({@link System#nanoTime()}). */
+    public long connectedAtNanos() {
+        return connectedAtNanos;
+    }
+
+    /** Marks it queued in the bus's ready list; false if it already was. */
+    public boolean markReady() {
+        if (ready) {
+            return false;
+        }
+        ready = true;
+        return true;
+    }
+
+    /** Takes it off the bus's ready list. */
+    public void clearReady() {
+        ready = false;
+    }
+
+    /** Arms the timer that closes the connection if authentication takes too long. */
+    public void setAuthTimeout(java.util.concurrent.ScheduledFuture<?> timer) {
+        this.authTimeout = timer;
+    }
+
+    /** Records that it now holds {@code n} match rules (for its high-water mark). */
+    public void matchRulesNow(int n) {
+        if (n > peakMatchRules) {
+            peakMatchRules = n;
+        }
+    }
+
+    /** Records that it now holds {@code n} bus names (for its high-water mark). */
+    public void busNamesNow(int n) {
+        if (n > peakBusNames) {
+            peakBusNames = n;
+        }
     }
 
     public PeerCredentials credentials() {
@@ -103,8 +194,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return uniqueName;
     }
 
-    boolean isActive() {
-        return state == State.ACTIVE || state == State.MONITOR;
+    /** Whether it completed Hello and is still open (a monitor included). */
+    public boolean isActive() {
+        return state == ConnectionState.ACTIVE || state == ConnectionState.MONITOR;
     }
 
     // ---- policy: the names this connection holds (owns or waits for), as send_destination and receive_sender see them
@@ -114,12 +206,12 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         if (name.equals(uniqueName)) {
             return true;
         }
-        return !name.isEmpty() && name.charAt(0) != ':' && bus.names().flagsOf(name, this) >= 0;
+        return !name.isEmpty() && name.charAt(0) != ':' && names.flagsOf(name, this) >= 0;
     }
 
     @Override
     public boolean hasNameUnder(String prefix) {
-        for (String name : bus.names().primaryNames(this)) {
+        for (String name : names.primaryNames(this)) {
             if (PeerNames.isNameUnder(name, prefix)) {
                 return true;
             }
@@ -128,7 +220,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     }
 
     /** Drops the authentication timer (Hello completed, or closed): a churn of connections leaves no timers behind. */
-    void cancelAuthTimeout() {
+    public void cancelAuthTimeout() {
         if (authTimeout != null) {
             authTimeout.cancel(false);
             authTimeout = null;
@@ -137,12 +229,12 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     /** Whether the connection was closed. */
     public boolean isClosed() {
-        return state == State.CLOSED;
+        return state == ConnectionState.CLOSED;
     }
 
     /** Whether the connection completed Hello and is not a monitor or closed. */
     public boolean isRegistered() {
-        return state == State.ACTIVE;
+        return state == ConnectionState.ACTIVE;
     }
 
     /** Whether the connection sent Hello already (it may since have become a monitor or closed). */
@@ -230,18 +322,21 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return peer.chargedMessages();
     }
 
-    void assignUniqueName(String name) {
+    /** Completes Hello: it has its unique name and is active from now on. Called by the bus state. */
+    public void assignUniqueName(String name) {
+        // Complete: auth_timeout no longer applies (it ran from accept until now, as in dbus-daemon).
+        cancelAuthTimeout();
         this.uniqueName = name;
         this.uniqueNameBytes = name.getBytes(StandardCharsets.US_ASCII);
-        this.state = State.ACTIVE;
+        this.state = ConnectionState.ACTIVE;
     }
 
     // ---- transport events ----
 
     @Override
     public void onFds(int[] fds, int count) {
-        if (state == State.CLOSED) {
-            bus.closeFds(fds, count);
+        if (state == ConnectionState.CLOSED) {
+            events.closeFds(fds, count);
             return;
         }
         framer.onFds(fds, count);
@@ -249,16 +344,16 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     @Override
     public void onData(ByteBuffer data) {
-        if (state == State.AUTHENTICATING) {
+        if (state == ConnectionState.AUTHENTICATING) {
             if (!authenticate(data)) {
-                bus.flushReady();
+                events.flush();
                 return;
             }
         }
-        if (data.hasRemaining() && state != State.CLOSED) {
+        if (data.hasRemaining() && state != ConnectionState.CLOSED) {
             framer.onData(data);
         }
-        bus.flushReady();
+        events.flush();
     }
 
     /** Feeds the SASL server; returns true once authentication is done and {@code data} holds message bytes. */
@@ -283,19 +378,19 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
                 fdsEnabled = true;
                 transport.enableFdPassing();
             }
-            state = State.AWAITING_HELLO;
-            return bus.onAuthenticated(this);
+            state = ConnectionState.AWAITING_HELLO;
+            return events.authenticated(this);
         }
         if (sasl.state() == SaslState.FAILED) {
-            bus.disconnect(this, DisconnectReason.AUTH_FAILED, "authentication failed: " + sasl.violation());
+            events.disconnect(this, DisconnectReason.AUTH_FAILED, "authentication failed: " + sasl.violation());
         }
         return false;
     }
 
     @Override
     public void onMessage(DBusMessage message, int[] fds) {
-        if (state == State.CLOSED) {
-            bus.closeFds(fds, fds.length);
+        if (state == ConnectionState.CLOSED) {
+            events.closeFds(fds, fds.length);
             return;
         }
         messagesIn++;
@@ -307,37 +402,49 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         if (fds.length > peakIncomingFds) {
             peakIncomingFds = fds.length;
         }
-        long sample = bus.stats.dispatchStart();
-        bus.dispatch(this, message, fds);
-        bus.stats.dispatchEnd(sample);
+        events.dispatch(this, message, fds);
     }
 
     @Override
     public void onUnknownMessage(DBusMessage message, int[] fds) {
         // The specification: "messages of unknown type must be ignored".
-        bus.closeFds(fds, fds.length);
+        events.closeFds(fds, fds.length);
     }
 
     @Override
     public void onProtocolViolation(Validity reason, DBusMessage message) {
-        bus.disconnect(this, DisconnectReason.PROTOCOL_VIOLATION,
+        events.disconnect(this, DisconnectReason.PROTOCOL_VIOLATION,
                 message != null ? reason.reason() + " at byte " + message.errorOffset() : reason.reason());
     }
 
     @Override
     public void onIncomingQuotaExceeded(int announcedLength) {
-        bus.stats().quotaRejected(QuotaResource.INCOMING_BYTES);
-        bus.disconnect(this, DisconnectReason.QUOTA, "a message of " + announcedLength
-                + " bytes does not fit in what max_incoming_bytes leaves to the connection and its user");
+        events.incomingQuotaExceeded(this, announcedLength);
     }
 
     /**
-     * At disconnect: drops the message being received (its incoming charge goes) and returns the descriptors not
-     * claimed by a message, for closing.
+     * Closes it for good: the state is CLOSED, the auth timer and the socket are gone, the message being received is
+     * dropped (its incoming charge goes), and descriptors received but not claimed by a message are handed to
+     * {@code closer}. The bus's goodbye does the rest.
      */
-    int[] unclaimedFds() {
+    public void close(ConnectionEvents closer) {
+        state = ConnectionState.CLOSED;
+        cancelAuthTimeout();
+        transport.close();
         framer.close();
-        return framer.drainFds();
+        int[] unclaimed = framer.drainFds();
+        closer.closeFds(unclaimed, unclaimed.length);
+    }
+
+    /** Turns it into a monitor (BecomeMonitor): from now on it only receives. Called by the bus state. */
+    public void becomeMonitor() {
+        state = ConnectionState.MONITOR;
+    }
+
+    /** Refused before it was registered (too many connections): closed at once, never part of the bus. */
+    public void refuse() {
+        state = ConnectionState.CLOSED;
+        transport.close();
     }
 
     @Override
@@ -345,26 +452,26 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         if (blocked) {
             blocked = false;
             drain();
-            bus.flushReady();
+            events.flush();
         }
     }
 
     @Override
     public void onClosed() {
-        bus.disconnect(this, DisconnectReason.CLIENT_CLOSED, null);
+        events.disconnect(this, DisconnectReason.CLIENT_CLOSED, null);
         // The signals that announce its departure go out now, not with the next input.
-        bus.flushReady();
+        events.flush();
     }
 
     // ---- core queue ----
 
     @Override
     public void onQueueReady(Peer p) {
-        bus.markReady(this);
+        events.queueReady(this);
     }
 
     /** Moves queued messages into the socket while it takes them. */
-    void drain() {
+    public void drain() {
         // The backlog is largest now, before it moves into the socket: the one place its peak is sampled.
         long queued = queuedBytes();
         if (queued > peakOutgoingBytes) {
@@ -386,7 +493,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     @Override
     public boolean onMessage(long sequence, Handle destination, Message message, Handle[] transferred) {
         BusMessage m = (BusMessage) message.payload();
-        if (state != State.CLOSED) {
+        if (state != ConnectionState.CLOSED) {
             if (m.fds.length > 0) {
                 transport.attachFds(m.fds, 0, m.fds.length);
             }

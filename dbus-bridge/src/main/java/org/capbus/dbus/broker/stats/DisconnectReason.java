@@ -1,4 +1,4 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.stats;
 
 /** Why the bus closed a connection, as counted in metrics. */
 public enum DisconnectReason {

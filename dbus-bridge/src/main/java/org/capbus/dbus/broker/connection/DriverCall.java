@@ -1,4 +1,4 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.connection;
 
 import org.capbus.dbus.wire.DBusMessage;
 

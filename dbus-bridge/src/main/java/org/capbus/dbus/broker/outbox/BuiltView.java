@@ -1,20 +1,19 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.outbox;
 
 import org.capbus.dbus.bus.MatchableMessage;
-import org.capbus.dbus.wire.DBusMessage;
+import org.capbus.dbus.wire.MessageBuilder;
 import org.capbus.dbus.wire.TypeCode;
 
 /**
- * A parsed message as match rules see it, with the sender the bus set (not the one the client wrote). One
- * reusable instance per bus: {@link #of} re-points it. Event-loop thread only.
+ * A message the bus built, as match rules see it, read from its {@link MessageBuilder} (which remembers its header
+ * fields and top-level arguments): the bus's own messages reach subscribers and monitors without being parsed
+ * again. One reusable instance per outbox: {@link #of} re-points it. Event-loop thread only.
  */
-final class MatchView implements MatchableMessage {
-    private DBusMessage message;
-    private String sender;
+final class BuiltView implements MatchableMessage {
+    private MessageBuilder message;
 
-    MatchView of(DBusMessage m, String senderName) {
+    BuiltView of(MessageBuilder m) {
         this.message = m;
-        this.sender = senderName;
         return this;
     }
 
@@ -25,7 +24,7 @@ final class MatchView implements MatchableMessage {
 
     @Override
     public String sender() {
-        return sender;
+        return message.sender();
     }
 
     @Override

@@ -1,4 +1,4 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.stats;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.stats;
 
 /**
  * The kinds of security-policy refusal, as counted in metrics: which kind of {@code <policy>} rule (or built-in

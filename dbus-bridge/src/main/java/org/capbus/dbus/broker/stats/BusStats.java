@@ -1,4 +1,4 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.stats;
 
 import java.util.HashMap;
 import java.util.LinkedHashMap;

@@ -1,9 +1,9 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.connection;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
-import org.capbus.config.BusLimit;
 import org.capbus.dbus.wire.IncomingBudget;
 
 /**
@@ -12,29 +12,30 @@ import org.capbus.dbus.wire.IncomingBudget;
  * connections' worth). A connection's framer charges its buffer here as it grows with the bytes that arrive; the
  * charge goes when the message is routed (into the core, where the receivers' accounts take over) or dropped.
  *
- * <p>Owned by the {@link Bus}; event-loop thread only.
+ * <p>Owned by the composition root ({@code Bus}); event-loop thread only.
  */
-final class IncomingQuota {
-    private final Bus bus;
+public final class IncomingQuota {
+    private final LongSupplier maxIncomingBytes;
     private final Map<Long, long[]> chargedPerUser = new HashMap<>();
 
-    IncomingQuota(Bus bus) {
-        this.bus = bus;
+    /** A quota reading {@code max_incoming_bytes} from {@code maxIncomingBytes} (so a reload applies at once). */
+    public IncomingQuota(LongSupplier maxIncomingBytes) {
+        this.maxIncomingBytes = maxIncomingBytes;
     }
 
     /** The budget of one connection of {@code uid}. */
-    IncomingBudget budgetFor(long uid) {
+    public IncomingBudget budgetFor(long uid) {
         return new ConnectionBudget(uid);
     }
 
     /** Bytes charged now for {@code uid}'s connections. */
-    long chargedBy(long uid) {
+    public long chargedBy(long uid) {
         long[] charged = chargedPerUser.get(uid);
         return charged == null ? 0 : charged[0];
     }
 
     private long perConnection() {
-        return bus.config().limits().get(BusLimit.MAX_INCOMING_BYTES);
+        return maxIncomingBytes.getAsLong();
     }
 
     private long perUser() {

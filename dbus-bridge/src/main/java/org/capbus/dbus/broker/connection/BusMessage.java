@@ -1,4 +1,4 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.connection;
 
 import org.capbus.dbus.wire.LargeBufferPool;
 
@@ -15,7 +15,8 @@ import org.capbus.dbus.wire.LargeBufferPool;
  * <p>Event-loop thread only.
  */
 public final class BusMessage {
-    static final int[] NO_FDS = new int[0];
+    /** No descriptors. */
+    public static final int[] NO_FDS = new int[0];
 
     final byte[] head;
     final byte[] tail;
@@ -37,8 +38,13 @@ public final class BusMessage {
         void close(int fd);
     }
 
-    BusMessage(byte[] head, byte[] tail, int tailOffset, int tailLength, int[] fds, FdCloser closer,
-               LargeBufferPool pool) {
+    /**
+     * A message written as {@code head} then {@code tail[tailOffset, tailOffset + tailLength)}, carrying {@code fds}
+     * (closed by {@code closer} once the last receiver is done); {@code pool} takes {@code tail} back then, unless
+     * null (the buffer is shared with something still reading it).
+     */
+    public BusMessage(byte[] head, byte[] tail, int tailOffset, int tailLength, int[] fds, FdCloser closer,
+                      LargeBufferPool pool) {
         this.pool = pool;
         this.head = head;
         this.tail = tail;
@@ -49,11 +55,11 @@ public final class BusMessage {
     }
 
     /** A message the bus built whole. */
-    static BusMessage whole(byte[] bytes) {
+    public static BusMessage whole(byte[] bytes) {
         return new BusMessage(bytes, null, 0, 0, NO_FDS, null, null);
     }
 
-    long size() {
+    public long size() {
         return (long) head.length + tailLength;
     }
 
@@ -63,13 +69,18 @@ public final class BusMessage {
     }
 
     /** A receiver wrote or dropped its copy, or the dispatcher is done routing. */
-    void release() {
+    public void release() {
         if (--pending == 0) {
             closeFds();
             if (pool != null) {
                 pool.release(tail);
             }
         }
+    }
+
+    /** The number of descriptors it carries. */
+    public int fdCount() {
+        return fds.length;
     }
 
     private void closeFds() {

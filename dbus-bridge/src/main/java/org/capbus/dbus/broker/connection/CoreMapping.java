@@ -1,4 +1,4 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.connection;
 
 import org.capbus.core.Core;
 import org.capbus.core.Handle;
@@ -23,46 +23,46 @@ import org.capbus.core.SendResult;
  *
  * <p>Event-loop thread only.
  */
-final class CoreMapping {
+public final class CoreMapping {
     private final Core core;
     private final Peer driverPeer;
     private final Handle driverRoot;
 
-    CoreMapping(Core core, long busUid, QueueListener driverListener) {
+    public CoreMapping(Core core, long busUid, QueueListener driverListener) {
         this.core = core;
         this.driverPeer = core.createPeer(core.user(busUid), driverListener);
         this.driverRoot = driverPeer.createNode(null);
     }
 
-    Core core() {
+    public Core core() {
         return core;
     }
 
-    Peer driverPeer() {
+    public Peer driverPeer() {
         return driverPeer;
     }
 
     /** A peer for a new connection, holding a handle to the driver so that it can send {@code Hello}. */
-    Peer attach(long uid, QueueListener listener) {
+    public Peer attach(long uid, QueueListener listener) {
         Peer peer = core.createPeer(core.user(uid), listener);
         driverPeer.grant(driverRoot, peer);
         return peer;
     }
 
     /** Creates the connection's root node (its unique name) and gives the driver a handle to it. */
-    Handle createRoot(BusConnection connection) {
+    public void createRoot(BusConnection connection) {
         Handle root = connection.peer().createNode(connection);
+        connection.root = root;
         connection.driverHandle = connection.peer().grant(root, driverPeer);
-        return root;
     }
 
     /** The sender's handle to the driver's root node. */
-    Handle driverHandleOf(Peer sender) {
+    public Handle driverHandleOf(Peer sender) {
         return sender.handleTo(driverRoot.node());
     }
 
     /** The sender's handle to {@code target}'s root node, granted on first use; null if the target is gone. */
-    Handle handleFor(Peer sender, BusConnection target) {
+    public Handle handleFor(Peer sender, BusConnection target) {
         Handle root = target.root;
         if (root == null) {
             return null;
@@ -75,7 +75,7 @@ final class CoreMapping {
     }
 
     /** Sends {@code message} from {@code sender} to {@code target}'s root node. Returns a {@link SendResult} code. */
-    int unicast(Peer sender, BusConnection target, BusMessage message) {
+    public int unicast(Peer sender, BusConnection target, BusMessage message) {
         Handle h = handleFor(sender, target);
         if (h == null) {
             return SendResult.DESTROYED;
@@ -88,7 +88,7 @@ final class CoreMapping {
     }
 
     /** Sends a message to the driver. */
-    int toDriver(Peer sender, Object call, long size) {
+    public int toDriver(Peer sender, Object call, long size) {
         Handle h = driverHandleOf(sender);
         if (h == null) {
             return SendResult.INVALID_HANDLE;
@@ -97,7 +97,7 @@ final class CoreMapping {
     }
 
     /** Sends a message the driver created to {@code target}. */
-    int fromDriver(BusConnection target, BusMessage message) {
+    public int fromDriver(BusConnection target, BusMessage message) {
         if (target.driverHandle == null) {
             return SendResult.DESTROYED;
         }
@@ -113,7 +113,7 @@ final class CoreMapping {
      * destination on its own (continue-on-error): a full receiver does not hold back the others.
      * Returns how many received it.
      */
-    int multicast(Peer sender, BusConnection[] targets, int count, BusMessage message, Handle[] scratch, int[] results) {
+    public int multicast(Peer sender, BusConnection[] targets, int count, BusMessage message, Handle[] scratch, int[] results) {
         int n = 0;
         for (int i = 0; i < count; i++) {
             Handle h = sender == driverPeer ? targets[i].driverHandle : handleFor(sender, targets[i]);
@@ -138,7 +138,7 @@ final class CoreMapping {
     }
 
     /** Disconnects the connection's peer: destroys its root node, drops its queue, returns its charges. */
-    void detach(BusConnection connection) {
+    public void detach(BusConnection connection) {
         connection.peer().disconnect();
     }
 }

@@ -1,8 +1,12 @@
-package org.capbus.dbus.broker;
+package org.capbus.dbus.broker.routing;
 
 import org.capbus.config.PeerNames;
 import org.capbus.config.PolicyMessage;
+import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.stats.BusStats;
+import org.capbus.dbus.broker.stats.PolicyDenial;
 import org.capbus.dbus.wire.DBusMessage;
+import org.capbus.dbus.wire.DBusNames;
 import org.capbus.dbus.wire.MessageType;
 
 /**
@@ -37,17 +41,17 @@ final class PolicyGate {
      */
     String denial(BusConnection sender, BusConnection receiver, DBusMessage m, boolean requestedReply,
                                 boolean eavesdropping) {
-        if (!eavesdropping && sender.policy.sendsUnrestricted()
-                && (receiver == null || receiver.policy.receivesUnrestricted())) {
+        if (!eavesdropping && sender.policy().sendsUnrestricted()
+                && (receiver == null || receiver.policy().receivesUnrestricted())) {
             return null; // the common session-bus policy: nothing to check, nothing to build
         }
         PolicyMessage pm = policyMessage(m);
         PeerNames receiverNames = receiver == null ? DRIVER_NAMES : receiver;
-        if (!eavesdropping && !sender.policy.canSend(pm, receiverNames, requestedReply)) {
+        if (!eavesdropping && !sender.policy().canSend(pm, receiverNames, requestedReply)) {
             stats.policyDenied(PolicyDenial.SEND);
             return describe("send", sender, receiver, pm, requestedReply);
         }
-        if (receiver != null && !receiver.policy.canReceive(pm, sender, requestedReply, eavesdropping)) {
+        if (receiver != null && !receiver.policy().canReceive(pm, sender, requestedReply, eavesdropping)) {
             stats.policyDenied(PolicyDenial.RECEIVE);
             return describe("receive", sender, receiver, pm, requestedReply);
         }
@@ -56,16 +60,16 @@ final class PolicyGate {
 
     private static String describe(String what, BusConnection sender, BusConnection receiver, PolicyMessage pm,
                                  boolean requestedReply) {
-        return "Rejected " + what + " message; type=\"" + pm.type().configName() + "\", sender=\"" + sender.uniqueName
+        return "Rejected " + what + " message; type=\"" + pm.type().configName() + "\", sender=\"" + sender.uniqueName()
                 + "\" (uid=" + sender.credentials().uid() + " pid=" + sender.credentials().pid() + ") interface=\""
                 + unset(pm.interfaceName()) + "\" member=\"" + unset(pm.member()) + "\" error name=\""
                 + unset(pm.errorName()) + "\" requested_reply=\"" + (requestedReply ? 1 : 0) + "\" destination=\""
-                + (receiver == null ? Bus.DRIVER_NAME : unset(pm.destination())) + "\"";
+                + (receiver == null ? DBusNames.DRIVER_NAME : unset(pm.destination())) + "\"";
     }
 
     private static String unset(String s) {
         return s == null ? "(unset)" : s;
     }
 
-    private static final PeerNames DRIVER_NAMES = PeerNames.of(Bus.DRIVER_NAME);
+    private static final PeerNames DRIVER_NAMES = PeerNames.of(DBusNames.DRIVER_NAME);
 }

@@ -1,0 +1,113 @@
+package org.capbus.dbus.broker.outbox;
+
+import org.capbus.core.SendResult;
+import org.capbus.dbus.DBusErrors;
+import org.capbus.dbus.broker.stats.QuotaResource;
+
+/**
+ * The outcomes that make the bus answer a message with an error instead of delivering it, and the one table that
+ * turns each into its D-Bus error name and text (with dbus-daemon's wording where dbus-daemon has one), as
+ * dbus-broker maps its {@code *_E_*} results in one place. Routing and the driver say which outcome and fill in its
+ * subjects; {@link Outbox#error(org.capbus.dbus.broker.connection.BusConnection, long, BusError, Object...)} sends it.
+ *
+ * <p>The constants are preallocated: choosing an outcome allocates nothing; only the text, on the error path, is
+ * built. A quota outcome names the {@link QuotaResource} that ran out.
+ */
+public enum BusError {
+    // ---- addressing ----
+    /** The first message was not Hello but was addressed to the driver (dbus-daemon answers, then waits for Hello). */
+    NOT_REGISTERED(DBusErrors.ACCESS_DENIED, null,
+            "Client tried to send a message other than Hello without being registered"),
+    /** No connection owns the destination, and the caller asked not to start one (NO_AUTO_START). Arg: name. */
+    NAME_HAS_NO_OWNER(DBusErrors.NAME_HAS_NO_OWNER, null, "Name \"%s\" does not exist"),
+    /** No connection owns the destination and no service file provides it. Arg: name. */
+    SERVICE_UNKNOWN(DBusErrors.SERVICE_UNKNOWN, null, "The name %s was not provided by any .service files"),
+    /** The message carries descriptors and the receiver did not negotiate them. */
+    FDS_NOT_SUPPORTED(DBusErrors.NOT_SUPPORTED, null,
+            "Tried to send message with Unix file descriptors to a client that doesn't support that."),
+    /** The receiver went away while the message was being sent (the core: destroyed). Args: name, core reason. */
+    DESTINATION_GONE(DBusErrors.NAME_HAS_NO_OWNER, null, "Name \"%s\" is gone (%s)"),
+
+    // ---- policy ----
+    /** A {@code <policy>} send or receive rule refused. Arg: the rule's description (PolicyGate). */
+    POLICY_DENIED(DBusErrors.ACCESS_DENIED, null, "%s"),
+    /**
+     * A reply nobody asked for, or asked for once and answered already (dbus-daemon's requested_reply=0). Args:
+     * "method_return" or "error", reply serial, sender, destination.
+     */
+    UNEXPECTED_REPLY(DBusErrors.ACCESS_DENIED, null,
+            "Rejected send message: %s with reply_serial %d from %s to %s was not requested (requested_reply=0)"),
+
+    // ---- quotas ----
+    /** The message would exceed max_message_size once the bus adds its sender field. */
+    MESSAGE_TOO_LARGE(DBusErrors.LIMITS_EXCEEDED, QuotaResource.MESSAGE_SIZE, "Message too large to forward"),
+    /** As {@link #MESSAGE_TOO_LARGE}, for a reply (the caller is told). */
+    REPLY_TOO_LARGE(DBusErrors.LIMITS_EXCEEDED, QuotaResource.MESSAGE_SIZE, "Reply too large to forward"),
+    /** The caller waits for max_replies_per_connection replies already. Arg: the caller's unique name. */
+    PENDING_REPLIES(DBusErrors.LIMITS_EXCEEDED, QuotaResource.PENDING_REPLIES,
+            "The maximum number of pending replies for \"%s\" has been reached"),
+    /** The core refused: the receiver's queue (or its user's, or the sender's fair share) is full. Arg: receiver. */
+    QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.QUEUE,
+            "The maximum number of queued messages for \"%s\" has been reached"),
+    /** As {@link #QUEUE_FULL}, for a reply: the caller is told, so that it does not wait forever. */
+    REPLY_QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.QUEUE,
+            "The reply could not be queued: the recipient's queue is full"),
+    /** The driver's own queue is full for this sender. */
+    DRIVER_QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.DRIVER_QUEUE,
+            "The maximum number of pending messages for the bus driver has been reached"),
+
+    // ---- departures ----
+    /** The callee left (or became a monitor) without answering the call. */
+    NO_REPLY(DBusErrors.NO_REPLY, null, "Message recipient disconnected from message bus without replying"),
+    /** The core refused for a reason that is a bug in the bus (invalid handle, sender disconnected). Args: receiver, core reason. */
+    CORE_REFUSED(DBusErrors.FAILED, null, "The message to \"%s\" could not be queued (%s)");
+
+    private final String errorName;
+    private final QuotaResource resource;
+    private final String template;
+
+    BusError(String errorName, QuotaResource resource, String template) {
+        this.errorName = errorName;
+        this.resource = resource;
+        this.template = template;
+    }
+
+    /** The D-Bus error name. */
+    public String errorName() {
+        return errorName;
+    }
+
+    /** The limit that ran out, for a quota outcome; null otherwise. */
+    public QuotaResource resource() {
+        return resource;
+    }
+
+    /** The error's text with {@code args} filled in (see each constant for its arguments). Error path only. */
+    public String text(Object... args) {
+        return args.length == 0 ? template : String.format(template, args);
+    }
+
+    /**
+     * The outcome of a failed core send ({@link SendResult} code {@code code}) of a call or signal ({@code reply}
+     * false) or of a reply.
+     */
+    public static BusError ofCoreSend(int code, boolean reply) {
+        return switch (code) {
+            case SendResult.QUOTA -> reply ? REPLY_QUEUE_FULL : QUEUE_FULL;
+            case SendResult.DESTROYED -> DESTINATION_GONE;
+            default -> CORE_REFUSED;
+        };
+    }
+
+    /** The name of a {@link SendResult} code, for texts and logs. */
+    public static String coreReason(int code) {
+        return switch (code) {
+            case SendResult.OK -> "ok";
+            case SendResult.DESTROYED -> "destination destroyed";
+            case SendResult.QUOTA -> "quota";
+            case SendResult.INVALID_HANDLE -> "invalid handle";
+            case SendResult.DISCONNECTED -> "sender disconnected";
+            default -> "core result " + code;
+        };
+    }
+}

@@ -1,0 +1,393 @@
+package org.capbus.dbus.broker.routing;
+
+import org.capbus.core.SendResult;
+import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.connection.BusMessage;
+import org.capbus.dbus.broker.connection.ConnectionState;
+import org.capbus.dbus.broker.connection.CoreMapping;
+import org.capbus.dbus.broker.connection.DriverCall;
+import org.capbus.dbus.broker.connection.Recipients;
+import org.capbus.dbus.broker.outbox.BusError;
+import org.capbus.dbus.broker.outbox.Outbox;
+import org.capbus.dbus.broker.state.BusState;
+import org.capbus.dbus.broker.state.MatchView;
+import org.capbus.dbus.broker.stats.BusStats;
+import org.capbus.dbus.broker.stats.PolicyDenial;
+import org.capbus.dbus.broker.stats.QuotaResource;
+import org.capbus.dbus.bus.MatchIndex;
+import org.capbus.dbus.bus.ReplyEndpoint;
+import org.capbus.dbus.bus.ReplyTracker;
+import org.capbus.dbus.wire.DBusMessage;
+import org.capbus.dbus.wire.DBusNames;
+import org.capbus.dbus.wire.HeaderField;
+import org.capbus.dbus.wire.LargeBufferPool;
+import org.capbus.dbus.wire.MessageFlag;
+import org.capbus.dbus.wire.MessageType;
+import org.capbus.dbus.wire.SenderStitcher;
+
+/**
+ * Where each message a client sends goes, and which outcome ({@link BusError}) answers a message that cannot go
+ * anywhere: the driver, a unique or well-known name (with its reply slot), the subscribers a broadcast's match rules
+ * select, eavesdroppers and monitors. Every delivery is a core send ({@link CoreMapping}); one rebuilt header
+ * ({@link SenderStitcher}) and one {@link BusMessage} are shared by all receivers of a message. What the bus
+ * answers itself goes through the {@link Outbox}.
+ *
+ * <p>Reads and changes the {@link BusState} (reply slots); owned by the composition root. Event-loop thread only.
+ * The recipient list is scratch space reused by every message, so routing allocates nothing per receiver.
+ */
+public final class Router {
+    /** {@link #dispatch}'s answer when the sender broke the protocol by sending a message before Hello. */
+    public static final String NOT_HELLO_FIRST = "the first message must be Hello";
+    /** {@link #dispatch}'s answer when a monitor sent a message. */
+    public static final String MONITOR_SENT = "a monitor sent a message";
+
+    private final BusState state;
+    private final Outbox outbox;
+    private final CoreMapping mapping;
+    private final PolicyGate policy;
+    private final BusStats stats;
+    private final ReplyTracker<BusConnection> replies;
+    /** Closes a message's descriptors once its last receiver took them; one instance, not one per message. */
+    private final BusMessage.FdCloser fdCloser;
+    /** Where the buffers of forwarded messages go back once every receiver has written them. */
+    private final LargeBufferPool buffers;
+    private final MatchView view = new MatchView();
+    private final Recipients recipients = new Recipients();
+    private final MatchIndex.RecipientSink<BusConnection> collector = this::addRecipient;
+
+    /**
+     * A router over {@code state}, answering through {@code outbox}, sending over {@code mapping}; {@code fdCloser}
+     * closes descriptors the bus does not pass on, {@code buffers} takes back large message buffers.
+     */
+    public Router(BusState state, Outbox outbox, CoreMapping mapping, BusStats stats, BusMessage.FdCloser fdCloser,
+                  LargeBufferPool buffers) {
+        this.state = state;
+        this.outbox = outbox;
+        this.mapping = mapping;
+        this.stats = stats;
+        this.policy = new PolicyGate(stats);
+        this.replies = state.replies();
+        this.fdCloser = fdCloser;
+        this.buffers = buffers;
+    }
+
+    /**
+     * Routes one valid message {@code m} that {@code sender} sent, with its descriptors (which the bus owns from now
+     * on). Returns null, or why the sender broke the protocol ({@link #NOT_HELLO_FIRST}, {@link #MONITOR_SENT}): the
+     * caller then disconnects it.
+     */
+    public String dispatch(BusConnection sender, DBusMessage m, int[] fds) {
+        ConnectionState s = sender.state();
+        if (s != ConnectionState.ACTIVE) {
+            if (s == ConnectionState.AWAITING_HELLO && isHello(m)) {
+                toDriver(sender, m, fds);
+                return null;
+            }
+            closeFds(fds);
+            if (s == ConnectionState.AWAITING_HELLO && m.type() == MessageType.METHOD_CALL
+                    && m.fieldEquals(HeaderField.DESTINATION, DBusNames.DRIVER_NAME)) {
+                // dbus-daemon answers, to a placeholder destination, and still accepts Hello afterwards.
+                if (m.expectsReply()) {
+                    outbox.errorBeforeHello(sender, m.serial(), BusError.NOT_REGISTERED);
+                }
+                return null;
+            }
+            return s == ConnectionState.MONITOR ? MONITOR_SENT : NOT_HELLO_FIRST;
+        }
+        stats.received(m.type(), m.length());
+        if (m.fieldEquals(HeaderField.DESTINATION, DBusNames.DRIVER_NAME)) {
+            toDriver(sender, m, fds);
+            return null;
+        }
+        switch (m.type()) {
+            case MessageType.METHOD_CALL -> routeCall(sender, m, fds);
+            case MessageType.METHOD_RETURN, MessageType.ERROR -> routeReply(sender, m, fds);
+            default -> routeSignal(sender, m, fds);
+        }
+        return null;
+    }
+
+    private static boolean isHello(DBusMessage m) {
+        return m.type() == MessageType.METHOD_CALL && m.fieldEquals(HeaderField.DESTINATION, DBusNames.DRIVER_NAME)
+                && m.fieldEquals(HeaderField.MEMBER, "Hello")
+                && (!m.hasField(HeaderField.INTERFACE) || m.fieldEquals(HeaderField.INTERFACE, DBusNames.DRIVER_NAME));
+    }
+
+    private void toDriver(BusConnection sender, DBusMessage m, int[] fds) {
+        // The driver takes no descriptors; dbus-daemon drops them too.
+        closeFds(fds);
+        if (sender.uniqueName() != null) {
+            String denied = policy.denial(sender, null, m, false, false);
+            if (denied != null) {
+                if (m.expectsReply()) {
+                    outbox.error(sender, m.serial(), BusError.POLICY_DENIED, denied);
+                }
+                return;
+            }
+            // Before Hello the sender has no name yet: the driver shows monitors the Hello once it assigned one.
+            outbox.monitorCopy(sender, m);
+        }
+        int code = mapping.toDriver(sender.peer(), new DriverCall(sender, m), m.length());
+        if (code == SendResult.QUOTA) {
+            stats.quotaRejected(QuotaResource.DRIVER_QUEUE);
+            if (m.expectsReply()) {
+                outbox.error(sender, m.serial(), BusError.DRIVER_QUEUE_FULL);
+            }
+        }
+    }
+
+    private void closeFds(int[] fds) {
+        for (int fd : fds) {
+            fdCloser.close(fd);
+        }
+    }
+
+    /** The message as it is forwarded; its buffer goes back to the pool once every receiver has written it. */
+    private BusMessage stitch(BusConnection sender, DBusMessage m, int[] fds) {
+        byte[] head = SenderStitcher.stitch(m, sender.uniqueNameBytes());
+        if (head == null) {
+            return null;
+        }
+        return new BusMessage(head, m.buffer(), m.bodyOffset(), m.bodyLength(), fds, fdCloser, buffers);
+    }
+
+    private void routeCall(BusConnection sender, DBusMessage m, int[] fds) {
+        String destination = m.destination();
+        boolean expectsReply = m.expectsReply();
+        if (destination == null) {
+            // A method call without a destination reaches only eavesdroppers and monitors (dbus-daemon).
+            deliverUnaddressed(sender, m, fds);
+            return;
+        }
+        BusConnection target = state.resolve(destination);
+        if (target == null || !target.isActive()) {
+            closeFds(fds);
+            if (expectsReply) {
+                outbox.error(sender, m.serial(), m.hasFlag(MessageFlag.NO_AUTO_START) ? BusError.NAME_HAS_NO_OWNER
+                        : BusError.SERVICE_UNKNOWN, destination);
+            }
+            return;
+        }
+        if (fds.length > 0 && !target.isFdPassingEnabled()) {
+            closeFds(fds);
+            if (expectsReply) {
+                outbox.error(sender, m.serial(), BusError.FDS_NOT_SUPPORTED);
+            }
+            return;
+        }
+        String denied = policy.denial(sender, target, m, false, false);
+        if (denied != null) {
+            closeFds(fds);
+            if (expectsReply) {
+                outbox.error(sender, m.serial(), BusError.POLICY_DENIED, denied);
+            }
+            return;
+        }
+        BusMessage out = stitch(sender, m, fds);
+        if (out == null) {
+            closeFds(fds);
+            stats.quotaRejected(QuotaResource.MESSAGE_SIZE);
+            if (expectsReply) {
+                outbox.error(sender, m.serial(), BusError.MESSAGE_TOO_LARGE);
+            }
+            return;
+        }
+        ReplyEndpoint<BusConnection> callerEndpoint = sender.replyEndpoint();
+        ReplyEndpoint<BusConnection> calleeEndpoint = target.replyEndpoint();
+        boolean slot = false;
+        if (expectsReply) {
+            ReplyTracker.ExpectResult r = replies.expectReply(callerEndpoint, (int) m.serial(), calleeEndpoint,
+                    System.nanoTime());
+            if (r == ReplyTracker.ExpectResult.LIMIT_EXCEEDED) {
+                out.release();
+                stats.quotaRejected(QuotaResource.PENDING_REPLIES);
+                outbox.error(sender, m.serial(), BusError.PENDING_REPLIES, sender.uniqueName());
+                return;
+            }
+            slot = r == ReplyTracker.ExpectResult.ADDED;
+        }
+        int code = mapping.unicast(sender.peer(), target, out);
+        if (code != SendResult.OK) {
+            if (slot) {
+                replies.acceptReply(calleeEndpoint, callerEndpoint, (int) m.serial());
+            }
+            BusError refusal = BusError.ofCoreSend(code, false);
+            if (refusal.resource() != null) {
+                stats.quotaRejected(refusal.resource());
+            }
+            if (expectsReply) {
+                outbox.error(sender, m.serial(), refusal, target.uniqueName(), BusError.coreReason(code));
+            }
+        } else {
+            stats.sent(m.type(), out.size(), 1);
+        }
+        observers(sender, m, out, target);
+        out.release();
+    }
+
+    private void routeReply(BusConnection sender, DBusMessage m, int[] fds) {
+        String destination = m.destination();
+        BusConnection target = destination == null ? null : state.resolve(destination);
+        if (target == null || !target.isActive()) {
+            // The caller is gone; its reply slot went with it.
+            closeFds(fds);
+            stats.unexpectedReply();
+            return;
+        }
+        ReplyTracker.ReplyResult r = replies.acceptReply(sender.replyEndpoint(), target.replyEndpoint(),
+                (int) m.replySerial());
+        if (r != ReplyTracker.ReplyResult.ACCEPTED) {
+            // dbus-broker's rule: only an expected reply passes, once. Anything else is dropped, and the sender
+            // is told as dbus-daemon tells it (its default policy denies unrequested replies).
+            closeFds(fds);
+            stats.unexpectedReply();
+            stats.policyDenied(PolicyDenial.SEND);
+            if (!m.hasFlag(MessageFlag.NO_REPLY_EXPECTED)) {
+                outbox.error(sender, m.serial(), BusError.UNEXPECTED_REPLY,
+                        m.type() == MessageType.ERROR ? "error" : "method_return", m.replySerial(),
+                        sender.uniqueName(), destination);
+            }
+            return;
+        }
+        String denied = policy.denial(sender, target, m, true, false);
+        if (denied != null) {
+            closeFds(fds);
+            // The caller's slot is gone: tell it, so that it does not wait forever.
+            outbox.error(target, m.replySerial(), BusError.POLICY_DENIED, denied);
+            return;
+        }
+        if (fds.length > 0 && !target.isFdPassingEnabled()) {
+            closeFds(fds);
+            outbox.error(target, m.replySerial(), BusError.FDS_NOT_SUPPORTED);
+            return;
+        }
+        BusMessage out = stitch(sender, m, fds);
+        if (out == null) {
+            closeFds(fds);
+            stats.quotaRejected(QuotaResource.MESSAGE_SIZE);
+            outbox.error(target, m.replySerial(), BusError.REPLY_TOO_LARGE);
+            return;
+        }
+        int code = mapping.unicast(sender.peer(), target, out);
+        if (code != SendResult.OK) {
+            BusError refusal = BusError.ofCoreSend(code, true);
+            if (refusal.resource() != null) {
+                stats.quotaRejected(refusal.resource());
+            }
+            // The caller would wait forever: tell it, as dbus-broker does when a reply cannot be queued.
+            outbox.error(target, m.replySerial(), refusal, target.uniqueName(), BusError.coreReason(code));
+        } else {
+            stats.sent(m.type(), out.size(), 1);
+        }
+        observers(sender, m, out, target);
+        out.release();
+    }
+
+    private void routeSignal(BusConnection sender, DBusMessage m, int[] fds) {
+        String destination = m.destination();
+        if (destination != null) {
+            BusConnection target = state.resolve(destination);
+            if (target == null || !target.isActive() || (fds.length > 0 && !target.isFdPassingEnabled())
+                    || policy.denial(sender, target, m, false, false) != null) {
+                deliverUnaddressed(sender, m, fds);
+                return;
+            }
+            BusMessage out = stitch(sender, m, fds);
+            if (out == null) {
+                closeFds(fds);
+                return;
+            }
+            if (mapping.unicast(sender.peer(), target, out) == SendResult.OK) {
+                stats.sent(m.type(), out.size(), 1);
+            } else {
+                stats.quotaRejected(QuotaResource.QUEUE);
+            }
+            observers(sender, m, out, target);
+            out.release();
+            return;
+        }
+        BusMessage out = stitch(sender, m, fds);
+        if (out == null) {
+            closeFds(fds);
+            return;
+        }
+        state.matches().collectRecipients(view.of(m, sender.uniqueName()), null, state.names(), collector);
+        if (fds.length > 0) {
+            recipients.dropWithoutFds();
+        }
+        dropRecipientsDeniedByPolicy(sender, m, false);
+        int delivered = multicast(sender, out);
+        stats.broadcast(out.size(), delivered);
+        if (!state.monitors().isEmpty()) {
+            outbox.toMonitors(view.of(m, sender.uniqueName()), m.destination(), out, null);
+        }
+        out.release();
+    }
+
+    /** A message with no reachable addressee: eavesdroppers and monitors still see it. */
+    private void deliverUnaddressed(BusConnection sender, DBusMessage m, int[] fds) {
+        if (state.eavesdropRules() == 0 && state.monitors().isEmpty()) {
+            closeFds(fds);
+            return;
+        }
+        BusMessage out = stitch(sender, m, fds);
+        if (out == null) {
+            closeFds(fds);
+            return;
+        }
+        observers(sender, m, out, null);
+        out.release();
+    }
+
+    /** Eavesdropping match rules and monitors of a unicast message. */
+    private void observers(BusConnection sender, DBusMessage m, BusMessage out, BusConnection target) {
+        if (state.eavesdropRules() > 0) {
+            state.matches().collectRecipients(view.of(m, sender.uniqueName()), target, state.names(), collector);
+            if (recipients.count() > 0) {
+                if (out.fdCount() > 0) {
+                    recipients.dropWithoutFds();
+                }
+                dropRecipientsDeniedByPolicy(sender, m, true);
+                multicast(sender, out);
+            }
+        }
+        if (!state.monitors().isEmpty()) {
+            outbox.toMonitors(view.of(m, sender.uniqueName()), m.destination(), out, target);
+        }
+    }
+
+    private void addRecipient(BusConnection c) {
+        if (c.isRegistered()) {
+            recipients.add(c);
+        }
+    }
+
+    /** Keeps the recipients the sender may send to and that may receive the message ({@code eavesdropping} copies). */
+    private void dropRecipientsDeniedByPolicy(BusConnection sender, DBusMessage m, boolean eavesdropping) {
+        int count = recipients.count();
+        if (count == 0) {
+            return;
+        }
+        boolean reply = m.type() == MessageType.METHOD_RETURN || m.type() == MessageType.ERROR;
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            BusConnection r = recipients.get(i);
+            if (policy.denial(sender, r, m, reply, eavesdropping) == null) {
+                recipients.set(n++, r);
+            }
+        }
+        recipients.truncate(n);
+    }
+
+    private int multicast(BusConnection sender, BusMessage out) {
+        int n = recipients.count();
+        if (n == 0) {
+            return 0;
+        }
+        int delivered = recipients.send(mapping, sender.peer(), out);
+        if (delivered < n) {
+            stats.quotaRejected(QuotaResource.QUEUE);
+        }
+        return delivered;
+    }
+}
