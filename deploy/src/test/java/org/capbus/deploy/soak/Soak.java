@@ -51,7 +51,13 @@ public final class Soak {
         try (TestBus bus = TestBus.startWithConfiguration(kind, TestBus.configurationWithLimits(""), Map.of())) {
             List<Thread> threads = new ArrayList<>();
             RawConnection service = RawConnection.open(bus);
-            service.callDriver("RequestName", "org.capbus.Soak");
+            int request = service.nextSerial();
+            service.send(WireMessage.driverCall(request, "RequestName").bodyString("org.capbus.Soak").bodyUint32(0)
+                    .build());
+            WireMessage owned = service.readUntil(m -> m.replySerial() == request, ANSWER_BOUND);
+            if (owned.type() != WireMessage.METHOD_RETURN || owned.firstUint32() != 1) {
+                throw new AssertionError("RequestName failed: " + owned);
+            }
             threads.add(start("service", () -> serve(service)));
             List<RawConnection> listeners = new ArrayList<>();
             for (int i = 0; i < LISTENERS; i++) {
@@ -140,7 +146,9 @@ public final class Soak {
                         .iface("org.capbus.Soak").member("Echo").destination("org.capbus.Soak").bodyUint32(n).build());
                 WireMessage reply;
                 try {
-                    reply = c.read(ANSWER_BOUND);
+                    // Signals (NameAcquired after Hello) are not answers.
+                    reply = c.readUntil(m -> m.type() == WireMessage.METHOD_RETURN || m.type() == WireMessage.ERROR,
+                            ANSWER_BOUND);
                 } catch (AssertionError e) {
                     if (running.get()) {
                         callsLost.incrementAndGet();
