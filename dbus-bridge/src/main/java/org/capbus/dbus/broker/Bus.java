@@ -310,11 +310,20 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         }
         flushing = true;
         try {
-            while (driverReady || !ready.isEmpty()) {
+            while (true) {
                 if (driverReady) {
                     driverReady = false;
                     mapping.driverPeer().drain(driver);
                     continue;
+                }
+                BusConnection full = outbox.pollOverflowed();
+                if (full != null) {
+                    disconnect(full, DisconnectReason.QUOTA, "its queue cannot take what the bus sends it"
+                            + " (max_outgoing_bytes): it does not read");
+                    continue;
+                }
+                if (ready.isEmpty()) {
+                    break;
                 }
                 BusConnection c = ready.poll();
                 c.clearReady();
