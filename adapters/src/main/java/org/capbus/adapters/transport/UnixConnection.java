@@ -37,6 +37,14 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
     private static final int READ_EVENTS = EPOLLIN | EpollIoOps.EPOLLERR.value() | 0x10 /* EPOLLHUP */
             | EpollIoOps.EPOLLRDHUP.value();
 
+    /**
+     * Descriptors this connection's buffer may hold before it stops being writable, and how few it must hold again
+     * before it is: each is a duplicate the bus process keeps open, so a slow reader's descriptors wait in the core
+     * instead, where max_outgoing_unix_fds and its user's fd budget count them.
+     */
+    static final int FD_HIGH_WATER_MARK = Syscalls.SCM_MAX_FD;
+    static final int FD_LOW_WATER_MARK = FD_HIGH_WATER_MARK / 4;
+
     private final UnixTransport transport;
     private final int fd;
     private final FileDescriptor nettyFd;
@@ -130,6 +138,12 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
                 syscalls.close(duplicated[j]);
             }
             return false;
+        }
+        if (writable && outbound.pendingFds() >= FD_HIGH_WATER_MARK) {
+            writable = false;
+        }
+        if (!dirty) {
+            transport.markDirty(this);
         }
         return true;
     }
@@ -310,7 +324,7 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
                     ? null : "sendmsg failed: " + Errno.describe(result));
             return;
         }
-        if (!writable && outbound.pendingBytes() <= lowWaterMark) {
+        if (!writable && outbound.pendingBytes() <= lowWaterMark && outbound.pendingFds() <= FD_LOW_WATER_MARK) {
             writable = true;
             if (handler != null) {
                 handler.onWritable();

@@ -26,7 +26,10 @@ public interface TransportConnection {
      */
     boolean attachFds(int[] fds, int offset, int count);
 
-    /** Whether the outgoing buffer is below its high-water mark. The bridge stops draining while false. */
+    /**
+     * Whether the outgoing buffer is below its high-water marks (bytes, and descriptors, each of which the bus holds
+     * open until sent). The bridge stops draining while false; {@link ConnectionHandler#onWritable()} says when to go on.
+     */
     boolean isWritable();
 
     /**

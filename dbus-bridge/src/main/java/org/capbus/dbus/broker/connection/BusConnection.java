@@ -494,8 +494,13 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     public boolean onMessage(long sequence, Handle destination, Message message, Handle[] transferred) {
         BusMessage m = (BusMessage) message.payload();
         if (state != ConnectionState.CLOSED) {
-            if (m.fds.length > 0) {
-                transport.attachFds(m.fds, 0, m.fds.length);
+            if (m.fds.length > 0 && !transport.attachFds(m.fds, 0, m.fds.length)) {
+                // The bus is out of descriptors (EMFILE): a message without its descriptors would corrupt this
+                // receiver's stream, so it is never sent that way; the receiver is closed instead.
+                m.release();
+                events.disconnect(this, DisconnectReason.QUOTA, "cannot duplicate the " + m.fds.length
+                        + " descriptors of a message for it");
+                return false;
             }
             transport.write(m.head, 0, m.head.length);
             if (m.tailLength > 0) {
