@@ -51,7 +51,12 @@ public interface UserDatabase {
      * other than files (LDAP, systemd-userdb) are not seen.
      */
     static UserDatabase localFiles() throws IOException {
-        return of(readIds(Path.of("/etc/passwd")), readIds(Path.of("/etc/group")));
+        return fromFiles(Path.of("/etc/passwd"), Path.of("/etc/group"));
+    }
+
+    /** Users and groups from files in the format of {@code /etc/passwd} and {@code /etc/group}, read now. */
+    static UserDatabase fromFiles(Path passwd, Path group) throws IOException {
+        return of(readIds(passwd), readIds(group));
     }
 
     private static Map<String, Long> readIds(Path file) throws IOException {

@@ -20,7 +20,7 @@ package org.capbus.core;
  *
  * <h2>Fair share among a user's peers</h2>
  * For what a user sends to its own peers, which the rule above does not bound, the same rule applies between the
- * receiving peers instead ({@link #allowsPeerShare}): what one receiving peer holds in its user's account, after a
+ * receiving peers instead ({@link #peerShareRefusal}): what one receiving peer holds in its user's account, after a
  * charge, is at most what remains free divided by one more than the number of the user's other peers holding
  * charges. A user's peers that do not read can therefore take at most half of its account, and a reserve always
  * remains for its other peers and for other users (bus1 applies its fair share per user; this applies it once more
@@ -91,17 +91,37 @@ final class Account {
 
     /** Whether {@code usage} (of this account) may additionally charge one message of the given size. */
     boolean allows(Usage usage, long size, int handleCount, int fdCount) {
+        return refusal(usage, size, handleCount, fdCount) == SendResult.QUOTA_NONE;
+    }
+
+    /**
+     * Which budget would not allow {@code usage} (of this account) to charge one more message of the given size: a
+     * {@code SendResult.QUOTA_*} kind, or {@link SendResult#QUOTA_NONE} if the message fits.
+     */
+    int refusal(Usage usage, long size, int handleCount, int fdCount) {
         if (usage.user == owner) {
-            return size <= maxBytes - bytes
-                    && 1 <= maxMessages - messages
-                    && handleCount <= maxHandles - handles
-                    && fdCount <= maxFds - fds;
+            if (size > maxBytes - bytes) {
+                return SendResult.QUOTA_BYTES;
+            }
+            if (1 > maxMessages - messages) {
+                return SendResult.QUOTA_MESSAGES;
+            }
+            if (handleCount > maxHandles - handles) {
+                return SendResult.QUOTA_HANDLES;
+            }
+            return fdCount > maxFds - fds ? SendResult.QUOTA_FDS : SendResult.QUOTA_NONE;
         }
         int others = chargingUsers - (usage.messages == 0 ? 0 : 1);
-        return fits(maxBytes, bytes, usage.bytes, size, others)
-                && fits(maxMessages, messages, usage.messages, 1, others)
-                && fits(maxHandles, handles, usage.handles, handleCount, others)
-                && fits(maxFds, fds, usage.fds, fdCount, others);
+        if (!fits(maxBytes, bytes, usage.bytes, size, others)) {
+            return SendResult.QUOTA_BYTES;
+        }
+        if (!fits(maxMessages, messages, usage.messages, 1, others)) {
+            return SendResult.QUOTA_MESSAGES;
+        }
+        if (!fits(maxHandles, handles, usage.handles, handleCount, others)) {
+            return SendResult.QUOTA_HANDLES;
+        }
+        return fits(maxFds, fds, usage.fds, fdCount, others) ? SendResult.QUOTA_NONE : SendResult.QUOTA_FDS;
     }
 
     private static boolean fits(long limit, long used, long share, long amount, int others) {
@@ -118,15 +138,22 @@ final class Account {
     }
 
     /**
-     * Whether the peer whose account is {@code peer} may hold one more message of the given size in this (its user's)
-     * account: the fair share among the user's peers (see the class comment).
+     * Which budget of this (its user's) account the peer whose account is {@code peer} would exceed its fair share of
+     * among the user's peers (see the class comment) by holding one more message of the given size, or
+     * {@link SendResult#QUOTA_NONE}.
      */
-    boolean allowsPeerShare(Account peer, long size, int handleCount, int fdCount) {
+    int peerShareRefusal(Account peer, long size, int handleCount, int fdCount) {
         int others = holdingPeers - (peer.messages == 0 ? 0 : 1);
-        return fits(maxBytes, bytes, peer.bytes, size, others)
-                && fits(maxMessages, messages, peer.messages, 1, others)
-                && fits(maxHandles, handles, peer.handles, handleCount, others)
-                && fits(maxFds, fds, peer.fds, fdCount, others);
+        if (!fits(maxBytes, bytes, peer.bytes, size, others)) {
+            return SendResult.QUOTA_BYTES;
+        }
+        if (!fits(maxMessages, messages, peer.messages, 1, others)) {
+            return SendResult.QUOTA_MESSAGES;
+        }
+        if (!fits(maxHandles, handles, peer.handles, handleCount, others)) {
+            return SendResult.QUOTA_HANDLES;
+        }
+        return fits(maxFds, fds, peer.fds, fdCount, others) ? SendResult.QUOTA_NONE : SendResult.QUOTA_FDS;
     }
 
     /** Charges one message; {@link #allows} must have said yes (or the sender is exempt). */

@@ -36,6 +36,8 @@ public final class Peer {
 
     private final Handle[][] transferArrays = new Handle[MAX_REUSED_TRANSFER_ARRAY + 1][];
     private int drainDepth;
+    /** Which budget the last send refused for a quota ran out of; see {@link #lastQuota()}. */
+    private int lastQuota = SendResult.QUOTA_NONE;
 
     Peer(Core core, long id, User user, QueueListener listener, Limits limits, boolean quotaExempt) {
         this.core = core;
@@ -117,37 +119,25 @@ public final class Peer {
         if (eachOnItsOwn) {
             return sendEachOnItsOwn(c, destinations, count, message, results, codes, peerUsages, userUsages);
         }
-        int first = SendResult.OK;
-        int staged = 0;
+        // All or nothing: every destination is staged first; the first that cannot take the message undoes the
+        // others and fails the send.
         for (int i = 0; i < count; i++) {
             code = stage(destinations[i], message, peerUsages, userUsages, i);
             codes[i] = code;
-            if (code == SendResult.OK) {
-                staged++;
-            } else {
-                if (!eachOnItsOwn) {
-                    unstage(message, codes, peerUsages, userUsages, i);
-                    return code;
-                }
-                if (first == SendResult.OK) {
-                    first = code;
-                }
+            if (code != SendResult.OK) {
+                unstage(message, codes, peerUsages, userUsages, i);
+                return code;
             }
         }
-        if (staged > 0) {
+        if (count > 0) {
             long sequence = c.commit();
             for (int i = 0; i < count; i++) {
-                if (codes[i] == SendResult.OK) {
-                    Node node = destinations[i].node;
-                    node.owner.enqueueMessage(sequence, node.ownerHandle, message, peerUsages[i], userUsages[i]);
-                }
+                Node node = destinations[i].node;
+                node.owner.enqueueMessage(sequence, node.ownerHandle, message, peerUsages[i], userUsages[i]);
             }
         }
-        if (eachOnItsOwn && results != null) {
-            System.arraycopy(codes, 0, results, 0, count);
-        }
         c.flushReady();
-        return first;
+        return SendResult.OK;
     }
 
     /**
@@ -237,6 +227,14 @@ public final class Peer {
         return n;
     }
 
+    /**
+     * Which budget ran out when a send of this peer last returned {@link SendResult#QUOTA} (for a multicast, the last
+     * refused destination): one of the {@code SendResult.QUOTA_*} kinds, {@link SendResult#QUOTA_NONE} before any.
+     */
+    public int lastQuota() {
+        return lastQuota;
+    }
+
     public boolean hasQueued() {
         return !queue.isEmpty();
     }
@@ -244,6 +242,22 @@ public final class Peer {
     /** The number of events queued to this peer. */
     public int queuedCount() {
         return queue.size();
+    }
+
+    /**
+     * Drops every reference of this peer's handle that can be dropped now, as a holder does when the node is
+     * destroyed; returns how many. References still in flight to this peer (in queued messages) stay until those
+     * messages are received: unlike a loop of {@link #release} until the handle is invalid, this always ends.
+     */
+    public int releaseAll(Handle handle) {
+        if (!connected || handle == null || handle.holder != this) {
+            return 0;
+        }
+        int n = handle.count - handle.pending;
+        for (int i = 0; i < n; i++) {
+            release(handle);
+        }
+        return Math.max(n, 0);
     }
 
     /**
@@ -448,15 +462,19 @@ public final class Peer {
         }
         Account userAccount = receiver.user.account;
         Usage userUsage = userAccount.usage(user);
-        if (!peerAccount.allows(peerUsage, size, handleCount, fdCount)) {
-            return SendResult.QUOTA;
-        }
+        int refusal = peerAccount.refusal(peerUsage, size, handleCount, fdCount);
         // From the bus itself only the receiving peer's own budget counts: a full user account (its other peers'
         // backlog) must not keep the bus from answering this one.
-        // A user's own traffic has no user fair share in its account (Account): its peers share it among themselves
-        // instead, so that those that do not read cannot take what the others need.
-        if (!quotaExempt && (!userAccount.allows(userUsage, size, handleCount, fdCount)
-                || (receiver.user == user && !userAccount.allowsPeerShare(peerAccount, size, handleCount, fdCount)))) {
+        if (refusal == SendResult.QUOTA_NONE && !quotaExempt) {
+            refusal = userAccount.refusal(userUsage, size, handleCount, fdCount);
+            // A user's own traffic has no user fair share in its account (Account): its peers share it among
+            // themselves instead, so that those that do not read cannot take what the others need.
+            if (refusal == SendResult.QUOTA_NONE && receiver.user == user) {
+                refusal = userAccount.peerShareRefusal(peerAccount, size, handleCount, fdCount);
+            }
+        }
+        if (refusal != SendResult.QUOTA_NONE) {
+            lastQuota = refusal;
             return SendResult.QUOTA;
         }
         peerAccount.charge(peerUsage, size, handleCount, fdCount);

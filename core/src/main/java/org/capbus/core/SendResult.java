@@ -13,6 +13,17 @@ public final class SendResult {
     /** The sending peer is disconnected. */
     public static final int DISCONNECTED = 4;
 
+    /** {@link Peer#lastQuota()}: no send of the peer was refused for a quota yet. */
+    public static final int QUOTA_NONE = 0;
+    /** {@link Peer#lastQuota()}: the receiver's bytes budget (its own or its user's, or the sender's share). */
+    public static final int QUOTA_BYTES = 1;
+    /** {@link Peer#lastQuota()}: the receiver's budget of queued messages. */
+    public static final int QUOTA_MESSAGES = 2;
+    /** {@link Peer#lastQuota()}: the receiver's budget of handles in flight. */
+    public static final int QUOTA_HANDLES = 3;
+    /** {@link Peer#lastQuota()}: the receiver's budget of file descriptors in flight. */
+    public static final int QUOTA_FDS = 4;
+
     /** Send flag: deliver to every destination that can take it and report a result for each. */
     public static final int CONTINUE_ON_ERROR = 1;
 

@@ -52,6 +52,34 @@ class AccountTest {
     }
 
     @Test
+    void shouldNameTheBudgetThatRanOut() {
+        Account account = new Account(receiverUser, new Limits(1000, 2, 3, 4), false);
+        Usage own = account.usage(receiverUser);
+        Usage foreign = account.usage(core.user(2));
+
+        assertThat(account.refusal(own, 1001, 0, 0)).isEqualTo(SendResult.QUOTA_BYTES);
+        assertThat(account.refusal(own, 0, 4, 0)).isEqualTo(SendResult.QUOTA_HANDLES);
+        assertThat(account.refusal(own, 0, 0, 5)).isEqualTo(SendResult.QUOTA_FDS);
+        assertThat(account.refusal(foreign, 0, 0, 3)).as("half of what is free").isEqualTo(SendResult.QUOTA_FDS);
+        assertThat(account.refusal(own, 10, 1, 1)).isEqualTo(SendResult.QUOTA_NONE);
+        account.charge(own, 1, 0, 0);
+        account.charge(own, 1, 0, 0);
+        assertThat(account.refusal(own, 1, 0, 0)).isEqualTo(SendResult.QUOTA_MESSAGES);
+    }
+
+    @Test
+    void shouldTellTheSenderWhichBudgetRefusedItsSend() {
+        Peer sender = core.createPeer(core.user(2), null);
+        Handle h = handleFor(sender);
+        assertThat(sender.lastQuota()).isEqualTo(SendResult.QUOTA_NONE);
+
+        assertThat(sender.send(h, new Message("fds", 10, null, 60))).isEqualTo(SendResult.QUOTA);
+        assertThat(sender.lastQuota()).isEqualTo(SendResult.QUOTA_FDS);
+        assertThat(sender.send(h, bytes(600))).isEqualTo(SendResult.QUOTA);
+        assertThat(sender.lastQuota()).isEqualTo(SendResult.QUOTA_BYTES);
+    }
+
+    @Test
     void shouldCountEveryResource() {
         Account account = new Account(receiverUser, new Limits(1000, 2, 3, 4), false);
         Usage own = account.usage(receiverUser);

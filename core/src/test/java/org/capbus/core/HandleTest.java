@@ -2,6 +2,9 @@ package org.capbus.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.capbus.core.Recorder.message;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
@@ -87,6 +90,25 @@ class HandleTest {
         recorder.drain(bob);
         bob.release(bobsHandle);
         assertThat(bobsHandle.isValid()).isFalse();
+    }
+
+    @Test
+    void shouldReleaseAllItCanAndStopWhileAReferenceIsStillInFlight() {
+        Handle bobNode = bob.createNode("b");
+        Handle toBob = bob.grant(bobNode, alice);
+        Handle own = alice.createNode("n");
+        Handle bobsHandle = alice.grant(own, bob);
+        alice.send(toBob, message("m", own));
+        assertThat(bobsHandle.count()).isEqualTo(2);
+
+        // A loop of release() until the handle is invalid would never end here: one reference is in flight.
+        assertThat(assertTimeoutPreemptively(Duration.ofSeconds(10), () -> bob.releaseAll(bobsHandle))).isEqualTo(1);
+        assertThat(bobsHandle.count()).isEqualTo(1);
+
+        recorder.drain(bob);
+        assertThat(bob.releaseAll(bobsHandle)).isEqualTo(1);
+        assertThat(bobsHandle.isValid()).isFalse();
+        assertThat(bob.releaseAll(bobsHandle)).isZero();
     }
 
     @Test

@@ -21,13 +21,17 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: {@link #request} is called on the loop (or by the signal handler); the worker takes the pending
  * requests under this object's lock.
  */
-final class ConfigReloader {
+final class ConfigReloader<T> {
     private static final Logger log = LoggerFactory.getLogger(ConfigReloader.class);
 
-    /** Reads the configuration file; a {@link Failure} says why it could not. */
+    /** Reads what a reload installs (the configuration file and what it names); a {@link Failure} says why not. */
     @FunctionalInterface
-    interface Loader {
-        BusConfig load() throws Failure;
+    interface Loader<T> {
+        T load() throws Failure;
+    }
+
+    /** What the daemon's reload reads: the configuration and the user database its policy names users from. */
+    record Loaded(BusConfig config, org.capbus.config.UserDatabase users) {
     }
 
     /** Why a configuration could not be loaded, in words for the log and the D-Bus error. */
@@ -37,9 +41,9 @@ final class ConfigReloader {
         }
     }
 
-    private final Loader loader;
+    private final Loader<T> loader;
     private final Executor loop;
-    private final Consumer<BusConfig> apply;
+    private final Consumer<T> apply;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(
             r -> Thread.ofPlatform().name("capbus-reload").daemon().unstarted(r));
     private List<Consumer<String>> pending = new ArrayList<>();
@@ -48,9 +52,9 @@ final class ConfigReloader {
     /**
      * @param loader reads the file, on the worker
      * @param loop   where {@code apply} and the answers run
-     * @param apply  installs a configuration that loaded
+     * @param apply  installs what loaded
      */
-    ConfigReloader(Loader loader, Executor loop, Consumer<BusConfig> apply) {
+    ConfigReloader(Loader<T> loader, Executor loop, Consumer<T> apply) {
         this.loader = loader;
         this.loop = loop;
         this.apply = apply;
@@ -72,7 +76,7 @@ final class ConfigReloader {
             pending = new ArrayList<>();
             scheduled = false;
         }
-        BusConfig fresh = null;
+        T fresh = null;
         String failure = null;
         try {
             fresh = loader.load();
@@ -80,7 +84,7 @@ final class ConfigReloader {
             failure = e.getMessage();
             log.error("configuration not reloaded, keeping the running one: {}", failure);
         }
-        BusConfig loaded = fresh;
+        T loaded = fresh;
         String reason = failure;
         loop.execute(() -> {
             if (loaded != null) {

@@ -18,6 +18,7 @@ import org.capbus.adapters.transport.UnixTransport;
 import org.capbus.config.BusConfig;
 import org.capbus.config.ConfigException;
 import org.capbus.config.MetricsAddress;
+import org.capbus.config.UserDatabase;
 import org.capbus.dbus.broker.Bus;
 import org.capbus.dbus.broker.BusHost;
 import org.capbus.dbus.io.PeerCredentials;
@@ -47,13 +48,32 @@ final class Daemon implements BusHost {
     private final List<String> addresses = new ArrayList<>();
     private Path pidFile;
     private CapbusMetrics metrics;
-    private final ConfigReloader reloader;
+    private final ConfigReloader<ConfigReloader.Loaded> reloader;
+    /** Blocking work of the bus (the cookie keyring's files), each task on a virtual thread of its own. */
+    private final java.util.concurrent.ExecutorService blocking =
+            java.util.concurrent.Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("capbus-blocking-", 0)
+                    .factory());
 
     private Daemon(DaemonOptions options, BusConfig config, UnixTransport transport) throws IOException {
         this.options = options;
         this.transport = transport;
-        this.bus = onLoop(() -> new Bus(config, this, ownCredentials()));
-        this.reloader = new ConfigReloader(this::loadForReload, transport.executor(), bus::applyConfig);
+        UserDatabase users = loadUsers();
+        this.bus = onLoop(() -> new Bus(config, users, this, ownCredentials()));
+        this.reloader = new ConfigReloader<>(this::loadForReload, transport.executor(),
+                loaded -> bus.applyConfig(loaded.config(), loaded.users()));
+    }
+
+    /**
+     * The user and group names the policy may use, read now (file I/O: with the configuration, never on the loop),
+     * so that a reload sees users and groups added since the start.
+     */
+    static UserDatabase loadUsers() {
+        try {
+            return UserDatabase.localFiles();
+        } catch (IOException e) {
+            log.warn("cannot read /etc/passwd or /etc/group ({}); policy names no user or group by name", e.toString());
+            return UserDatabase.numericOnly();
+        }
     }
 
     /** The configuration file the options name: --config-file, or system.conf for --system; empty for --session. */
@@ -222,6 +242,11 @@ final class Daemon implements BusHost {
     }
 
     @Override
+    public java.util.concurrent.Executor blocking() {
+        return blocking;
+    }
+
+    @Override
     public void closeFd(int fd) {
         transport.closeFd(fd);
     }
@@ -231,14 +256,17 @@ final class Daemon implements BusHost {
         reloader.request(done);
     }
 
-    private BusConfig loadForReload() throws ConfigReloader.Failure {
+    /** Reads the configuration and the user database for a reload, on the reload worker. */
+    private ConfigReloader.Loaded loadForReload() throws ConfigReloader.Failure {
+        BusConfig fresh;
         try {
-            return loadConfig(options);
+            fresh = loadConfig(options);
         } catch (ConfigException e) {
             throw new ConfigReloader.Failure(e.getMessage());
         } catch (IOException e) {
             throw new ConfigReloader.Failure(e.toString());
         }
+        return new ConfigReloader.Loaded(fresh, loadUsers());
     }
 
     /** SIGHUP: reload, as dbus-daemon does. */

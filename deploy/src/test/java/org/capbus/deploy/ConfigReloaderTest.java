@@ -30,7 +30,7 @@ class ConfigReloaderTest {
         List<String> threads = new CopyOnWriteArrayList<>();
         BusConfig config = BusConfig.builtinSession();
         AtomicInteger applied = new AtomicInteger();
-        ConfigReloader reloader = new ConfigReloader(() -> {
+        ConfigReloader<BusConfig> reloader = new ConfigReloader<>(() -> {
             loads.incrementAndGet();
             threads.add(Thread.currentThread().getName());
             firstLoadStarted.countDown();
@@ -67,7 +67,7 @@ class ConfigReloaderTest {
     @Test
     void shouldAnswerWithTheFailureAndKeepServing() throws Exception {
         AtomicInteger loads = new AtomicInteger();
-        ConfigReloader reloader = new ConfigReloader(() -> {
+        ConfigReloader<BusConfig> reloader = new ConfigReloader<>(() -> {
             if (loads.incrementAndGet() == 1) {
                 throw new ConfigReloader.Failure("bad.conf:3: no such element");
             }

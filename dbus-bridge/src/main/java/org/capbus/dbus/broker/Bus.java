@@ -32,7 +32,7 @@ import org.capbus.dbus.io.ConnectionAcceptor;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.io.TransportConnection;
-import org.capbus.dbus.sasl.FileCookieKeyring;
+import org.capbus.dbus.sasl.CookieKeyring;
 import org.capbus.dbus.sasl.SaslServer;
 import org.capbus.dbus.sasl.SaslServerConfig;
 import org.capbus.dbus.wire.DBusMessage;
@@ -60,7 +60,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
 
     private final BusHost host;
     private final PeerCredentials ownCredentials;
-    private final UserDatabase users = loadUsers();
+    /** User and group names, read with the configuration (off the loop) and replaced with it at a reload. */
+    private UserDatabase users;
     private SaslServerConfig saslConfig;
     private BusConfig config;
     private final String guid;
@@ -78,9 +79,13 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     private boolean driverReady;
     private boolean flushing;
 
-    /** Creates a bus with {@code config}, running on {@code host}'s loop, in a process with {@code ownCredentials}. */
-    public Bus(BusConfig config, BusHost host, PeerCredentials ownCredentials) {
+    /**
+     * Creates a bus with {@code config}, whose policy names users and groups as {@code users} resolves them (both
+     * read by the caller, off the loop), running on {@code host}'s loop, in a process with {@code ownCredentials}.
+     */
+    public Bus(BusConfig config, UserDatabase users, BusHost host, PeerCredentials ownCredentials) {
         this.host = host;
+        this.users = users;
         this.ownCredentials = ownCredentials;
         this.config = config;
         byte[] id = new byte[16];
@@ -107,15 +112,6 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         this.router = new Router(state, outbox, mapping, stats, host::closeFd, buffers);
         this.driver = new Driver(state, outbox, stats, this);
         this.saslConfig = saslConfig(config);
-    }
-
-    private static UserDatabase loadUsers() {
-        try {
-            return UserDatabase.localFiles();
-        } catch (java.io.IOException e) {
-            log.warn("cannot read /etc/passwd or /etc/group ({}); policy names no user or group by name", e.toString());
-            return UserDatabase.numericOnly();
-        }
     }
 
     private static long saturatedTimes(long v, int k) {
@@ -160,9 +156,13 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         return (int) Math.min(config.limits().get(BusLimit.MAX_MESSAGE_UNIX_FDS), 1024);
     }
 
-    /** Replaces the configuration (from a reload that parsed). Loop thread. */
-    public void applyConfig(BusConfig newConfig) {
+    /**
+     * Replaces the configuration (from a reload that parsed) and the user database read with it: every
+     * connection's policy is built again. Loop thread.
+     */
+    public void applyConfig(BusConfig newConfig, UserDatabase newUsers) {
         this.config = newConfig;
+        this.users = newUsers;
         this.saslConfig = saslConfig(newConfig);
         for (BusConnection c : state.connections()) {
             c.setPolicy(policyFor(c.credentials()));
@@ -223,8 +223,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
 
     private SaslServerConfig saslConfig(BusConfig c) {
         SecureRandom random = new SecureRandom();
-        return new SaslServerConfig(c.auth(), c.allowAnonymous(), guid, FileCookieKeyring.forCurrentUser(random),
-                random);
+        return new SaslServerConfig(c.auth(), c.allowAnonymous(), guid, host.cookieKeyring(random), random);
     }
 
     /** The configuration's policy for a connection with these credentials. */
@@ -245,6 +244,22 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         mapping.createRoot(c);
         stats.authenticated(c.authMechanism());
         return true;
+    }
+
+    @Override
+    public void fetchCookie(BusConnection c, CookieKeyring keyring) {
+        host.blocking().execute(() -> {
+            CookieKeyring.Cookie cookie = null;
+            String failure = null;
+            try {
+                cookie = keyring.cookieForChallenge();
+            } catch (java.io.IOException | RuntimeException e) {
+                failure = e.getMessage() != null ? e.getMessage() : e.toString();
+            }
+            CookieKeyring.Cookie answer = cookie;
+            String why = failure;
+            host.loop().execute(() -> c.keyringAnswered(answer, why));
+        });
     }
 
     @Override

@@ -1,6 +1,11 @@
 package org.capbus.dbus.broker;
 
+import java.security.SecureRandom;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+
+import org.capbus.dbus.sasl.CookieKeyring;
+import org.capbus.dbus.sasl.FileCookieKeyring;
 
 /**
  * What the bus needs from the process around it: the event loop it runs on, descriptor closing, and
@@ -10,6 +15,17 @@ public interface BusHost {
 
     /** The event loop that owns the bus; tasks and timers run on it. */
     ScheduledExecutorService loop();
+
+    /**
+     * Where blocking work (file I/O: the cookie keyring, and soon service files and spawning) runs, off the loop;
+     * its result comes back to the bus as a task on {@link #loop()}.
+     */
+    Executor blocking();
+
+    /** The DBUS_COOKIE_SHA1 keyring of the bus's user (read only through {@link #blocking()}). */
+    default CookieKeyring cookieKeyring(SecureRandom random) {
+        return FileCookieKeyring.forCurrentUser(random);
+    }
 
     /** Closes a file descriptor the bus owns. */
     void closeFd(int fd);

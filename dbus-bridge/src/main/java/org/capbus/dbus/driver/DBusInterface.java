@@ -8,6 +8,7 @@ import java.util.Map;
 import org.capbus.config.BusLimit;
 import org.capbus.dbus.DBusErrors;
 import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.broker.outbox.Outbox;
 import org.capbus.dbus.broker.state.BusState;
 import org.capbus.dbus.broker.stats.BusStats;
@@ -120,8 +121,7 @@ final class DBusInterface extends DriverInterface {
         if (state.registeredConnections(c.credentials().uid())
                 >= host.config().limits().get(BusLimit.MAX_CONNECTIONS_PER_USER)) {
             stats.quotaRejected(QuotaResource.CONNECTIONS_PER_USER);
-            r.error(DBusErrors.LIMITS_EXCEEDED, "The maximum number of active connections for UID "
-                    + c.credentials().uid() + " has been reached");
+            r.error(BusError.CONNECTIONS_PER_USER, c.credentials().uid());
             host.disconnect(c, DisconnectReason.QUOTA, "too many connections for its user");
             return;
         }
@@ -143,15 +143,13 @@ final class DBusInterface extends DriverInterface {
         }
         if (!c.policy().canOwn(name)) {
             stats.policyDenied(PolicyDenial.OWN);
-            r.error(DBusErrors.ACCESS_DENIED, "Connection \"" + c.uniqueName() + "\" is not allowed to own the service \""
-                    + name + "\" due to security policies in the configuration file");
+            r.error(BusError.OWN_DENIED, c.uniqueName(), name);
             return;
         }
         long limit = host.config().limits().get(BusLimit.MAX_NAMES_PER_CONNECTION);
         if (state.names().primaryOwner(name) != c && state.names().ownedNameCount(c) >= limit) {
             stats.quotaRejected(QuotaResource.NAMES);
-            r.error(DBusErrors.LIMITS_EXCEEDED, "Connection \"" + c.uniqueName() + "\" is not allowed to own more services"
-                    + " (increase limits in configuration file if required; max_names_per_connection=" + limit + ")");
+            r.error(BusError.NAMES_PER_CONNECTION, c.uniqueName(), limit);
             return;
         }
         RequestNameResult<BusConnection> result = state.names().requestName(name, c, (int) (flags & 0x7));
@@ -197,7 +195,7 @@ final class DBusInterface extends DriverInterface {
             r.send(r.reply().uint32(START_REPLY_ALREADY_RUNNING));
             return;
         }
-        r.error(DBusErrors.SERVICE_UNKNOWN, "The name " + name + " was not provided by any .service files");
+        r.error(BusError.SERVICE_UNKNOWN, name);
     }
 
     private void updateActivationEnvironment(DriverRequest r) {
@@ -264,9 +262,7 @@ final class DBusInterface extends DriverInterface {
         long limit = host.config().limits().get(BusLimit.MAX_MATCH_RULES_PER_CONNECTION);
         if (state.matches().ruleCount(r.caller) >= limit) {
             stats.quotaRejected(QuotaResource.MATCH_RULES);
-            r.error(DBusErrors.LIMITS_EXCEEDED, "Connection \"" + r.caller.uniqueName()
-                    + "\" is not allowed to add more match rules (increase limits in configuration file if required;"
-                    + " max_match_rules_per_connection=" + limit + ")");
+            r.error(BusError.MATCH_RULES_PER_CONNECTION, r.caller.uniqueName(), limit);
             return;
         }
         state.addMatch(r.caller, parsed.rule());
@@ -295,7 +291,7 @@ final class DBusInterface extends DriverInterface {
         }
         BusConnection owner = state.resolveRegistered(name);
         if (owner == null) {
-            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get owner of name '" + name + "': no such name");
+            r.error(BusError.NO_SUCH_NAME, "owner", name);
             return;
         }
         r.send(r.reply().string(owner.uniqueName()));
@@ -316,7 +312,7 @@ final class DBusInterface extends DriverInterface {
             }
         }
         if (owners.isEmpty()) {
-            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get owners of name '" + name + "': no such name");
+            r.error(BusError.NO_SUCH_NAME, "owners", name);
             return;
         }
         r.send(r.reply().stringArray(owners));
@@ -329,7 +325,7 @@ final class DBusInterface extends DriverInterface {
         }
         BusConnection c = state.resolveRegistered(name);
         if (c == null) {
-            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get " + what + " of name '" + name + "': no such name");
+            r.error(BusError.NO_SUCH_NAME, what, name);
             return null;
         }
         return c.credentials();

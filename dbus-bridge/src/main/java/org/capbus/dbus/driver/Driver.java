@@ -62,9 +62,7 @@ public final class Driver implements Receiver {
     @Override
     public boolean onNodeDestroyed(long sequence, Handle handle) {
         // A connection went away: the bus already did the D-Bus side of it; drop the driver's handle.
-        while (handle.isValid()) {
-            handle.holder().release(handle);
-        }
+        handle.holder().releaseAll(handle);
         return true;
     }
 

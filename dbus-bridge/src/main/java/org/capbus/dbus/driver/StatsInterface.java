@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.capbus.dbus.DBusErrors;
 import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.broker.state.BusState;
 import org.capbus.dbus.broker.state.BusPeaks;
 import org.capbus.dbus.bus.MatchRule;
@@ -100,7 +101,7 @@ final class StatsInterface extends DriverInterface {
         }
         BusConnection c = state.resolveRegistered(name);
         if (c == null) {
-            r.error(DBusErrors.NAME_HAS_NO_OWNER, "Could not get statistics of name '" + name + "': no such name");
+            r.error(BusError.NO_SUCH_NAME, "statistics", name);
             return;
         }
         MessageBuilder reply = new StatsDictionary(r.reply())

@@ -18,11 +18,18 @@ public interface TransportConnection {
     void write(byte[] src, int offset, int length);
 
     /**
+     * The most descriptors one message can carry: the kernel passes at most {@code SCM_MAX_FD} (253) in one
+     * {@code sendmsg}, and {@link #attachFds} refuses more. The bus refuses a message with more to its sender.
+     */
+    int MAX_FDS_PER_MESSAGE = 253;
+
+    /**
      * Attaches file descriptors to the next byte written: they are sent with it in one {@code SCM_RIGHTS}
      * control message. The transport duplicates them ({@code dup}) before this returns and closes its copies
      * once sent or when the connection closes, so the caller keeps ownership of {@code fds}.
      *
-     * @return false if the descriptors could not be duplicated (e.g. {@code EMFILE}); nothing was attached then
+     * @return false if the descriptors could not be duplicated (e.g. {@code EMFILE}) or are more than
+     *         {@link #MAX_FDS_PER_MESSAGE}; nothing was attached then
      */
     boolean attachFds(int[] fds, int offset, int count);
 
@@ -33,8 +40,10 @@ public interface TransportConnection {
     boolean isWritable();
 
     /**
-     * From now on every read uses {@code recvmsg} with room for descriptors (D-Bus {@code NEGOTIATE_UNIX_FD}).
-     * Reads before this call may also receive descriptors; they are handed over just the same.
+     * The client negotiated descriptor passing (D-Bus {@code NEGOTIATE_UNIX_FD}). Transports that always read with
+     * room for descriptors (the unix transport reads every time with {@code recvmsg}, since a plain read would let
+     * the kernel close descriptors a peer sent unasked) need do nothing; the bridge, not the transport, decides
+     * whether descriptors may travel to and from this connection.
      */
     void enableFdPassing();
 

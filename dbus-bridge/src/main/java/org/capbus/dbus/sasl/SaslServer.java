@@ -1,7 +1,6 @@
 package org.capbus.dbus.sasl;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,8 +18,9 @@ import java.util.Arrays;
  * their {@code Hello} call in one write. When it becomes {@link SaslState#FAILED}, the caller closes
  * the connection (after writing any output, if it wishes); {@link #violation()} says why.
  *
- * <p>Owned by the connection, used on its event-loop thread only. DBUS_COOKIE_SHA1 reads the keyring
- * file when a client starts it: the only blocking step, and one session buses rarely see.
+ * <p>Owned by the connection, used on its event-loop thread only. It does no I/O: when DBUS_COOKIE_SHA1 needs a
+ * cookie, the state becomes {@link SaslState#WAITING_FOR_KEYRING} and the owner reads {@link #keyring()} off the
+ * loop, then hands the result back ({@link #cookieReady}, {@link #cookieFailed}); input waits meanwhile.
  */
 public final class SaslServer {
 
@@ -83,7 +83,7 @@ public final class SaslServer {
     public int feed(byte[] src, int offset, int length) {
         int i = offset;
         int end = offset + length;
-        while (i < end && !isDone()) {
+        while (i < end && !isDone() && state != SaslState.WAITING_FOR_KEYRING) {
             byte b = src[i++];
             if (state == SaslState.WAITING_FOR_NUL) {
                 if (b != 0) {
@@ -138,6 +138,35 @@ public final class SaslServer {
     /** Why the last attempt was rejected (for the log), or null. */
     public String lastRejection() {
         return lastRejection;
+    }
+
+    /** The keyring to read a cookie from, while {@link SaslState#WAITING_FOR_KEYRING}. */
+    public CookieKeyring keyring() {
+        return config.keyring();
+    }
+
+    /** The keyring gave {@code c}: the challenge goes out and input is consumed again. */
+    public void cookieReady(CookieKeyring.Cookie c) {
+        expectKeyring();
+        cookie = c;
+        byte[] challenge = new byte[CHALLENGE_BYTES];
+        config.random().nextBytes(challenge);
+        serverChallenge = Hex.encode(challenge);
+        String reply = config.keyring().context() + " " + cookie.id() + " " + serverChallenge;
+        sendData(reply.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** The keyring could not be read or written ({@code reason}): the attempt is rejected. */
+    public void cookieFailed(String reason) {
+        expectKeyring();
+        state = SaslState.WAITING_FOR_AUTH;
+        sendRejected("cookie keyring unusable: " + reason);
+    }
+
+    private void expectKeyring() {
+        if (state != SaslState.WAITING_FOR_KEYRING) {
+            throw new IllegalStateException("not waiting for the keyring: " + state);
+        }
     }
 
     /** Whether there are lines to write. */
@@ -294,19 +323,9 @@ public final class SaslServer {
                 sendRejected("DBUS_COOKIE_SHA1 identity is not the peer's uid " + peerUid);
                 return;
             }
-            CookieKeyring keyring = config.keyring();
-            try {
-                cookie = keyring.cookieForChallenge();
-            } catch (IOException e) {
-                sendRejected("cookie keyring unusable: " + e.getMessage());
-                return;
-            }
-            byte[] challenge = new byte[CHALLENGE_BYTES];
-            config.random().nextBytes(challenge);
-            serverChallenge = Hex.encode(challenge);
+            // The keyring is file I/O (and a lock another process may hold): the owner reads it off the loop.
             authenticatedUid = claimed;
-            String reply = keyring.context() + " " + cookie.id() + " " + serverChallenge;
-            sendData(reply.getBytes(StandardCharsets.US_ASCII));
+            state = SaslState.WAITING_FOR_KEYRING;
             return;
         }
         String response = new String(data, StandardCharsets.US_ASCII);

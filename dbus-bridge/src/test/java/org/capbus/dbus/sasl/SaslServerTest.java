@@ -303,7 +303,7 @@ class SaslServerTest {
                 new SecureRandom());
         SaslServer s = started(config, 1000, true);
 
-        String data = exchange(s, "AUTH DBUS_COOKIE_SHA1 " + hex("1000") + "\r\n");
+        String data = exchangeWithKeyring(s, "AUTH DBUS_COOKIE_SHA1 " + hex("1000") + "\r\n");
         assertThat(data).startsWith("DATA ").endsWith("\r\n");
         String[] challenge = unhex(data.substring(5, data.length() - 2)).split(" ");
         assertThat(challenge).hasSize(3);
@@ -327,12 +327,73 @@ class SaslServerTest {
         SaslServer s = started(config, 1000, true);
 
         assertThat(exchange(s, "AUTH DBUS_COOKIE_SHA1 " + hex("0") + "\r\n")).isEqualTo("REJECTED DBUS_COOKIE_SHA1\r\n");
-        assertThat(exchange(s, "AUTH DBUS_COOKIE_SHA1 " + hex("1000") + "\r\n")).startsWith("DATA ");
+        assertThat(exchangeWithKeyring(s, "AUTH DBUS_COOKIE_SHA1 " + hex("1000") + "\r\n")).startsWith("DATA ");
         assertThat(exchange(s, "DATA " + hex("abcd " + "0".repeat(40)) + "\r\n"))
                 .isEqualTo("REJECTED DBUS_COOKIE_SHA1\r\n");
         assertThat(s.lastRejection()).contains("hash mismatch");
-        assertThat(exchange(s, "AUTH DBUS_COOKIE_SHA1 " + hex("1000") + "\r\n")).startsWith("DATA ");
+        assertThat(exchangeWithKeyring(s, "AUTH DBUS_COOKIE_SHA1 " + hex("1000") + "\r\n")).startsWith("DATA ");
         assertThat(exchange(s, "DATA " + hex("nospace") + "\r\n")).isEqualTo("REJECTED DBUS_COOKIE_SHA1\r\n");
+    }
+
+    @Test
+    void shouldLeaveTheKeyringToItsOwnerAndWaitForTheCookie() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        CookieKeyring keyring = new CookieKeyring() {
+            @Override
+            public String context() {
+                return "ctx";
+            }
+
+            @Override
+            public Cookie cookieForChallenge() {
+                reads.incrementAndGet();
+                return new Cookie(7, "secret");
+            }
+        };
+        SaslServerConfig config = new SaslServerConfig(List.of("DBUS_COOKIE_SHA1"), false, GUID, keyring,
+                new SecureRandom());
+        SaslServer s = started(config, 1000, true);
+
+        byte[] auth = bytes("AUTH DBUS_COOKIE_SHA1 " + hex("1000") + "\r\n");
+        assertThat(s.feed(auth, 0, auth.length)).isEqualTo(auth.length);
+        assertThat(reads).as("the keyring is file I/O: not read on the caller's thread").hasValue(0);
+        assertThat(s.state()).isEqualTo(SaslState.WAITING_FOR_KEYRING);
+        assertThat(s.hasOutput()).isFalse();
+        byte[] early = bytes("DATA 00\r\n");
+        assertThat(s.feed(early, 0, early.length)).as("input waits for the cookie").isZero();
+
+        s.cookieReady(s.keyring().cookieForChallenge());
+        assertThat(text(s.takeOutput())).startsWith("DATA ");
+        assertThat(s.state()).isEqualTo(SaslState.WAITING_FOR_DATA);
+    }
+
+    @Test
+    void shouldRejectTheAttemptWhenTheKeyringFails() {
+        SaslServerConfig config = new SaslServerConfig(List.of("DBUS_COOKIE_SHA1"), false, GUID,
+                new FileCookieKeyring(java.nio.file.Path.of("/nonexistent"), "ctx", () -> 0, new SecureRandom()),
+                new SecureRandom());
+        SaslServer s = started(config, 1000, true);
+        byte[] auth = bytes("AUTH DBUS_COOKIE_SHA1 " + hex("1000") + "\r\n");
+        s.feed(auth, 0, auth.length);
+
+        s.cookieFailed("cannot create /nonexistent");
+
+        assertThat(text(s.takeOutput())).isEqualTo("REJECTED DBUS_COOKIE_SHA1\r\n");
+        assertThat(s.state()).isEqualTo(SaslState.WAITING_FOR_AUTH);
+        assertThat(s.lastRejection()).contains("/nonexistent");
+    }
+
+    /** Feeds {@code s}, which must stop for the keyring; reads the keyring as the owner would, and answers. */
+    private static String exchangeWithKeyring(SaslServer server, String s) {
+        byte[] b = bytes(s);
+        assertThat(server.feed(b, 0, b.length)).isEqualTo(b.length);
+        assertThat(server.state()).isEqualTo(SaslState.WAITING_FOR_KEYRING);
+        try {
+            server.cookieReady(server.keyring().cookieForChallenge());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return text(server.takeOutput());
     }
 
     private static String secretOf(FileCookieKeyring keyring, String id) throws Exception {

@@ -17,6 +17,7 @@ import org.capbus.dbus.bus.ReplyEndpoint;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.io.TransportConnection;
+import org.capbus.dbus.sasl.CookieKeyring;
 import org.capbus.dbus.sasl.SaslIdentity;
 import org.capbus.dbus.sasl.SaslServer;
 import org.capbus.dbus.sasl.SaslState;
@@ -64,6 +65,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     private boolean ready;
     /** The timer that closes the connection if it has not completed Hello within auth_timeout; null once done. */
     private java.util.concurrent.ScheduledFuture<?> authTimeout;
+    /** Bytes that arrived while authentication waited for the cookie keyring, to feed once it answered. */
+    private byte[] heldInput;
+    private int heldLength;
     /** Whether the queue is waiting for the socket to drain. */
     private boolean blocked;
     /** Counters for Debug.Stats and metrics. */
@@ -71,6 +75,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     private long bytesIn;
     private long messagesOut;
     private long bytesOut;
+    /** Messages dropped at the socket because their descriptors could not be attached. */
+    private long undeliverable;
     /**
      * High-water marks for Debug.Stats (dbus-daemon's per-connection peaks): the largest message and descriptor
      * count received, the most bytes and descriptors queued towards the connection (sampled when its queue is
@@ -268,6 +274,11 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return bytesOut;
     }
 
+    /** Messages queued to this connection that could not be written because their descriptors could not be passed. */
+    public long undeliverable() {
+        return undeliverable;
+    }
+
     /** The largest message received from this connection, in bytes: all of it is held before it is routed. */
     public long peakIncomingBytes() {
         return peakIncomingBytes;
@@ -345,6 +356,10 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     @Override
     public void onData(ByteBuffer data) {
         if (state == ConnectionState.AUTHENTICATING) {
+            if (sasl.state() == SaslState.WAITING_FOR_KEYRING) {
+                hold(data);
+                return;
+            }
             if (!authenticate(data)) {
                 events.flush();
                 return;
@@ -371,6 +386,12 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
             // reads holds one read's worth of answers at most.
             transport.suspendReadingUntilWritten();
         }
+        if (sasl.state() == SaslState.WAITING_FOR_KEYRING) {
+            // File I/O: the bus reads the keyring off the loop; what the client sends meanwhile waits here.
+            hold(data);
+            events.fetchCookie(this, sasl.keyring());
+            return false;
+        }
         if (sasl.state() == SaslState.AUTHENTICATED) {
             SaslIdentity id = sasl.identity();
             authMechanism = id.mechanism().wireName();
@@ -385,6 +406,43 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
             events.disconnect(this, DisconnectReason.AUTH_FAILED, "authentication failed: " + sasl.violation());
         }
         return false;
+    }
+
+    /** Keeps what arrived while the keyring is read; a client that sends much before the challenge is closed. */
+    private void hold(ByteBuffer data) {
+        int n = data.remaining();
+        if (n == 0 || state == ConnectionState.CLOSED) {
+            return;
+        }
+        if (heldLength + n > SaslServer.MAX_LINE_LENGTH) {
+            events.disconnect(this, DisconnectReason.AUTH_FAILED, "too much input while the cookie keyring is read");
+            return;
+        }
+        if (heldInput == null || heldInput.length < heldLength + n) {
+            heldInput = java.util.Arrays.copyOf(heldInput == null ? new byte[0] : heldInput,
+                    Math.max(heldLength + n, 256));
+        }
+        data.get(heldInput, heldLength, n);
+        heldLength += n;
+    }
+
+    /**
+     * The keyring answered ({@code cookie}, or null and why it failed): authentication goes on with what arrived
+     * meanwhile. Called on the loop by the bus; nothing happens if the connection closed since.
+     */
+    public void keyringAnswered(CookieKeyring.Cookie cookie, String failure) {
+        if (state != ConnectionState.AUTHENTICATING || sasl.state() != SaslState.WAITING_FOR_KEYRING) {
+            return;
+        }
+        if (cookie != null) {
+            sasl.cookieReady(cookie);
+        } else {
+            sasl.cookieFailed(failure);
+        }
+        ByteBuffer held = ByteBuffer.wrap(heldInput == null ? new byte[0] : heldInput, 0, heldLength);
+        heldInput = null;
+        heldLength = 0;
+        onData(held);
     }
 
     @Override
@@ -495,12 +553,12 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         BusMessage m = (BusMessage) message.payload();
         if (state != ConnectionState.CLOSED) {
             if (m.fds.length > 0 && !transport.attachFds(m.fds, 0, m.fds.length)) {
-                // The bus is out of descriptors (EMFILE): a message without its descriptors would corrupt this
-                // receiver's stream, so it is never sent that way; the receiver is closed instead.
+                // The transport could not duplicate them (EMFILE; routing never sends more than one write passes).
+                // Without them the receiver would misread the message (its UNIX_FDS promises descriptors): it
+                // does not get it at all.
+                undeliverable++;
                 m.release();
-                events.disconnect(this, DisconnectReason.QUOTA, "cannot duplicate the " + m.fds.length
-                        + " descriptors of a message for it");
-                return false;
+                return transport.isWritable();
             }
             transport.write(m.head, 0, m.head.length);
             if (m.tailLength > 0) {
@@ -517,9 +575,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     public boolean onNodeDestroyed(long sequence, Handle handle) {
         // A connection we had sent to went away: drop our handle to its root node.
         if (handle.holder() == peer && handle.isValid() && handle != root) {
-            while (handle.isValid()) {
-                peer.release(handle);
-            }
+            peer.releaseAll(handle);
         }
         return true;
     }

@@ -1,6 +1,7 @@
 package org.capbus.dbus.broker.connection;
 
 import org.capbus.dbus.broker.stats.DisconnectReason;
+import org.capbus.dbus.sasl.CookieKeyring;
 import org.capbus.dbus.wire.DBusMessage;
 
 /**
@@ -34,6 +35,12 @@ public interface ConnectionEvents {
      * {@code c}.
      */
     void incomingQuotaExceeded(BusConnection c, int announcedLength);
+
+    /**
+     * {@code c}'s authentication needs a cookie from {@code keyring}: read it off the loop and hand it back on the
+     * loop with {@link BusConnection#keyringAnswered}.
+     */
+    void fetchCookie(BusConnection c, CookieKeyring keyring);
 
     /** Closes descriptors the bus will not pass on. */
     void closeFds(int[] fds, int count);

@@ -25,6 +25,12 @@ public enum BusError {
     /** The message carries descriptors and the receiver did not negotiate them. */
     FDS_NOT_SUPPORTED(DBusErrors.NOT_SUPPORTED, null,
             "Tried to send message with Unix file descriptors to a client that doesn't support that."),
+    /**
+     * The message carries more descriptors than one write can pass ({@code TransportConnection.MAX_FDS_PER_MESSAGE}):
+     * the receiver would get its UNIX_FDS header without them. Args: count, maximum.
+     */
+    TOO_MANY_FDS(DBusErrors.LIMITS_EXCEEDED, QuotaResource.MESSAGE_UNIX_FDS,
+            "Message has %d unix fds, more than the %d one message can pass"),
     /** The receiver went away while the message was being sent (the core: destroyed). Args: name, core reason. */
     DESTINATION_GONE(DBusErrors.NAME_HAS_NO_OWNER, null, "Name \"%s\" is gone (%s)"),
 
@@ -46,15 +52,35 @@ public enum BusError {
     /** The caller waits for max_replies_per_connection replies already. Arg: the caller's unique name. */
     PENDING_REPLIES(DBusErrors.LIMITS_EXCEEDED, QuotaResource.PENDING_REPLIES,
             "The maximum number of pending replies for \"%s\" has been reached"),
-    /** The core refused: the receiver's queue (or its user's, or the sender's fair share) is full. Arg: receiver. */
+    /**
+     * The core refused: the receiver's queue (or its user's, or the sender's fair share of it) is full. Args:
+     * receiver, the core's reason ({@link #coreReason}: which budget).
+     */
     QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.QUEUE,
-            "The maximum number of queued messages for \"%s\" has been reached"),
-    /** As {@link #QUEUE_FULL}, for a reply: the caller is told, so that it does not wait forever. */
+            "Rejected: destination has a full message queue; destination=\"%s\" (%s)"),
+    /** As {@link #QUEUE_FULL}, for a reply: the caller is told, so that it does not wait forever. Args: as it. */
     REPLY_QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.QUEUE,
-            "The reply could not be queued: the recipient's queue is full"),
+            "The reply could not be queued: the queue of \"%s\" is full (%s)"),
     /** The driver's own queue is full for this sender. */
     DRIVER_QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.DRIVER_QUEUE,
             "The maximum number of pending messages for the bus driver has been reached"),
+
+    // ---- the driver's refusals ----
+    /** A well-known or unique name the driver was asked about has no owner. Args: what ("owner", "UID"...), name. */
+    NO_SUCH_NAME(DBusErrors.NAME_HAS_NO_OWNER, null, "Could not get %s of name '%s': no such name"),
+    /** An {@code <own>} rule refused RequestName. Args: the caller's unique name, the name. */
+    OWN_DENIED(DBusErrors.ACCESS_DENIED, null, "Connection \"%s\" is not allowed to own the service \"%s\" due to"
+            + " security policies in the configuration file"),
+    /** max_connections_per_user: Hello refused (and the connection closed). Arg: the uid. */
+    CONNECTIONS_PER_USER(DBusErrors.LIMITS_EXCEEDED, QuotaResource.CONNECTIONS_PER_USER,
+            "The maximum number of active connections for UID %d has been reached"),
+    /** max_names_per_connection. Args: the caller's unique name, the limit. */
+    NAMES_PER_CONNECTION(DBusErrors.LIMITS_EXCEEDED, QuotaResource.NAMES, "Connection \"%s\" is not allowed to own"
+            + " more services (increase limits in configuration file if required; max_names_per_connection=%d)"),
+    /** max_match_rules_per_connection. Args: the caller's unique name, the limit. */
+    MATCH_RULES_PER_CONNECTION(DBusErrors.LIMITS_EXCEEDED, QuotaResource.MATCH_RULES, "Connection \"%s\" is not"
+            + " allowed to add more match rules (increase limits in configuration file if required;"
+            + " max_match_rules_per_connection=%d)"),
 
     // ---- departures ----
     /** The callee left (or became a monitor) without answering the call. */
@@ -99,12 +125,21 @@ public enum BusError {
         };
     }
 
-    /** The name of a {@link SendResult} code, for texts and logs. */
-    public static String coreReason(int code) {
+    /**
+     * Why the core refused a send, for texts and logs: the {@link SendResult} {@code code} and, for a quota, which
+     * budget ran out ({@code quota}, a {@code SendResult.QUOTA_*} kind, as {@code Peer.lastQuota()} tells it).
+     */
+    public static String coreReason(int code, int quota) {
         return switch (code) {
             case SendResult.OK -> "ok";
             case SendResult.DESTROYED -> "destination destroyed";
-            case SendResult.QUOTA -> "quota";
+            case SendResult.QUOTA -> switch (quota) {
+                case SendResult.QUOTA_BYTES -> "bytes quota";
+                case SendResult.QUOTA_MESSAGES -> "messages quota";
+                case SendResult.QUOTA_HANDLES -> "handles quota";
+                case SendResult.QUOTA_FDS -> "unix fds quota";
+                default -> "quota";
+            };
             case SendResult.INVALID_HANDLE -> "invalid handle";
             case SendResult.DISCONNECTED -> "sender disconnected";
             default -> "core result " + code;

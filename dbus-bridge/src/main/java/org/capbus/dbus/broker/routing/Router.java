@@ -17,6 +17,7 @@ import org.capbus.dbus.broker.stats.QuotaResource;
 import org.capbus.dbus.bus.MatchIndex;
 import org.capbus.dbus.bus.ReplyEndpoint;
 import org.capbus.dbus.bus.ReplyTracker;
+import org.capbus.dbus.io.TransportConnection;
 import org.capbus.dbus.wire.DBusMessage;
 import org.capbus.dbus.wire.DBusNames;
 import org.capbus.dbus.wire.HeaderField;
@@ -136,6 +137,12 @@ public final class Router {
         }
     }
 
+    /** Drops a message whose descriptors are more than one write can pass, closing them. */
+    private void refuseFds(int[] fds) {
+        closeFds(fds);
+        stats.quotaRejected(QuotaResource.MESSAGE_UNIX_FDS);
+    }
+
     private void closeFds(int[] fds) {
         for (int fd : fds) {
             fdCloser.close(fd);
@@ -155,6 +162,10 @@ public final class Router {
         String destination = m.destination();
         boolean expectsReply = m.expectsReply();
         if (destination == null) {
+            if (fds.length > TransportConnection.MAX_FDS_PER_MESSAGE) {
+                refuseFds(fds);
+                return;
+            }
             // A method call without a destination reaches only eavesdroppers and monitors (dbus-daemon).
             deliverUnaddressed(sender, m, fds);
             return;
@@ -172,6 +183,14 @@ public final class Router {
             closeFds(fds);
             if (expectsReply) {
                 outbox.error(sender, m.serial(), BusError.FDS_NOT_SUPPORTED);
+            }
+            return;
+        }
+        if (fds.length > TransportConnection.MAX_FDS_PER_MESSAGE) {
+            refuseFds(fds);
+            if (expectsReply) {
+                outbox.error(sender, m.serial(), BusError.TOO_MANY_FDS, fds.length,
+                        TransportConnection.MAX_FDS_PER_MESSAGE);
             }
             return;
         }
@@ -216,7 +235,8 @@ public final class Router {
                 stats.quotaRejected(refusal.resource());
             }
             if (expectsReply) {
-                outbox.error(sender, m.serial(), refusal, target.uniqueName(), BusError.coreReason(code));
+                outbox.error(sender, m.serial(), refusal, target.uniqueName(),
+                        BusError.coreReason(code, sender.peer().lastQuota()));
             }
         } else {
             stats.sent(m.type(), out.size(), 1);
@@ -261,6 +281,13 @@ public final class Router {
             outbox.error(target, m.replySerial(), BusError.FDS_NOT_SUPPORTED);
             return;
         }
+        if (fds.length > TransportConnection.MAX_FDS_PER_MESSAGE) {
+            // The caller's slot is gone: tell it, so that it does not wait forever.
+            refuseFds(fds);
+            outbox.error(target, m.replySerial(), BusError.TOO_MANY_FDS, fds.length,
+                    TransportConnection.MAX_FDS_PER_MESSAGE);
+            return;
+        }
         BusMessage out = stitch(sender, m, fds);
         if (out == null) {
             closeFds(fds);
@@ -275,7 +302,8 @@ public final class Router {
                 stats.quotaRejected(refusal.resource());
             }
             // The caller would wait forever: tell it, as dbus-broker does when a reply cannot be queued.
-            outbox.error(target, m.replySerial(), refusal, target.uniqueName(), BusError.coreReason(code));
+            outbox.error(target, m.replySerial(), refusal, target.uniqueName(),
+                    BusError.coreReason(code, sender.peer().lastQuota()));
         } else {
             stats.sent(m.type(), out.size(), 1);
         }
@@ -284,6 +312,10 @@ public final class Router {
     }
 
     private void routeSignal(BusConnection sender, DBusMessage m, int[] fds) {
+        if (fds.length > TransportConnection.MAX_FDS_PER_MESSAGE) {
+            refuseFds(fds); // nobody could be given them; a signal has nobody to tell
+            return;
+        }
         String destination = m.destination();
         if (destination != null) {
             BusConnection target = state.resolve(destination);

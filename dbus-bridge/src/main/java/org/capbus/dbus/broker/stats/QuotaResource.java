@@ -22,7 +22,9 @@ public enum QuotaResource {
     /** {@code max_incoming_bytes}: the bytes of messages a connection (or its user) is still sending. */
     INCOMING_BYTES("incoming_bytes"),
     /** A message that would exceed {@code max_message_size} once the bus adds its sender field. */
-    MESSAGE_SIZE("message_size");
+    MESSAGE_SIZE("message_size"),
+    /** A message with more descriptors than one {@code sendmsg} passes (SCM_MAX_FD, 253). */
+    MESSAGE_UNIX_FDS("message_unix_fds");
 
     private final String label;
 
