@@ -65,6 +65,11 @@ final class OutboundBuffer {
         return writeIndex - readIndex + lentBytes;
     }
 
+    /** Descriptors attached to bytes not yet written (each duplicated for this connection: they hold an fd each). */
+    int pendingFds() {
+        return attachHead < attachTail ? fdTail - attachFirst[attachHead] : 0;
+    }
+
     /** Stream offset the next appended byte gets. */
     private long streamEnd() {
         return streamBase + (writeIndex - readIndex);

@@ -23,6 +23,7 @@ import org.capbus.dbus.broker.connection.NativeEndpoint;
 import org.capbus.dbus.broker.connection.NativePayload;
 import org.capbus.dbus.broker.nativebridge.NativeBridge;
 import org.capbus.dbus.broker.nativebridge.NativeSession;
+import org.capbus.dbus.broker.connection.IncomingQuota;
 import org.capbus.dbus.broker.outbox.Outbox;
 import org.capbus.dbus.activation.ActivationStats;
 import org.capbus.dbus.broker.routing.Router;
@@ -84,6 +85,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     private final BusStats stats = new BusStats();
     /** Buffers of large messages, reused (see {@link LargeBufferPool}); at most 32 MiB, dropped once idle. */
     private final LargeBufferPool buffers = new LargeBufferPool(32L << 20, this::scheduleOnLoop);
+    /** Bytes of messages still being received (max_incoming_bytes). */
+    private final IncomingQuota incoming = new IncomingQuota(() -> config.limits().get(BusLimit.MAX_INCOMING_BYTES));
     private final ArrayDeque<BusConnection> ready = new ArrayDeque<>();
     private boolean driverReady;
     private boolean runningDriver;
@@ -251,7 +254,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         SaslServer sasl = new SaslServer(saslConfig, creds.uid(), true);
         sasl.allowNativeProtocol(nativeProtocol);
         BusConnection c = new BusConnection(this, transport, mapping, sasl, policyFor(creds), state.names(),
-                maxMessageSize(), maxMessageUnixFds(), buffers);
+                maxMessageSize(), maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()));
         int open = state.connections().size();
         if (open >= maxTotal) {
             BusLog.warning("Refusing connection from " + BusLog.loginfo(creds) + ": " + open
@@ -264,11 +267,22 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         }
         state.add(c);
         stats.accepted();
+        // As dbus-daemon, a connection is incomplete until its Hello: auth_timeout and max_incomplete_connections
+        // cover the time after authentication too, so connections that authenticate and stay silent cannot pile up.
+        if (state.incompleteCount() > maxIncomplete) {
+            stats.quotaRejected(QuotaResource.CONNECTIONS);
+            disconnect(state.oldestIncompleteOfBusiestUser(), DisconnectReason.QUOTA, "more than " + maxIncomplete
+                    + " connections without Hello (max_incomplete_connections); dropping the oldest of the user"
+                    + " with the most");
+            if (c.isClosed()) {
+                return c;
+            }
+        }
         long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
         c.setAuthTimeout(host.loop().schedule(() -> {
-            // dbus-daemon expires every incomplete connection (no Hello yet) after auth_timeout, authenticated or not.
-            if (c.state() == ConnectionState.AUTHENTICATING || c.state() == ConnectionState.AWAITING_HELLO) {
-                disconnect(c, DisconnectReason.AUTH_FAILED, "no Hello within auth_timeout");
+            if (!c.isClosed() && c.uniqueName() == null) {
+                disconnect(c, DisconnectReason.AUTH_FAILED, c.state() == ConnectionState.AUTHENTICATING
+                        ? "authentication timed out" : "no Hello within auth_timeout");
                 flush();
             }
         }, timeoutMs, TimeUnit.MILLISECONDS));
@@ -372,6 +386,13 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     }
 
     @Override
+    public void incomingQuotaExceeded(BusConnection c, int announcedLength) {
+        stats.quotaRejected(QuotaResource.INCOMING_BYTES);
+        disconnect(c, DisconnectReason.QUOTA, "a message of " + announcedLength
+                + " bytes does not fit in what max_incoming_bytes leaves to the connection and its user");
+    }
+
+    @Override
     public void closeFds(int[] fds, int count) {
         for (int i = 0; i < count; i++) {
             host.closeFd(fds[i]);
@@ -398,8 +419,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         }
         flushing = true;
         try {
-            while (driverReady || !ready.isEmpty() || (nativeBridge != null && nativeBridge.isReady())
-                    || state.activations().hasSucceeded()) {
+            while (true) {
                 if (nativeBridge != null && nativeBridge.isReady()) {
                     nativeBridge.drain();
                     continue;
@@ -412,6 +432,15 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                 // After the step that gave an activated name its owner: its waiting messages, in order.
                 if (activator.deliverSucceeded()) {
                     continue;
+                }
+                BusConnection full = outbox.pollOverflowed();
+                if (full != null) {
+                    disconnect(full, DisconnectReason.QUOTA, "its queue cannot take what the bus sends it"
+                            + " (max_outgoing_bytes): it does not read");
+                    continue;
+                }
+                if (ready.isEmpty()) {
+                    break;
                 }
                 BusConnection c = ready.poll();
                 c.clearReady();

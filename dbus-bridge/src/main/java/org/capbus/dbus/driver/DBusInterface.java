@@ -37,6 +37,9 @@ final class DBusInterface extends DriverInterface {
     private final BusStats stats;
     private final DriverHost host;
     private final List<DriverMethod> methods;
+    /** What clients added through UpdateActivationEnvironment, counted against its bound (the values themselves go to
+     * the activation state's environment). */
+    private final EnvironmentUpdates activationEnvironment = new EnvironmentUpdates();
 
     DBusInterface(BusState state, Outbox outbox, BusStats stats, DriverHost host) {
         this.state = state;
@@ -243,6 +246,11 @@ final class DBusInterface extends DriverInterface {
                 vars.put(key, value);
             }
             a.exitArray();
+        }
+        if (!activationEnvironment.apply(vars)) {
+            r.error(DBusErrors.LIMITS_EXCEEDED, "The activation environment would exceed "
+                    + EnvironmentUpdates.MAX_VARIABLES + " variables or " + EnvironmentUpdates.MAX_BYTES + " bytes");
+            return;
         }
         state.activations().environment().update(vars);
         r.sendEmpty();

@@ -44,7 +44,10 @@ public interface TransportConnection {
      */
     boolean attachFds(int[] fds, int offset, int count);
 
-    /** Whether the outgoing buffer is below its high-water mark. The bridge stops draining while false. */
+    /**
+     * Whether the outgoing buffer is below its high-water marks (bytes, and descriptors, each of which the bus holds
+     * open until sent). The bridge stops draining while false; {@link ConnectionHandler#onWritable()} says when to go on.
+     */
     boolean isWritable();
 
     /**
@@ -54,6 +57,14 @@ public interface TransportConnection {
      * whether descriptors may travel to and from this connection.
      */
     void enableFdPassing();
+
+    /**
+     * Stops reading from the socket until every byte queued so far has been written, then reads again by itself. As
+     * dbus-daemon in the authentication phase: a client that sends and never reads cannot make the bus queue replies
+     * without bound. Does nothing when nothing is queued. The {@code onData} call in progress, if any, is not cut
+     * short; no further one comes until the output drained.
+     */
+    void suspendReadingUntilWritten();
 
     /** Bytes queued and not yet written to the socket. */
     long pendingOutboundBytes();

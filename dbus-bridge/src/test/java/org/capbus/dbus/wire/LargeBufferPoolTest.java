@@ -69,6 +69,11 @@ class LargeBufferPoolTest {
             public void onProtocolViolation(Validity reason, DBusMessage message) {
                 throw new AssertionError(reason.reason());
             }
+
+            @Override
+            public void onIncomingQuotaExceeded(int announcedLength) {
+                throw new AssertionError("quota");
+            }
         }, WireLimits.MAX_MESSAGE_LENGTH, 16, pool);
         // Two messages, the second into the first's recycled (longer-than-needed) buffer.
         framer.onData(ByteBuffer.wrap(wire));
