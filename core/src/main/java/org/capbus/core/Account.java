@@ -18,10 +18,20 @@ package org.capbus.core;
  * The account's own user is not a remote user: charges it makes to its own accounts (a user's peers talking to each
  * other) are bounded by the limit only, as in dbus-broker. A zero amount is always allowed.
  *
+ * <h2>Fair share among a user's peers</h2>
+ * For what a user sends to its own peers, which the rule above does not bound, the same rule applies between the
+ * receiving peers instead ({@link #peerShareRefusal}): what one receiving peer holds in its user's account, after a
+ * charge, is at most what remains free divided by one more than the number of the user's other peers holding
+ * charges. A user's peers that do not read can therefore take at most half of its account, and a reserve always
+ * remains for its other peers and for other users (bus1 applies its fair share per user; this applies it once more
+ * inside the user).
+ *
  * <p>Owned by its {@link User} or {@link Peer}; event-loop thread only.
  */
 final class Account {
     private final User owner;
+    /** A peer's account, whose charges also count as one holder of its user's account's peer share. */
+    private final boolean ofPeer;
     // The limits as plain fields: one cache line less per charge than reading them through the record.
     private final long maxBytes;
     private final long maxMessages;
@@ -35,6 +45,8 @@ final class Account {
 
     /** Users with a non-empty usage here. */
     private int chargingUsers;
+    /** For a user's account: its peers whose own accounts hold messages. */
+    private int holdingPeers;
 
     /** Open-addressing table of usages keyed by {@link User#index}; usages are never removed. */
     private Usage[] usages = new Usage[4];
@@ -42,8 +54,10 @@ final class Account {
     /** The last usage looked up: a flow between two users hits it every time. */
     private Usage last;
 
-    Account(User owner, Limits limits) {
+    /** A user's account ({@code ofPeer} false), or the account of one of its peers. */
+    Account(User owner, Limits limits, boolean ofPeer) {
         this.owner = owner;
+        this.ofPeer = ofPeer;
         this.maxBytes = limits.bytes();
         this.maxMessages = limits.messages();
         this.maxHandles = limits.handles();
@@ -123,11 +137,33 @@ final class Account {
         return others == 0 ? share + amount <= remainingAfter : share + amount <= remainingAfter / (others + 1);
     }
 
-    /** Charges one message; {@link #allows} must have said yes. */
+    /**
+     * Which budget of this (its user's) account the peer whose account is {@code peer} would exceed its fair share of
+     * among the user's peers (see the class comment) by holding one more message of the given size, or
+     * {@link SendResult#QUOTA_NONE}.
+     */
+    int peerShareRefusal(Account peer, long size, int handleCount, int fdCount) {
+        int others = holdingPeers - (peer.messages == 0 ? 0 : 1);
+        if (!fits(maxBytes, bytes, peer.bytes, size, others)) {
+            return SendResult.QUOTA_BYTES;
+        }
+        if (!fits(maxMessages, messages, peer.messages, 1, others)) {
+            return SendResult.QUOTA_MESSAGES;
+        }
+        if (!fits(maxHandles, handles, peer.handles, handleCount, others)) {
+            return SendResult.QUOTA_HANDLES;
+        }
+        return fits(maxFds, fds, peer.fds, fdCount, others) ? SendResult.QUOTA_NONE : SendResult.QUOTA_FDS;
+    }
+
+    /** Charges one message; {@link #allows} must have said yes (or the sender is exempt). */
     void charge(Usage usage, long size, int handleCount, int fdCount) {
         // Every charge is of one message, so a usage holds charges exactly while it holds messages.
         if (usage.messages == 0) {
             chargingUsers++;
+        }
+        if (ofPeer && messages == 0) {
+            owner.account.holdingPeers++;
         }
         usage.bytes += size;
         usage.messages++;
@@ -151,6 +187,9 @@ final class Account {
         fds -= fdCount;
         if (usage.messages == 0) {
             chargingUsers--;
+        }
+        if (ofPeer && messages == 0) {
+            owner.account.holdingPeers--;
         }
     }
 

@@ -85,7 +85,21 @@ public final class Core {
         if (user.core != this) {
             throw new IllegalArgumentException("user of another core: " + user);
         }
-        return new Peer(this, nextPeerId++, user, listener, peerLimits);
+        return new Peer(this, nextPeerId++, user, listener, peerLimits, false);
+    }
+
+    /**
+     * Creates the peer of the bus itself (a D-Bus bus's driver): messages to it are never refused for quota and not
+     * charged to its user's account, so that no user filling its account (the bus's user included) can stop the bus
+     * from hearing requests; its own sends are checked against each receiving peer's budget only, not the receiver's
+     * user's, so that it can answer a peer whatever that peer's user's other peers hold. Its owner must drain its
+     * queue promptly: nothing else bounds it.
+     */
+    public Peer createQuotaExemptPeer(User user, QueueListener listener) {
+        if (user.core != this) {
+            throw new IllegalArgumentException("user of another core: " + user);
+        }
+        return new Peer(this, nextPeerId++, user, listener, peerLimits, true);
     }
 
     /** Called for every queued message dropped without being received (its receiver disconnected). */

@@ -23,6 +23,11 @@ public final class Peer {
     private final User user;
     private final QueueListener listener;
     final Account account;
+    /**
+     * The bus's own peer (see {@link Core#createQuotaExemptPeer}): what is sent to it is never refused nor charged to
+     * its user, and what it sends is checked against the receiving peer's budget only.
+     */
+    final boolean quotaExempt;
     private final Queue queue = new Queue();
     private final HandleTable handlesById = new HandleTable(false);
     private final HandleTable handlesByNode = new HandleTable(true);
@@ -34,12 +39,14 @@ public final class Peer {
     /** Which budget the last send refused for a quota ran out of; see {@link #lastQuota()}. */
     private int lastQuota = SendResult.QUOTA_NONE;
 
-    Peer(Core core, long id, User user, QueueListener listener, Limits limits) {
+    Peer(Core core, long id, User user, QueueListener listener, Limits limits, boolean quotaExempt) {
         this.core = core;
         this.id = id;
         this.user = user;
         this.listener = listener;
-        this.account = new Account(user, limits);
+        this.quotaExempt = quotaExempt;
+        // An exempt peer's queue is not part of its user's account, so it is no holder of the user's peer share.
+        this.account = new Account(user, limits, !quotaExempt);
     }
 
     public long id() {
@@ -186,7 +193,9 @@ public final class Peer {
                     q.pop();
                     int handleCount = message.handles().length;
                     peerUsage.account.uncharge(peerUsage, message.size(), handleCount, message.fdCount());
-                    userUsage.account.uncharge(userUsage, message.size(), handleCount, message.fdCount());
+                    if (userUsage != null) {
+                        userUsage.account.uncharge(userUsage, message.size(), handleCount, message.fdCount());
+                    }
                     if (handleCount == 0) {
                         more = receiver.onMessage(sequence, handle, message, NO_HANDLES);
                     } else {
@@ -378,7 +387,9 @@ public final class Peer {
             if (kind == Queue.MESSAGE) {
                 int handleCount = message.handles().length;
                 peerUsage.account.uncharge(peerUsage, message.size(), handleCount, message.fdCount());
-                userUsage.account.uncharge(userUsage, message.size(), handleCount, message.fdCount());
+                if (userUsage != null) {
+                    userUsage.account.uncharge(userUsage, message.size(), handleCount, message.fdCount());
+                }
                 for (int j = 0; j < handleCount; j++) {
                     q.popTransfer();
                 }
@@ -437,15 +448,30 @@ public final class Peer {
         }
         Peer receiver = node.owner;
         Account peerAccount = receiver.account;
-        Account userAccount = receiver.user.account;
         Usage peerUsage = peerAccount.usage(user);
-        Usage userUsage = userAccount.usage(user);
         long size = message.size();
         int handleCount = message.handles().length;
         int fdCount = message.fdCount();
+        if (receiver.quotaExempt) {
+            // To the bus itself: never refused, and not charged to its user (whose peers' traffic must not be able
+            // to stop the bus from hearing anyone). Its queue is drained as soon as the input batch is read.
+            peerAccount.charge(peerUsage, size, handleCount, fdCount);
+            peerUsages[i] = peerUsage;
+            userUsages[i] = null;
+            return SendResult.OK;
+        }
+        Account userAccount = receiver.user.account;
+        Usage userUsage = userAccount.usage(user);
         int refusal = peerAccount.refusal(peerUsage, size, handleCount, fdCount);
-        if (refusal == SendResult.QUOTA_NONE) {
+        // From the bus itself only the receiving peer's own budget counts: a full user account (its other peers'
+        // backlog) must not keep the bus from answering this one.
+        if (refusal == SendResult.QUOTA_NONE && !quotaExempt) {
             refusal = userAccount.refusal(userUsage, size, handleCount, fdCount);
+            // A user's own traffic has no user fair share in its account (Account): its peers share it among
+            // themselves instead, so that those that do not read cannot take what the others need.
+            if (refusal == SendResult.QUOTA_NONE && receiver.user == user) {
+                refusal = userAccount.peerShareRefusal(peerAccount, size, handleCount, fdCount);
+            }
         }
         if (refusal != SendResult.QUOTA_NONE) {
             lastQuota = refusal;
@@ -466,7 +492,9 @@ public final class Peer {
         for (int i = 0; i < end; i++) {
             if (codes[i] == SendResult.OK) {
                 peerUsages[i].account.uncharge(peerUsages[i], size, handleCount, fdCount);
-                userUsages[i].account.uncharge(userUsages[i], size, handleCount, fdCount);
+                if (userUsages[i] != null) {
+                    userUsages[i].account.uncharge(userUsages[i], size, handleCount, fdCount);
+                }
             }
         }
     }

@@ -17,7 +17,7 @@ public final class User {
         this.core = core;
         this.uid = uid;
         this.index = index;
-        this.account = new Account(this, limits);
+        this.account = new Account(this, limits, false);
     }
 
     public long uid() {

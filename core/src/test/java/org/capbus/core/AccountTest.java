@@ -21,7 +21,7 @@ class AccountTest {
 
     @Test
     void shouldLetALoneForeignUserFillHalfOfWhatIsFree() {
-        Account account = new Account(receiverUser, USER_LIMITS);
+        Account account = new Account(receiverUser, USER_LIMITS, false);
         Usage flooder = account.usage(core.user(2));
 
         assertThat(account.allows(flooder, 500, 0, 0)).isTrue();
@@ -30,7 +30,7 @@ class AccountTest {
 
     @Test
     void shouldShrinkEachShareAsMoreUsersCharge() {
-        Account account = new Account(receiverUser, USER_LIMITS);
+        Account account = new Account(receiverUser, USER_LIMITS, false);
         Usage first = account.usage(core.user(2));
         Usage second = account.usage(core.user(3));
         account.charge(first, 500, 0, 0);
@@ -43,7 +43,7 @@ class AccountTest {
 
     @Test
     void shouldBoundTheOwnUserByTheLimitOnly() {
-        Account account = new Account(receiverUser, USER_LIMITS);
+        Account account = new Account(receiverUser, USER_LIMITS, false);
         account.charge(account.usage(core.user(2)), 400, 0, 0);
         Usage own = account.usage(receiverUser);
 
@@ -53,7 +53,7 @@ class AccountTest {
 
     @Test
     void shouldNameTheBudgetThatRanOut() {
-        Account account = new Account(receiverUser, new Limits(1000, 2, 3, 4));
+        Account account = new Account(receiverUser, new Limits(1000, 2, 3, 4), false);
         Usage own = account.usage(receiverUser);
         Usage foreign = account.usage(core.user(2));
 
@@ -81,7 +81,7 @@ class AccountTest {
 
     @Test
     void shouldCountEveryResource() {
-        Account account = new Account(receiverUser, new Limits(1000, 2, 3, 4));
+        Account account = new Account(receiverUser, new Limits(1000, 2, 3, 4), false);
         Usage own = account.usage(receiverUser);
 
         assertThat(account.allows(own, 0, 4, 0)).isFalse();
@@ -114,14 +114,52 @@ class AccountTest {
     }
 
     @Test
-    void shouldLetAUsersOwnPeersUseTheWholeBudget() {
+    void shouldShareAUsersBudgetAmongThePeersItSendsTo() {
         Peer sibling = core.createPeer(receiverUser, null);
         Handle fromSibling = handleFor(sibling);
 
-        for (int i = 0; i < 10; i++) {
+        // One receiving peer that does not read takes at most half of what is free: the rest stays in reserve.
+        for (int i = 0; i < 5; i++) {
             assertThat(sibling.send(fromSibling, bytes(100))).isEqualTo(SendResult.OK);
         }
-        assertThat(sibling.send(fromSibling, bytes(1))).isEqualTo(SendResult.QUOTA);
+        assertThat(sibling.send(fromSibling, bytes(100))).isEqualTo(SendResult.QUOTA);
+        // Another peer of the same user still gets its share of the reserve, and someone else's traffic still fits.
+        Peer innocent = core.createPeer(receiverUser, null);
+        Handle toInnocent = innocent.grant(innocent.createNode("innocent"), sibling);
+        assertThat(sibling.send(toInnocent, bytes(100))).isEqualTo(SendResult.OK);
+        Peer foreign = core.createPeer(core.user(2), null);
+        assertThat(foreign.send(handleFor(foreign), bytes(100))).isEqualTo(SendResult.OK);
+        assertThat(receiverUser.chargedBytes()).isEqualTo(700);
+    }
+
+    @Test
+    void shouldNeverRefuseWhatIsSentToTheBusPeerNorChargeItsUser() {
+        Peer bus = core.createQuotaExemptPeer(receiverUser, null);
+        Peer sibling = core.createPeer(receiverUser, null);
+        Handle toBus = bus.grant(bus.createNode("driver"), sibling);
+        for (int i = 0; i < 50; i++) {
+            assertThat(sibling.send(toBus, bytes(100))).isEqualTo(SendResult.OK);
+        }
+        assertThat(receiverUser.chargedBytes()).isZero();
+        assertThat(bus.chargedBytes()).isEqualTo(5000);
+        bus.disconnect();
+        assertThat(bus.chargedBytes()).isZero();
+    }
+
+    @Test
+    void shouldLetTheBusPeerAnswerAPeerWhoseUserIsFull() {
+        Peer bus = core.createQuotaExemptPeer(core.user(0), null);
+        Peer sibling = core.createPeer(receiverUser, null);
+        Handle fromSibling = handleFor(sibling);
+        Handle fromBus = handleFor(bus);
+        while (sibling.send(fromSibling, bytes(100)) == SendResult.OK) {
+            // fill the receiver's share of its user's account
+        }
+        Peer foreign = core.createPeer(core.user(2), null);
+        while (foreign.send(handleFor(foreign), bytes(100)) == SendResult.OK) {
+            // and what another user may take of the rest
+        }
+        assertThat(bus.send(fromBus, bytes(100))).isEqualTo(SendResult.OK);
     }
 
     @Test

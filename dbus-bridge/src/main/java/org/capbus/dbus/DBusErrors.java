@@ -34,6 +34,17 @@ public final class DBusErrors {
     public static final String MATCH_RULE_NOT_FOUND = "org.freedesktop.DBus.Error.MatchRuleNotFound";
     public static final String MATCH_RULE_INVALID = "org.freedesktop.DBus.Error.MatchRuleInvalid";
     public static final String SPAWN_SERVICE_NOT_FOUND = "org.freedesktop.DBus.Error.Spawn.ServiceNotFound";
+    public static final String SPAWN_EXEC_FAILED = "org.freedesktop.DBus.Error.Spawn.ExecFailed";
+    public static final String SPAWN_FORK_FAILED = "org.freedesktop.DBus.Error.Spawn.ForkFailed";
+    public static final String SPAWN_CHILD_EXITED = "org.freedesktop.DBus.Error.Spawn.ChildExited";
+    public static final String SPAWN_CHILD_SIGNALED = "org.freedesktop.DBus.Error.Spawn.ChildSignaled";
+    public static final String SPAWN_FAILED = "org.freedesktop.DBus.Error.Spawn.Failed";
+    public static final String SPAWN_SETUP_FAILED = "org.freedesktop.DBus.Error.Spawn.FailedToSetup";
+    public static final String SPAWN_CONFIG_INVALID = "org.freedesktop.DBus.Error.Spawn.ConfigInvalid";
+    public static final String SPAWN_SERVICE_INVALID = "org.freedesktop.DBus.Error.Spawn.ServiceNotValid";
+    public static final String SPAWN_PERMISSIONS_INVALID = "org.freedesktop.DBus.Error.Spawn.PermissionsInvalid";
+    public static final String SPAWN_FILE_INVALID = "org.freedesktop.DBus.Error.Spawn.FileInvalid";
+    public static final String SPAWN_NO_MEMORY = "org.freedesktop.DBus.Error.Spawn.NoMemory";
     public static final String UNIX_PROCESS_ID_UNKNOWN = "org.freedesktop.DBus.Error.UnixProcessIdUnknown";
     public static final String INVALID_SIGNATURE = "org.freedesktop.DBus.Error.InvalidSignature";
     public static final String INCONSISTENT_MESSAGE = "org.freedesktop.DBus.Error.InconsistentMessage";
@@ -76,6 +87,17 @@ public final class DBusErrors {
             MATCH_RULE_NOT_FOUND,
             MATCH_RULE_INVALID,
             SPAWN_SERVICE_NOT_FOUND,
+            SPAWN_EXEC_FAILED,
+            SPAWN_FORK_FAILED,
+            SPAWN_CHILD_EXITED,
+            SPAWN_CHILD_SIGNALED,
+            SPAWN_FAILED,
+            SPAWN_SETUP_FAILED,
+            SPAWN_CONFIG_INVALID,
+            SPAWN_SERVICE_INVALID,
+            SPAWN_PERMISSIONS_INVALID,
+            SPAWN_FILE_INVALID,
+            SPAWN_NO_MEMORY,
             UNIX_PROCESS_ID_UNKNOWN,
             INVALID_SIGNATURE,
             INCONSISTENT_MESSAGE,

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A running capbus: the transport's event loop, the bus on it, its listening sockets and its pid file. Started by
  * {@link Main}; stopped by SIGTERM through the shutdown hook. Configuration reloads (SIGHUP, ReloadConfig) read
- * the file on a thread of their own and hand the result to the loop; a file that does not parse is reported with
+ * the file on one worker thread, coalesced ({@link ConfigReloader}), and hand the result to the loop; a file that does not parse is reported with
  * its file, line and reason, and the running configuration stays. Prometheus metrics are served when
  * {@code --metrics} or the configuration's {@code <metrics address>} asks (the command line wins), on a thread of
  * their own; a reload does not move them. With {@code <user>} in the configuration the process runs as that user
@@ -50,6 +50,7 @@ final class Daemon implements BusHost {
     private final List<String> addresses = new ArrayList<>();
     private Path pidFile;
     private CapbusMetrics metrics;
+    private final ConfigReloader<ConfigReloader.Loaded> reloader;
     /** Blocking work of the bus (the cookie keyring's files), each task on a virtual thread of its own. */
     private final java.util.concurrent.ExecutorService blocking =
             java.util.concurrent.Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("capbus-blocking-", 0)
@@ -71,6 +72,8 @@ final class Daemon implements BusHost {
         this.transport = transport;
         UserDatabase users = loadUsers();
         this.bus = onLoop(() -> new Bus(config, users, this, credentials, guid));
+        this.reloader = new ConfigReloader<>(this::loadForReload, transport.executor(),
+                loaded -> bus.applyConfig(loaded.config(), loaded.users()));
     }
 
     /** A daemon over a fresh loop for the bus a live upgrade takes over; nothing listens or reads yet. */
@@ -317,6 +320,7 @@ final class Daemon implements BusHost {
         } catch (ExecutionException | RuntimeException e) {
             log.warn("bus shutdown failed", e);
         }
+        reloader.shutdown();
         transport.shutdown();
         if (pidFile != null) {
             try {
@@ -340,35 +344,31 @@ final class Daemon implements BusHost {
     }
 
     @Override
+    public String serverAddress() {
+        return addresses.isEmpty() ? null : address();
+    }
+
+    @Override
     public void closeFd(int fd) {
         transport.closeFd(fd);
     }
 
     @Override
     public void reloadConfig(java.util.function.Consumer<String> done) {
-        Thread.ofPlatform().name("capbus-reload").daemon().start(() -> {
-            String failure = null;
-            BusConfig fresh = null;
-            try {
-                fresh = loadConfig(options);
-            } catch (ConfigException e) {
-                failure = e.getMessage();
-            } catch (IOException e) {
-                failure = e.toString();
-            }
-            if (failure != null) {
-                log.error("configuration not reloaded, keeping the running one: {}", failure);
-            }
-            BusConfig applied = fresh;
-            UserDatabase users = fresh == null ? null : loadUsers();
-            String reason = failure;
-            transport.executor().execute(() -> {
-                if (applied != null) {
-                    bus.applyConfig(applied, users);
-                }
-                done.accept(reason);
-            });
-        });
+        reloader.request(done);
+    }
+
+    /** Reads the configuration and the user database for a reload, on the reload worker. */
+    private ConfigReloader.Loaded loadForReload() throws ConfigReloader.Failure {
+        BusConfig fresh;
+        try {
+            fresh = loadConfig(options);
+        } catch (ConfigException e) {
+            throw new ConfigReloader.Failure(e.getMessage());
+        } catch (IOException e) {
+            throw new ConfigReloader.Failure(e.toString());
+        }
+        return new ConfigReloader.Loaded(fresh, loadUsers());
     }
 
     /** SIGHUP: reload, as dbus-daemon does. */

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
 import org.capbus.adapters.log.CapbusLog;
+import org.capbus.adapters.transport.FatalErrorHandler;
 import org.capbus.config.ConfigException;
 import org.capbus.dbus.driver.Driver;
 
@@ -31,6 +32,7 @@ public final class Main {
 
     static int run(String[] args) {
         PrintStream err = System.err;
+        Thread.setDefaultUncaughtExceptionHandler(Main::uncaught);
         if (args.length == 1 && args[0].startsWith("--upgrade=")) {
             return UpgradeCommand.run(args[0].substring("--upgrade=".length()));
         }
@@ -127,6 +129,19 @@ public final class Main {
             case "syslog-only" -> CapbusLog.Destination.SYSTEM_LOG;
             default -> config.syslog() ? CapbusLog.Destination.SYSTEM_LOG_AND_STDERR : CapbusLog.Destination.STDERR;
         };
+    }
+
+    /**
+     * A thread other than the event loop (metrics, configuration reload) ended with a throwable: an {@link Error} there
+     * means the JVM is in trouble (usually out of memory), so the bus stops at once and loudly, as for one on the loop;
+     * anything else is a bug of that thread, logged.
+     */
+    private static void uncaught(Thread thread, Throwable t) {
+        if (t instanceof Error) {
+            FatalErrorHandler.HALT.fatal("thread " + thread.getName(), t);
+        } else {
+            org.slf4j.LoggerFactory.getLogger(Main.class).error("thread {} failed", thread.getName(), t);
+        }
     }
 
     /** The arguments without the ones {@code --fork} handling replaces. */

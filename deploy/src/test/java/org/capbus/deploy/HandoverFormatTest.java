@@ -129,6 +129,10 @@ class HandoverFormatTest {
         }
 
         @Override
+        public void suspendReadingUntilWritten() {
+        }
+
+        @Override
         public long pendingOutboundBytes() {
             return 0;
         }

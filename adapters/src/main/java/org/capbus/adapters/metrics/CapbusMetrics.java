@@ -58,6 +58,7 @@ public final class CapbusMetrics implements AutoCloseable {
         JvmGcMetrics gc = new JvmGcMetrics();
         try {
             bindAll(registry, bus.stats(), snapshots, transport, gc);
+            registry.getPrometheusRegistry().register(new ActivationMetrics(bus.activationStats()));
             MetricsServer server = MetricsServer.start(socket, registry);
             return new CapbusMetrics(registry, snapshots, gc, server);
         } catch (IOException | RuntimeException e) {

@@ -2,6 +2,8 @@ package org.capbus.adapters.transport;
 
 import java.lang.foreign.MemorySegment;
 
+import org.capbus.dbus.io.WrittenCallback;
+
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
@@ -12,6 +14,11 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * in place; the block doubles when full (after compacting, when that frees enough) and is freed once drained if it
  * grew large. Positions of descriptor attachments are absolute stream offsets ({@code streamBase} is the offset of
  * {@code readIndex}), so compaction never has to touch them.
+ *
+ * <p>Lent bytes ({@link #lend}) are not copied: the buffer keeps a reference to the caller's array, in order between
+ * the copied bytes (each lending records how many copied bytes precede it), sends straight from the array with
+ * {@code send}, and tells the lender once the last of its bytes went (or at {@link #release}). Stream offsets of
+ * copied bytes ({@code streamBase}) count copied bytes only; lendings are placed by them.
  *
  * <p>Descriptor rule: a {@code sendmsg} carrying descriptors must start exactly at the byte they are attached to,
  * and must not reach the next attachment, so a receiver sees each set with the first byte of the D-Bus message it
@@ -43,8 +50,24 @@ final class OutboundBuffer {
     private int[] fds = new int[0];
     private int fdTail;
 
+    // Lendings, a FIFO in parallel arrays: lentArray[i][lentOffset[i], + lentLength[i]) goes after the copied byte
+    // at stream offset lentPosition[i] - 1; lentDone[i] is told when it is sent.
+    private byte[][] lentArray = new byte[0][];
+    private int[] lentOffset = new int[0];
+    private int[] lentLength = new int[0];
+    private long[] lentPosition = new long[0];
+    private WrittenCallback[] lentDone = new WrittenCallback[0];
+    private int lentHead;
+    private int lentTail;
+    private long lentBytes;
+
     long pendingBytes() {
-        return writeIndex - readIndex;
+        return writeIndex - readIndex + lentBytes;
+    }
+
+    /** Descriptors attached to bytes not yet written (each duplicated for this connection: they hold an fd each). */
+    int pendingFds() {
+        return attachHead < attachTail ? fdTail - attachFirst[attachHead] : 0;
     }
 
     /** Stream offset the next appended byte gets. */
@@ -60,6 +83,72 @@ final class OutboundBuffer {
         MemorySegment.copy(src, offset, memory, JAVA_BYTE, writeIndex, length);
         writeIndex += length;
         return true;
+    }
+
+    /**
+     * Queues {@code src[offset, offset + length)} to be sent without copying; {@code done} is told once it is sent
+     * or the buffer released. The caller leaves those bytes untouched until then.
+     *
+     * @return false if descriptors wait to be attached to the next byte (they must travel with copied bytes, in a
+     *     {@code sendmsg}): nothing was queued, and the caller copies instead
+     */
+    boolean lend(byte[] src, int offset, int length, WrittenCallback done) {
+        long position = streamEnd();
+        if (attachHead < attachTail && attachPosition[attachTail - 1] == position) {
+            return false;
+        }
+        if (lentTail == lentArray.length) {
+            growLendings();
+        }
+        lentArray[lentTail] = src;
+        lentOffset[lentTail] = offset;
+        lentLength[lentTail] = length;
+        lentPosition[lentTail] = position;
+        lentDone[lentTail] = done;
+        lentTail++;
+        lentBytes += length;
+        return true;
+    }
+
+    private void growLendings() {
+        int live = lentTail - lentHead;
+        boolean grow = live * 2 >= lentArray.length;
+        int size = grow ? Math.max(4, lentArray.length * 2) : lentArray.length;
+        byte[][] arrays = grow ? new byte[size][] : lentArray;
+        int[] offsets = grow ? new int[size] : lentOffset;
+        int[] lengths = grow ? new int[size] : lentLength;
+        long[] positions = grow ? new long[size] : lentPosition;
+        WrittenCallback[] dones = grow ? new WrittenCallback[size] : lentDone;
+        System.arraycopy(lentArray, lentHead, arrays, 0, live);
+        System.arraycopy(lentOffset, lentHead, offsets, 0, live);
+        System.arraycopy(lentLength, lentHead, lengths, 0, live);
+        System.arraycopy(lentPosition, lentHead, positions, 0, live);
+        System.arraycopy(lentDone, lentHead, dones, 0, live);
+        if (!grow) {
+            java.util.Arrays.fill(arrays, live, size, null);
+            java.util.Arrays.fill(dones, live, size, null);
+        }
+        lentArray = arrays;
+        lentOffset = offsets;
+        lentLength = lengths;
+        lentPosition = positions;
+        lentDone = dones;
+        lentHead = 0;
+        lentTail = live;
+    }
+
+    /** Forgets the first lending and tells its lender. */
+    private void lendingDone() {
+        WrittenCallback done = lentDone[lentHead];
+        lentArray[lentHead] = null;
+        lentDone[lentHead] = null;
+        lentBytes -= lentLength[lentHead];
+        lentHead++;
+        if (lentHead == lentTail) {
+            lentHead = 0;
+            lentTail = 0;
+        }
+        done.written();
     }
 
     private boolean makeRoom(long length) {
@@ -154,13 +243,42 @@ final class OutboundBuffer {
     }
 
     /**
-     * Writes as much as the socket takes, one {@code sendmsg} per attachment boundary.
+     * Writes as much as the socket takes: copied bytes with one {@code sendmsg} per attachment boundary, lent bytes
+     * with {@code send} straight from their array, in stream order.
      *
      * @return {@link #FLUSHED}, {@link #WOULD_BLOCK}, or a negated errno the connection dies of
      */
     int flush(int fd, Syscalls syscalls, SocketMessage message, TransportCounters counters) {
-        while (writeIndex > readIndex) {
+        while (true) {
+            if (lentHead < lentTail && lentPosition[lentHead] == streamBase) {
+                // Every copied byte before this lending is sent: its turn.
+                int length = lentLength[lentHead];
+                long written = syscalls.sendHeap(fd, lentArray[lentHead], lentOffset[lentHead], length,
+                        Syscalls.MSG_NOSIGNAL | Syscalls.MSG_DONTWAIT);
+                counters.sendmsgCalls++;
+                if (written < 0) {
+                    if (written == -Errno.EINTR) {
+                        continue;
+                    }
+                    return written == -Errno.EAGAIN ? WOULD_BLOCK : (int) written;
+                }
+                counters.bytesWritten += written;
+                if (written < length) {
+                    lentOffset[lentHead] += (int) written;
+                    lentLength[lentHead] = length - (int) written;
+                    lentBytes -= written;
+                    return WOULD_BLOCK;
+                }
+                lendingDone();
+                continue;
+            }
+            if (writeIndex == readIndex) {
+                break;
+            }
             long length = writeIndex - readIndex;
+            if (lentHead < lentTail) {
+                length = Math.min(length, lentPosition[lentHead] - streamBase);
+            }
             int fdCount = 0;
             if (attachHead < attachTail) {
                 long distance = attachPosition[attachHead] - streamBase;
@@ -223,18 +341,42 @@ final class OutboundBuffer {
     }
 
     /**
-     * What is queued, for a live upgrade: the bytes, and for each attachment its offset in them and duplicates of
-     * its descriptors (the caller owns the duplicates; the buffer keeps its own). Nothing changes here.
+     * What is queued, for a live upgrade: the exact byte stream still to be written (copied bytes and lent bytes
+     * interleaved in stream order, so queued large messages travel too), and for each attachment its offset in that
+     * stream and duplicates of its descriptors (the caller owns the duplicates; the buffer keeps its own). Nothing
+     * changes here: lenders are still told at {@link #release}.
      */
     TransportImage.Pending snapshot(Syscalls syscalls) {
-        byte[] bytes = new byte[(int) pendingBytes()];
-        MemorySegment.copy(memory, JAVA_BYTE, readIndex, bytes, 0, bytes.length);
+        byte[] bytes = new byte[Math.toIntExact(pendingBytes())];
+        int out = 0;
+        long copiedFrom = readIndex;
+        for (int i = lentHead; i < lentTail; i++) {
+            // The copied bytes before this lending (its position counts copied bytes only), then the lending.
+            long copiedTo = readIndex + (lentPosition[i] - streamBase);
+            int copied = (int) (copiedTo - copiedFrom);
+            if (copied > 0) {
+                MemorySegment.copy(memory, JAVA_BYTE, copiedFrom, bytes, out, copied);
+                out += copied;
+                copiedFrom = copiedTo;
+            }
+            System.arraycopy(lentArray[i], lentOffset[i], bytes, out, lentLength[i]);
+            out += lentLength[i];
+        }
+        int rest = (int) (writeIndex - copiedFrom);
+        if (rest > 0) {
+            MemorySegment.copy(memory, JAVA_BYTE, copiedFrom, bytes, out, rest);
+        }
         int n = attachTail - attachHead;
         long[] at = new long[n];
         int[][] sets = new int[n][];
         for (int i = 0; i < n; i++) {
             int a = attachHead + i;
-            at[i] = attachPosition[a] - streamBase;
+            // An attachment sits on a copied byte; the lendings placed at or before it precede that byte.
+            long lentBefore = 0;
+            for (int l = lentHead; l < lentTail && lentPosition[l] <= attachPosition[a]; l++) {
+                lentBefore += lentLength[l];
+            }
+            at[i] = attachPosition[a] - streamBase + lentBefore;
             sets[i] = new int[attachCount[a]];
             for (int j = 0; j < attachCount[a]; j++) {
                 sets[i][j] = syscalls.dupCloexec(fds[attachFirst[a] + j]);
@@ -243,8 +385,14 @@ final class OutboundBuffer {
         return new TransportImage.Pending(bytes, at, sets);
     }
 
-    /** Closes every descriptor not yet sent and frees the memory. The buffer is empty and usable afterwards. */
+    /**
+     * Closes every descriptor not yet sent, frees the memory and tells every lender its bytes are no longer needed.
+     * The buffer is empty and usable afterwards.
+     */
     void release(Syscalls syscalls) {
+        while (lentHead < lentTail) {
+            lendingDone();
+        }
         for (int i = attachHead; i < attachTail; i++) {
             closeAttachment(i, syscalls);
         }

@@ -1,6 +1,5 @@
 package org.capbus.adapters.transport;
 
-import java.lang.foreign.AddressLayout;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -8,9 +7,9 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -27,6 +26,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <p>The calls on the data path ({@code recvmsg}, {@code sendmsg}, {@code accept4}, {@code fcntl}, {@code close}) are
  * linked {@linkplain Linker.Option#critical(boolean) critical}: on non-blocking sockets they return in microseconds,
  * and skipping the thread-state transition is measurable at that scale. Blocking-capable or rare calls are not.
+ *
+ * <p>Every function is bound with one and the same C signature, {@code long f(long, long, long, long, long, long)}:
+ * ints are widened, pointers passed as addresses, unused arguments as 0, and an {@code int} result is read from the
+ * low 32 bits. The JDK generates and links a new stub class for each distinct signature (measured: ~12 ms of CPU each
+ * at start-up, ~100 ms for the fifteen signatures these calls used to have, with or without the AOT cache); with one
+ * signature it does that twice (critical or not). This is exact on the LP64 Linux ABIs the bus runs on (x86-64 System
+ * V and AAPCS64): the first six integer or pointer arguments travel in 64-bit registers, a callee reads only the
+ * registers it declares, and the caller owns the rest. A segment passed by address is kept reachable until the call
+ * returns ({@link Reference#reachabilityFence}), as the JDK does for segment arguments.
  *
  * <p>Constants are the Linux values shared by x86-64 and aarch64 (the generic socket ABI).
  */
@@ -71,60 +79,81 @@ final class Syscalls {
             CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
     private static final Linker.Option CRITICAL = Linker.Option.critical(false);
-    private static final AddressLayout POINTER = ADDRESS;
+    /**
+     * The one C signature every function is bound with: six {@code long} arguments, a {@code long} result. See the
+     * class comment for why; {@link #call} and {@link #fast} widen the real arguments to it.
+     */
+    private static final FunctionDescriptor ANY_CALL = FunctionDescriptor.of(JAVA_LONG,
+            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
 
-    private static final MethodHandle SOCKET = bind("socket", false, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-    private static final MethodHandle BIND = bind("bind", false, JAVA_INT, JAVA_INT, POINTER, JAVA_INT);
-    private static final MethodHandle LISTEN = bind("listen", false, JAVA_INT, JAVA_INT, JAVA_INT);
-    private static final MethodHandle ACCEPT4 = bind("accept4", true, JAVA_INT, JAVA_INT, POINTER, POINTER, JAVA_INT);
-    private static final MethodHandle RECVMSG = bind("recvmsg", true, JAVA_LONG, JAVA_INT, POINTER, JAVA_INT);
-    private static final MethodHandle SENDMSG = bind("sendmsg", true, JAVA_LONG, JAVA_INT, POINTER, JAVA_INT);
-    private static final MethodHandle SENDTO =
-            bind("sendto", false, JAVA_LONG, JAVA_INT, POINTER, JAVA_LONG, JAVA_INT, POINTER, JAVA_INT);
-    private static final MethodHandle CLOSE = bind("close", true, JAVA_INT, JAVA_INT);
-    private static final MethodHandle GETSOCKOPT =
-            bind("getsockopt", false, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, POINTER, POINTER);
-    private static final MethodHandle GETSOCKNAME = bind("getsockname", false, JAVA_INT, JAVA_INT, POINTER, POINTER);
+    private static final MethodHandle SOCKET = bind("socket", false);
+    private static final MethodHandle BIND = bind("bind", false);
+    private static final MethodHandle LISTEN = bind("listen", false);
+    private static final MethodHandle ACCEPT4 = bind("accept4", true);
+    private static final MethodHandle RECVMSG = bind("recvmsg", true);
+    private static final MethodHandle SENDMSG = bind("sendmsg", true);
+    private static final MethodHandle SENDTO = bind("sendto", false);
+    private static final MethodHandle CLOSE = bind("close", true);
+    private static final MethodHandle GETSOCKOPT = bind("getsockopt", false);
+    private static final MethodHandle GETSOCKNAME = bind("getsockname", false);
     // Non-critical twins, for calls that may block (the live upgrade's hand-over channel): a critical downcall
     // keeps the thread in Java state, and a blocked one would hold up every safepoint.
-    private static final MethodHandle RECVMSG_BLOCKING =
-            bind("recvmsg", false, JAVA_LONG, JAVA_INT, POINTER, JAVA_INT);
-    private static final MethodHandle SENDMSG_BLOCKING =
-            bind("sendmsg", false, JAVA_LONG, JAVA_INT, POINTER, JAVA_INT);
-    private static final MethodHandle ACCEPT4_BLOCKING =
-            bind("accept4", false, JAVA_INT, JAVA_INT, POINTER, POINTER, JAVA_INT);
-    private static final MethodHandle CONNECT = bind("connect", false, JAVA_INT, JAVA_INT, POINTER, JAVA_INT);
-    private static final MethodHandle SETSOCKOPT =
-            bind("setsockopt", false, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, POINTER, JAVA_INT);
-    private static final MethodHandle UNLINK = bind("unlink", false, JAVA_INT, POINTER);
-    private static final MethodHandle CHMOD = bind("chmod", false, JAVA_INT, POINTER, JAVA_INT);
-    // fcntl is variadic: the third argument is passed as a C long, which is what glibc reads back with va_arg.
-    private static final MethodHandle FCNTL = LINKER.downcallHandle(LIBC.findOrThrow("fcntl"),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
-            Linker.Option.firstVariadicArg(2), ERRNO_OPTION, CRITICAL);
-    private static final MethodHandle MALLOC = LINKER.downcallHandle(LIBC.findOrThrow("malloc"),
-            FunctionDescriptor.of(POINTER, JAVA_LONG));
-    private static final MethodHandle FREE = LINKER.downcallHandle(LIBC.findOrThrow("free"),
-            FunctionDescriptor.ofVoid(POINTER));
+    private static final MethodHandle RECVMSG_BLOCKING = bind("recvmsg", false);
+    private static final MethodHandle SENDMSG_BLOCKING = bind("sendmsg", false);
+    private static final MethodHandle ACCEPT4_BLOCKING = bind("accept4", false);
+    private static final MethodHandle CONNECT = bind("connect", false);
+    private static final MethodHandle SETSOCKOPT = bind("setsockopt", false);
+    private static final MethodHandle UNLINK = bind("unlink", false);
+    private static final MethodHandle CHMOD = bind("chmod", false);
+    // fcntl is variadic: its third argument is read back with va_arg as a C long, which is what it gets here; the
+    // x86-64 ABI's vector-register count (%al) is set by the JDK's stub for every call, variadic or not.
+    private static final MethodHandle FCNTL = bind("fcntl", true);
+    private static final MethodHandle MALLOC = bind("malloc", false);
+    private static final MethodHandle FREE = bind("free", false);
 
     /** Where the errno of the last failed call lands; read only by the thread that made the call. */
     private final MemorySegment callState = Arena.ofAuto().allocate(CAPTURE_LAYOUT);
 
-    private static MethodHandle bind(String name, boolean critical, ValueLayout result, MemoryLayout... args) {
-        FunctionDescriptor descriptor = FunctionDescriptor.of(result, args);
+    /** malloc and free capture errno too (unused): one instance for them, as they are called from the loop only. */
+    private static final MemorySegment ALLOCATOR_STATE = Arena.global().allocate(CAPTURE_LAYOUT);
+
+    private static MethodHandle bind(String name, boolean critical) {
         return critical
-                ? LINKER.downcallHandle(LIBC.findOrThrow(name), descriptor, ERRNO_OPTION, CRITICAL)
-                : LINKER.downcallHandle(LIBC.findOrThrow(name), descriptor, ERRNO_OPTION);
+                ? LINKER.downcallHandle(LIBC.findOrThrow(name), ANY_CALL, ERRNO_OPTION, CRITICAL)
+                : LINKER.downcallHandle(LIBC.findOrThrow(name), ANY_CALL, ERRNO_OPTION);
+    }
+
+    /**
+     * {@code send} with its buffer on the Java heap: linked critical with heap access, so the kernel copies straight
+     * from a {@code byte[]} (the collector waits for the call). Its own signature, bound on first use: only large
+     * message bodies take this path.
+     */
+    private static final class HeapSend {
+        static final MethodHandle SEND = LINKER.downcallHandle(LIBC.findOrThrow("send"),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
+                ERRNO_OPTION, Linker.Option.critical(true));
+    }
+
+    private static long call(MethodHandle function, MemorySegment state, long a, long b, long c, long d, long e,
+                             long f) {
+        try {
+            return (long) function.invokeExact(state, a, b, c, d, e, f);
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
     }
 
     private int errno() {
         return (int) ERRNO.get(callState, 0L);
     }
 
-    private int check(int result) {
-        return result >= 0 ? result : -errno();
+    /** For functions returning a C {@code int}: only the low 32 bits of the result register are defined. */
+    private int checkInt(long result) {
+        int value = (int) result;
+        return value >= 0 ? value : -errno();
     }
 
+    /** For functions returning {@code ssize_t}. */
     private long check(long result) {
         return result >= 0 ? result : -errno();
     }
@@ -134,120 +163,91 @@ final class Syscalls {
     }
 
     int socket(int domain, int type, int protocol) {
-        try {
-            return check((int) SOCKET.invokeExact(callState, domain, type, protocol));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        return checkInt(call(SOCKET, callState, domain, type, protocol, 0, 0, 0));
     }
 
     int bind(int fd, MemorySegment address, int addressLength) {
-        try {
-            return check((int) BIND.invokeExact(callState, fd, address, addressLength));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        int result = checkInt(call(BIND, callState, fd, address.address(), addressLength, 0, 0, 0));
+        Reference.reachabilityFence(address);
+        return result;
     }
 
     int listen(int fd, int backlog) {
-        try {
-            return check((int) LISTEN.invokeExact(callState, fd, backlog));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        return checkInt(call(LISTEN, callState, fd, backlog, 0, 0, 0, 0));
     }
 
     /** {@code accept4} without asking for the peer's address (a unix peer's address says nothing useful). */
     int accept4(int fd, int flags) {
-        try {
-            return check((int) ACCEPT4.invokeExact(callState, fd, MemorySegment.NULL, MemorySegment.NULL, flags));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        return checkInt(call(ACCEPT4, callState, fd, 0, 0, flags, 0, 0));
     }
 
     /** {@code recvmsg} that may block (see {@code RECVMSG_BLOCKING}). */
     long recvmsgBlocking(int fd, MemorySegment msghdr, int flags) {
-        try {
-            return check((long) RECVMSG_BLOCKING.invokeExact(callState, fd, msghdr, flags));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        long result = check(call(RECVMSG_BLOCKING, callState, fd, msghdr.address(), flags, 0, 0, 0));
+        Reference.reachabilityFence(msghdr);
+        return result;
     }
 
     /** {@code sendmsg} that may block. */
     long sendmsgBlocking(int fd, MemorySegment msghdr, int flags) {
-        try {
-            return check((long) SENDMSG_BLOCKING.invokeExact(callState, fd, msghdr, flags));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        long result = check(call(SENDMSG_BLOCKING, callState, fd, msghdr.address(), flags, 0, 0, 0));
+        Reference.reachabilityFence(msghdr);
+        return result;
     }
 
     /** {@code accept4} that may block. */
     int accept4Blocking(int fd, int flags) {
-        try {
-            return check((int) ACCEPT4_BLOCKING.invokeExact(callState, fd, MemorySegment.NULL, MemorySegment.NULL,
-                    flags));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        return checkInt(call(ACCEPT4_BLOCKING, callState, fd, 0, 0, flags, 0, 0));
     }
 
     int connect(int fd, MemorySegment address, int addressLength) {
-        try {
-            return check((int) CONNECT.invokeExact(callState, fd, address, addressLength));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        int result = checkInt(call(CONNECT, callState, fd, address.address(), addressLength, 0, 0, 0));
+        Reference.reachabilityFence(address);
+        return result;
     }
 
     int setsockopt(int fd, int level, int option, MemorySegment value, int valueLength) {
-        try {
-            return check((int) SETSOCKOPT.invokeExact(callState, fd, level, option, value, valueLength));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        int result = checkInt(call(SETSOCKOPT, callState, fd, level, option, value.address(), valueLength, 0));
+        Reference.reachabilityFence(value);
+        return result;
     }
 
     long recvmsg(int fd, MemorySegment msghdr, int flags) {
-        try {
-            return check((long) RECVMSG.invokeExact(callState, fd, msghdr, flags));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        long result = check(call(RECVMSG, callState, fd, msghdr.address(), flags, 0, 0, 0));
+        Reference.reachabilityFence(msghdr);
+        return result;
     }
 
     long sendmsg(int fd, MemorySegment msghdr, int flags) {
-        try {
-            return check((long) SENDMSG.invokeExact(callState, fd, msghdr, flags));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        long result = check(call(SENDMSG, callState, fd, msghdr.address(), flags, 0, 0, 0));
+        Reference.reachabilityFence(msghdr);
+        return result;
     }
 
     long sendto(int fd, MemorySegment buffer, long length, int flags, MemorySegment address, int addressLength) {
+        long result = check(call(SENDTO, callState, fd, buffer.address(), length, flags, address.address(),
+                addressLength));
+        Reference.reachabilityFence(buffer);
+        Reference.reachabilityFence(address);
+        return result;
+    }
+
+    /** {@code send} of {@code array[offset, offset + length)}, read by the kernel in place. */
+    long sendHeap(int fd, byte[] array, int offset, int length, int flags) {
+        MemorySegment bytes = MemorySegment.ofArray(array).asSlice(offset, length);
         try {
-            return check((long) SENDTO.invokeExact(callState, fd, buffer, length, flags, address, addressLength));
+            return check((long) HeapSend.SEND.invokeExact(callState, fd, bytes, (long) length, flags));
         } catch (Throwable t) {
             throw linkageBug(t);
         }
     }
 
     int close(int fd) {
-        try {
-            return check((int) CLOSE.invokeExact(callState, fd));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        return checkInt(call(CLOSE, callState, fd, 0, 0, 0, 0, 0));
     }
 
     int fcntl(int fd, int command, long argument) {
-        try {
-            return check((int) FCNTL.invokeExact(callState, fd, command, argument));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        return checkInt(call(FCNTL, callState, fd, command, argument, 0, 0, 0));
     }
 
     /** A close-on-exec duplicate numbered 3 or above, so that it can never land on stdin, stdout or stderr. */
@@ -256,52 +256,38 @@ final class Syscalls {
     }
 
     int getsockopt(int fd, int level, int option, MemorySegment value, MemorySegment valueLength) {
-        try {
-            return check((int) GETSOCKOPT.invokeExact(callState, fd, level, option, value, valueLength));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        int result = checkInt(call(GETSOCKOPT, callState, fd, level, option, value.address(), valueLength.address(), 0));
+        Reference.reachabilityFence(value);
+        Reference.reachabilityFence(valueLength);
+        return result;
     }
 
     int getsockname(int fd, MemorySegment address, MemorySegment addressLength) {
-        try {
-            return check((int) GETSOCKNAME.invokeExact(callState, fd, address, addressLength));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        int result = checkInt(call(GETSOCKNAME, callState, fd, address.address(), addressLength.address(), 0, 0, 0));
+        Reference.reachabilityFence(address);
+        Reference.reachabilityFence(addressLength);
+        return result;
     }
 
     int unlink(MemorySegment path) {
-        try {
-            return check((int) UNLINK.invokeExact(callState, path));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        int result = checkInt(call(UNLINK, callState, path.address(), 0, 0, 0, 0, 0));
+        Reference.reachabilityFence(path);
+        return result;
     }
 
     int chmod(MemorySegment path, int mode) {
-        try {
-            return check((int) CHMOD.invokeExact(callState, path, mode));
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        int result = checkInt(call(CHMOD, callState, path.address(), mode, 0, 0, 0, 0));
+        Reference.reachabilityFence(path);
+        return result;
     }
 
     /** {@code malloc}; returns a segment of exactly {@code size} bytes, or {@link MemorySegment#NULL} if it failed. */
     static MemorySegment malloc(long size) {
-        try {
-            MemorySegment raw = (MemorySegment) MALLOC.invokeExact(size);
-            return raw.equals(MemorySegment.NULL) ? MemorySegment.NULL : raw.reinterpret(size);
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        long raw = call(MALLOC, ALLOCATOR_STATE, size, 0, 0, 0, 0, 0);
+        return raw == 0 ? MemorySegment.NULL : MemorySegment.ofAddress(raw).reinterpret(size);
     }
 
     static void free(MemorySegment memory) {
-        try {
-            FREE.invokeExact(memory);
-        } catch (Throwable t) {
-            throw linkageBug(t);
-        }
+        call(FREE, ALLOCATOR_STATE, memory.address(), 0, 0, 0, 0, 0);
     }
 }

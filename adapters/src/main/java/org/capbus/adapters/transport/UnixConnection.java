@@ -10,6 +10,7 @@ import io.netty.channel.unix.FileDescriptor;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.io.TransportConnection;
+import org.capbus.dbus.io.WrittenCallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,11 +31,20 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
     private static final Logger LOG = LoggerFactory.getLogger(UnixConnection.class);
     private static final EpollIoOps READ = EpollIoOps.EPOLLIN;
     private static final EpollIoOps READ_WRITE = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLOUT);
+    private static final EpollIoOps WRITE = EpollIoOps.EPOLLOUT;
     private static final int EPOLLIN = EpollIoOps.EPOLLIN.value();
     private static final int EPOLLOUT = EpollIoOps.EPOLLOUT.value();
     // EPOLLERR and EPOLLHUP are always reported; a read then returns the error or end of file.
     private static final int READ_EVENTS = EPOLLIN | EpollIoOps.EPOLLERR.value() | 0x10 /* EPOLLHUP */
             | EpollIoOps.EPOLLRDHUP.value();
+
+    /**
+     * Descriptors this connection's buffer may hold before it stops being writable, and how few it must hold again
+     * before it is: each is a duplicate the bus process keeps open, so a slow reader's descriptors wait in the core
+     * instead, where max_outgoing_unix_fds and its user's fd budget count them.
+     */
+    static final int FD_HIGH_WATER_MARK = Syscalls.SCM_MAX_FD;
+    static final int FD_LOW_WATER_MARK = FD_HIGH_WATER_MARK / 4;
 
     private final UnixTransport transport;
     private final int fd;
@@ -48,6 +58,8 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
     private boolean closed;
     private boolean writable = true;
     private boolean waitingForOutput;
+    /** Reading stopped until the outbound buffer is empty ({@link #suspendReadingUntilWritten()}). */
+    private boolean readSuspended;
     /** In the transport's list of connections to flush at the end of this batch. */
     boolean dirty;
     /** Index in the transport's connection list, for O(1) removal. */
@@ -129,6 +141,22 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         }
     }
 
+    /** Lent bytes are sent straight from {@code src} by the end-of-batch flush; see {@link OutboundBuffer#lend}. */
+    @Override
+    public void writeLent(byte[] src, int offset, int length, WrittenCallback done) {
+        if (closed || length == 0 || !outbound.lend(src, offset, length, done)) {
+            write(src, offset, length);
+            done.written();
+            return;
+        }
+        if (writable && outbound.pendingBytes() >= highWaterMark) {
+            writable = false;
+        }
+        if (!dirty) {
+            transport.markDirty(this);
+        }
+    }
+
     @Override
     public boolean attachFds(int[] fds, int offset, int count) {
         if (closed || count < 0 || count > Syscalls.SCM_MAX_FD) {
@@ -155,6 +183,12 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
             }
             return false;
         }
+        if (writable && outbound.pendingFds() >= FD_HIGH_WATER_MARK) {
+            writable = false;
+        }
+        if (!dirty) {
+            transport.markDirty(this);
+        }
         return true;
     }
 
@@ -166,6 +200,27 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
     @Override
     public void enableFdPassing() {
         // Every read already uses recvmsg with a control buffer; see the class comment.
+    }
+
+    @Override
+    public void suspendReadingUntilWritten() {
+        if (closed || readSuspended || outbound.pendingBytes() == 0) {
+            return;
+        }
+        readSuspended = true;
+        registration.submit(interest());
+    }
+
+    /**
+     * The epoll interest for the current state: reading unless suspended, writing while the socket is full or reading
+     * is suspended (netty removes a handle from epoll when asked for no events, so a suspended one waits for
+     * {@code EPOLLOUT}, which also ends the suspension as soon as the socket takes the bytes).
+     */
+    private EpollIoOps interest() {
+        if (readSuspended) {
+            return WRITE;
+        }
+        return waitingForOutput ? READ_WRITE : READ;
     }
 
     @Override
@@ -208,11 +263,21 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
                 flush();
             }
             if ((ops & READ_EVENTS) != 0 && !closed) {
-                read();
+                if (readSuspended) {
+                    // Hung up or failed while we wait for it to read: the write says which, and ends the connection.
+                    flush();
+                } else {
+                    read();
+                }
             }
         } catch (RuntimeException e) {
             // A bug in a handler must cost this one connection, not the loop (netty would log and stall 1 s).
             bugged(e);
+        } catch (Error e) {
+            // Out of memory, stack overflow: nothing on the loop can be trusted any more (FatalErrorHandler). Only a
+            // test's handler returns; the connection then goes as after a bug.
+            transport.fatal("connection fd " + fd, e);
+            terminate(null);
         }
     }
 
@@ -223,7 +288,7 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         int[] fds = transport.receivedFds();
         int bufferSize = transport.readBufferSize();
         int reads = transport.readsPerEvent();
-        for (int i = 0; i < reads && !closed; i++) {
+        for (int i = 0; i < reads && !closed && !readSuspended; i++) {
             message.prepareReceive(transport.readBufferAddress(), bufferSize);
             long n = syscalls.recvmsg(fd, message.header(), Syscalls.MSG_CMSG_CLOEXEC | Syscalls.MSG_DONTWAIT);
             counters.recvmsgCalls++;
@@ -278,6 +343,9 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
             flush();
         } catch (RuntimeException e) {
             bugged(e);
+        } catch (Error e) {
+            transport.fatal("connection fd " + fd, e);
+            terminate(null);
         }
     }
 
@@ -287,19 +355,20 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         if (result == OutboundBuffer.WOULD_BLOCK) {
             if (!waitingForOutput) {
                 waitingForOutput = true;
-                registration.submit(READ_WRITE);
+                registration.submit(interest());
             }
         } else if (result == OutboundBuffer.FLUSHED) {
-            if (waitingForOutput) {
+            if (waitingForOutput || readSuspended) {
                 waitingForOutput = false;
-                registration.submit(READ);
+                readSuspended = false;
+                registration.submit(interest());
             }
         } else {
             terminate(result == -Errno.EPIPE || result == -Errno.ECONNRESET
                     ? null : "sendmsg failed: " + Errno.describe(result));
             return;
         }
-        if (!writable && outbound.pendingBytes() <= lowWaterMark) {
+        if (!writable && outbound.pendingBytes() <= lowWaterMark && outbound.pendingFds() <= FD_LOW_WATER_MARK) {
             writable = true;
             if (handler != null) {
                 handler.onWritable();

@@ -77,6 +77,14 @@ final class UnixListener implements EpollIoHandle {
 
     @Override
     public void handle(IoRegistration registration, IoEvent event) {
+        try {
+            acceptReady();
+        } catch (Error e) {
+            transport.fatal("the listener on " + address, e);
+        }
+    }
+
+    private void acceptReady() {
         Syscalls syscalls = transport.syscalls();
         TransportCounters counters = transport.counters();
         int limit = transport.acceptsPerEvent();

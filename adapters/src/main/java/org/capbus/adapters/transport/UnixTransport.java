@@ -70,7 +70,9 @@ public final class UnixTransport {
     private final int[] receivedFds = new int[Syscalls.SCM_MAX_FD];
     private final int[] duplicatedFds = new int[Syscalls.SCM_MAX_FD];
     private final PeerCredentialsReader credentialsReader = new PeerCredentialsReader(syscalls, arena);
-    private final Runnable flushTask = this::flushDirty;
+    private final FatalErrorHandler fatal;
+    private final GuardedLoopExecutor executor;
+    private final Runnable flushTask;
     private UnixConnection[] dirty = new UnixConnection[64];
     private int dirtyCount;
     private boolean flushScheduled;
@@ -79,14 +81,16 @@ public final class UnixTransport {
     private final List<UnixListener> listeners = new ArrayList<>();
     private volatile boolean shutdown;
 
-    private UnixTransport(TransportOptions options, Function<String, String> environment) {
+    private UnixTransport(TransportOptions options, Function<String, String> environment, FatalErrorHandler fatal) {
         this.options = options;
         this.environment = environment;
+        this.fatal = fatal;
         this.readBuffer = arena.allocate(options.readBufferSize(), 8);
         this.readView = readBuffer.asByteBuffer().asReadOnlyBuffer();
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("capbus-loop"),
-                EpollIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(1, new LoopThreadFactory(), EpollIoHandler.newFactory());
         this.loop = group.next();
+        this.executor = new GuardedLoopExecutor(loop, fatal);
+        this.flushTask = executor.unattended(this::flushDirty);
     }
 
     /** Starts a transport with {@link TransportOptions#DEFAULTS}. */
@@ -94,18 +98,57 @@ public final class UnixTransport {
         return start(TransportOptions.DEFAULTS);
     }
 
+    /** Starts a transport that halts the process on a fatal error ({@link FatalErrorHandler#HALT}). */
     public static UnixTransport start(TransportOptions options) {
-        return new UnixTransport(options, System::getenv);
+        return start(options, FatalErrorHandler.HALT);
+    }
+
+    /** Starts a transport that reports errors its loop cannot survive to {@code fatal}. */
+    public static UnixTransport start(TransportOptions options, FatalErrorHandler fatal) {
+        return new UnixTransport(options, System::getenv, fatal);
     }
 
     /** For tests: {@code environment} stands in for {@link System#getenv(String)} ({@code XDG_RUNTIME_DIR}). */
     static UnixTransport start(TransportOptions options, Map<String, String> environment) {
-        return new UnixTransport(options, environment::get);
+        return new UnixTransport(options, environment::get, FatalErrorHandler.HALT);
     }
 
-    /** The event loop, for the bridge's tasks and timers. Tasks run on the loop thread, in submission order. */
+    /**
+     * The event loop, for the bridge's tasks and timers. Tasks run on the loop thread, in submission order; an
+     * {@link Error} thrown by one is fatal (see {@link GuardedLoopExecutor}).
+     */
     public ScheduledExecutorService executor() {
-        return loop;
+        return executor;
+    }
+
+    /**
+     * The loop's thread. netty catches whatever ends its run loop (an {@link Error} from an I/O handle is rethrown
+     * to it), logs a warning and lets the thread end, leaving the process up with no loop: that is fatal here.
+     */
+    private final class LoopThreadFactory extends DefaultThreadFactory {
+        LoopThreadFactory() {
+            super("capbus-loop");
+        }
+
+        @Override
+        public Thread newThread(Runnable r) {
+            return super.newThread(() -> {
+                try {
+                    r.run();
+                } catch (Throwable t) {
+                    fatal.fatal("the event loop", t);
+                    throw t;
+                }
+                if (!shutdown) {
+                    fatal.fatal("the event loop", new IllegalStateException("the event loop stopped unexpectedly"));
+                }
+            });
+        }
+    }
+
+    /** An {@link Error} met on the loop by a connection or a listener: see {@link FatalErrorHandler}. */
+    void fatal(String where, Error e) {
+        fatal.fatal(where, e);
     }
 
     public boolean inEventLoop() {

@@ -105,4 +105,26 @@ class FdPassingTest {
                     () -> handler.connection.attachFds(new int[] {-1}, 0, 1))).isFalse();
         }
     }
+
+    @Test
+    @SuppressWarnings("try") // the client only has to stay connected, and never reads
+    void shouldStopBeingWritableWhileTooManyDescriptorsWaitForASlowReader() throws Exception {
+        QueueingAcceptor acceptor = new QueueingAcceptor(false);
+        String address = transport.listen("unix:path=" + DBusAddress.escape(dir.resolve("t").toString()), acceptor);
+        try (var client = TransportTestSupport.connect(address)) {
+            RecordingHandler handler = acceptor.next();
+            // One small message with one descriptor each (stdin's): few bytes, many duplicates held open.
+            int attached = TransportTestSupport.onLoop(transport, () -> {
+                int n = 0;
+                while (handler.connection.isWritable() && n < 10 * UnixConnection.FD_HIGH_WATER_MARK) {
+                    handler.connection.attachFds(new int[] {0}, 0, 1);
+                    handler.connection.write(new byte[] {1}, 0, 1);
+                    n++;
+                }
+                return n;
+            });
+            // (Once the batch is flushed the kernel holds them, and the connection is writable again.)
+            assertThat(attached).isEqualTo(UnixConnection.FD_HIGH_WATER_MARK);
+        }
+    }
 }

@@ -243,4 +243,64 @@ class UnixTransportTest {
             assertThat(onLoop(transport, () -> transport.counters().failures())).isEqualTo(1);
         }
     }
+
+    @Test
+    void shouldSendLentBytesInStreamOrderAndTellTheLenderOnlyOnceTheyAreSent() throws Exception {
+        QueueingAcceptor acceptor = new QueueingAcceptor(false);
+        String address = listen(acceptor);
+        byte[] big = new byte[1 << 20];
+        new Random(3).nextBytes(big);
+        byte[] small = "0123456789".getBytes(StandardCharsets.US_ASCII);
+        java.util.concurrent.atomic.AtomicInteger bigDone = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger smallDone = new java.util.concurrent.atomic.AtomicInteger();
+        java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+        expected.write(new byte[] {'a', 'b'});
+        expected.write(big, 100, big.length - 200);
+        expected.write('c');
+        expected.write(small, 2, 5);
+        expected.write(small, 0, 1); // two lendings in a row
+        expected.write('d');
+        try (SocketChannel client = connect(address)) {
+            RecordingHandler handler = acceptor.next();
+            onLoop(transport, () -> {
+                handler.connection.write(new byte[] {'a', 'b'}, 0, 2);
+                handler.connection.writeLent(big, 100, big.length - 200, bigDone::incrementAndGet);
+                handler.connection.write(new byte[] {'c'}, 0, 1);
+                handler.connection.writeLent(small, 2, 5, smallDone::incrementAndGet);
+                handler.connection.writeLent(small, 0, 1, smallDone::incrementAndGet);
+                handler.connection.write(new byte[] {'d'}, 0, 1);
+                return null;
+            });
+            // The end-of-batch flush ran before this task: a socket holds far less than 1 MiB, so the lender waits.
+            assertThat(onLoop(transport, () -> bigDone.get())).isZero();
+            assertThat(onLoop(transport, handler.connection::pendingOutboundBytes)).isPositive();
+            assertThat(readExactly(client, expected.size())).isEqualTo(expected.toByteArray());
+            // The last flush (which told the lenders) ran in a loop step before this task.
+            assertThat(onLoop(transport, handler.connection::pendingOutboundBytes)).isZero();
+            assertThat(bigDone.get()).isEqualTo(1);
+            assertThat(smallDone.get()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void shouldTellLendersOnceWhenTheConnectionClosesBeforeSendingTheirBytes() throws Exception {
+        QueueingAcceptor acceptor = new QueueingAcceptor(false);
+        String address = listen(acceptor);
+        byte[] big = new byte[4 << 20];
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        try (SocketChannel client = connect(address)) {
+            RecordingHandler handler = acceptor.next();
+            onLoop(transport, () -> {
+                handler.connection.writeLent(big, 0, big.length, done::incrementAndGet);
+                return null;
+            });
+            assertThat(onLoop(transport, () -> done.get())).isZero();
+            onLoop(transport, () -> {
+                handler.connection.close();
+                return null;
+            });
+            assertThat(done.get()).isEqualTo(1);
+            assertThat(onLoop(transport, handler.connection::pendingOutboundBytes)).isZero();
+        }
+    }
 }

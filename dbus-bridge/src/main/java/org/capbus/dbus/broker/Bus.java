@@ -24,9 +24,14 @@ import org.capbus.dbus.broker.connection.NativeEndpoint;
 import org.capbus.dbus.broker.connection.NativePayload;
 import org.capbus.dbus.broker.nativebridge.NativeBridge;
 import org.capbus.dbus.broker.nativebridge.NativeSession;
+import org.capbus.dbus.broker.connection.IncomingQuota;
 import org.capbus.dbus.broker.outbox.Outbox;
+import org.capbus.dbus.activation.ActivationStats;
 import org.capbus.dbus.broker.routing.Router;
+import org.capbus.dbus.broker.state.ActivationWaiter;
+import org.capbus.dbus.broker.state.Activations;
 import org.capbus.dbus.broker.state.BusState;
+import org.capbus.dbus.broker.state.PendingActivation;
 import org.capbus.dbus.broker.stats.BusStats;
 import org.capbus.dbus.broker.stats.DisconnectReason;
 import org.capbus.dbus.broker.stats.PolicyDenial;
@@ -54,6 +59,7 @@ import org.slf4j.LoggerFactory;
  *   <li>the {@link BusState} (connections, names, match rules, reply slots, monitors),</li>
  *   <li>the {@link Outbox} (everything the bus itself sends) over the {@link CoreMapping},</li>
  *   <li>the {@link Router} (where a client's message goes) and the {@link Driver} (org.freedesktop.DBus),</li>
+ *   <li>the {@link Activator} (starting activated services, their timers, ending activations),</li>
  * </ul>
  * and does what needs all of them: accepting and closing connections ({@link #disconnect}: the state's goodbye,
  * then the outbox sends what it caused), applying a reloaded configuration, and writing queued deliveries to
@@ -76,9 +82,12 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     private final Outbox outbox;
     private final Router router;
     private final Driver driver;
+    private final Activator activator;
     private final BusStats stats = new BusStats();
-    /** Buffers of large messages, reused (see {@link LargeBufferPool}); at most 32 MiB kept idle. */
-    private final LargeBufferPool buffers = new LargeBufferPool(32L << 20);
+    /** Buffers of large messages, reused (see {@link LargeBufferPool}); at most 32 MiB, dropped once idle. */
+    private final LargeBufferPool buffers = new LargeBufferPool(32L << 20, this::scheduleOnLoop);
+    /** Bytes of messages still being received (max_incoming_bytes). */
+    private final IncomingQuota incoming = new IncomingQuota(() -> config.limits().get(BusLimit.MAX_INCOMING_BYTES));
     private final ArrayDeque<BusConnection> ready = new ArrayDeque<>();
     private boolean driverReady;
     private boolean runningDriver;
@@ -125,15 +134,26 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         Core core = new Core(userLimits, peerLimits);
         core.setDiscardListener((receiver, message) -> {
             NativePayload.drop(message);
+            if (message.payload() instanceof ActivationWaiter w) {
+                w.release();
+            }
         });
         this.mapping = new CoreMapping(core, ownCredentials.uid(), p -> driverReady = true);
         this.state = new BusState((int) Math.min(Integer.MAX_VALUE,
-                config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)), replyTimeoutNanos(config));
+                config.limits().get(BusLimit.MAX_REPLIES_PER_CONNECTION)), replyTimeoutNanos(config),
+                new Activations(core, ownCredentials.uid()));
         this.outbox = new Outbox(mapping, state, stats);
         this.router = new Router(state, outbox, mapping, stats, host::closeFd, buffers);
+        this.activator = new Activator(host, () -> this.config, state, outbox, mapping, this::flush);
+        activator.setRouter(router);
+        router.enableActivation(activator, activator.maxPendingStarts());
         this.driver = new Driver(state, outbox, stats, this);
         this.saslConfig = saslConfig(config);
         this.nativeProtocol = config.nativeProtocol();
+    }
+
+    private void scheduleOnLoop(Runnable task, long millis) {
+        host.loop().schedule(task, millis, TimeUnit.MILLISECONDS);
     }
 
     /** reply_timeout in nanoseconds, as the reply tracker takes it: -1 (dbus-daemon's default) for never. */
@@ -181,6 +201,11 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         return mapping.core();
     }
 
+    /** Counters of service activation, for metrics. */
+    public ActivationStats activationStats() {
+        return activator.stats();
+    }
+
     private int maxMessageSize() {
         return (int) Math.min(config.limits().get(BusLimit.MAX_MESSAGE_SIZE), 134_217_728L);
     }
@@ -198,6 +223,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         this.users = newUsers;
         this.saslConfig = saslConfig(newConfig);
         this.nativeProtocol = newConfig.nativeProtocol();
+        activator.configure(newConfig);
+        router.enableActivation(activator, activator.maxPendingStarts());
         for (BusConnection c : state.connections()) {
             c.setPolicy(policyFor(c.credentials()));
         }
@@ -212,6 +239,23 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         });
     }
 
+    // ---- activation, for the driver ----
+
+    @Override
+    public void startActivation(PendingActivation p, BusConnection requester) {
+        activator.start(p, requester);
+    }
+
+    @Override
+    public long maxPendingStarts() {
+        return activator.maxPendingStarts();
+    }
+
+    @Override
+    public void activationFailure(BusConnection sender, DBusMessage signal) {
+        activator.systemdFailure(sender, signal);
+    }
+
     // ---- connections ----
 
     @Override
@@ -222,7 +266,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         SaslServer sasl = new SaslServer(saslConfig, creds.uid(), true);
         sasl.allowNativeProtocol(nativeProtocol);
         BusConnection c = new BusConnection(this, transport, mapping, sasl, policyFor(creds), state.names(),
-                maxMessageSize(), maxMessageUnixFds(), buffers);
+                maxMessageSize(), maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()));
         int open = state.connections().size();
         if (open >= maxTotal) {
             BusLog.warning("Refusing connection from " + BusLog.loginfo(creds) + ": " + open
@@ -235,11 +279,22 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         }
         state.add(c);
         stats.accepted();
+        // As dbus-daemon, a connection is incomplete until its Hello: auth_timeout and max_incomplete_connections
+        // cover the time after authentication too, so connections that authenticate and stay silent cannot pile up.
+        if (state.incompleteCount() > maxIncomplete) {
+            stats.quotaRejected(QuotaResource.CONNECTIONS);
+            disconnect(state.oldestIncompleteOfBusiestUser(), DisconnectReason.QUOTA, "more than " + maxIncomplete
+                    + " connections without Hello (max_incomplete_connections); dropping the oldest of the user"
+                    + " with the most");
+            if (c.isClosed()) {
+                return c;
+            }
+        }
         long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
         c.setAuthTimeout(host.loop().schedule(() -> {
-            // dbus-daemon expires every incomplete connection (no Hello yet) after auth_timeout, authenticated or not.
-            if (c.state() == ConnectionState.AUTHENTICATING || c.state() == ConnectionState.AWAITING_HELLO) {
-                disconnect(c, DisconnectReason.AUTH_FAILED, "no Hello within auth_timeout");
+            if (!c.isClosed() && c.uniqueName() == null) {
+                disconnect(c, DisconnectReason.AUTH_FAILED, c.state() == ConnectionState.AUTHENTICATING
+                        ? "authentication timed out" : "no Hello within auth_timeout");
                 flush();
             }
         }, timeoutMs, TimeUnit.MILLISECONDS));
@@ -343,6 +398,13 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     }
 
     @Override
+    public void incomingQuotaExceeded(BusConnection c, int announcedLength) {
+        stats.quotaRejected(QuotaResource.INCOMING_BYTES);
+        disconnect(c, DisconnectReason.QUOTA, "a message of " + announcedLength
+                + " bytes does not fit in what max_incoming_bytes leaves to the connection and its user");
+    }
+
+    @Override
     public void closeFds(int[] fds, int count) {
         for (int i = 0; i < count; i++) {
             host.closeFd(fds[i]);
@@ -369,7 +431,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         }
         flushing = true;
         try {
-            while (driverReady || !ready.isEmpty() || (nativeBridge != null && nativeBridge.isReady())) {
+            while (true) {
                 if (nativeBridge != null && nativeBridge.isReady()) {
                     nativeBridge.drain();
                     continue;
@@ -378,6 +440,19 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                     driverReady = false;
                     mapping.driverPeer().drain(driver);
                     continue;
+                }
+                // After the step that gave an activated name its owner: its waiting messages, in order.
+                if (activator.deliverSucceeded()) {
+                    continue;
+                }
+                BusConnection full = outbox.pollOverflowed();
+                if (full != null) {
+                    disconnect(full, DisconnectReason.QUOTA, "its queue cannot take what the bus sends it"
+                            + " (max_outgoing_bytes): it does not read");
+                    continue;
+                }
+                if (ready.isEmpty()) {
+                    break;
                 }
                 BusConnection c = ready.poll();
                 c.clearReady();
@@ -505,7 +580,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             PeerCredentials creds = transport.credentials();
             BusConnection c = new BusConnection(this, transport, mapping,
                     new SaslServer(saslConfig, creds.uid(), true), policyFor(creds), state.names(), maxMessageSize(),
-                    maxMessageUnixFds(), buffers);
+                    maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()));
             state.add(c);
             restored.add(c);
             if (ci.phase() == BusImage.Phase.AUTHENTICATING) {
@@ -609,6 +684,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
 
     /** Closes every connection, for shutdown. */
     public void shutdown() {
+        activator.shutdown();
         for (BusConnection c : new ArrayList<>(state.connections())) {
             disconnect(c, DisconnectReason.SHUTDOWN, null);
         }

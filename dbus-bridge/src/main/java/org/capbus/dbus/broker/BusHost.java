@@ -37,8 +37,18 @@ public interface BusHost {
      */
     void reloadConfig(java.util.function.Consumer<String> done);
 
-    /** Whether the bus runs with {@code --systemd-activation} (its Features property then says so). */
+    /** The address activated services are given ({@code DBUS_STARTER_ADDRESS}), or null if not known. */
+    default String serverAddress() {
+        return null;
+    }
+
+    /** Whether systemd activation is on ({@code --systemd-activation}). */
     default boolean systemdActivation() {
         return false;
+    }
+
+    /** What starts activated services: child processes, forked on {@link #blocking()}. */
+    default org.capbus.dbus.activation.ServiceLauncher serviceLauncher() {
+        return new org.capbus.dbus.activation.ProcessServiceLauncher(blocking());
     }
 }

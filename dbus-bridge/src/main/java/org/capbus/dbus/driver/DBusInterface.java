@@ -10,6 +10,7 @@ import org.capbus.dbus.DBusErrors;
 import org.capbus.dbus.broker.connection.BusConnection;
 import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.broker.outbox.Outbox;
+import org.capbus.dbus.broker.state.Activations;
 import org.capbus.dbus.broker.state.BusState;
 import org.capbus.dbus.broker.stats.BusStats;
 import org.capbus.dbus.broker.stats.PolicyDenial;
@@ -36,8 +37,9 @@ final class DBusInterface extends DriverInterface {
     private final BusStats stats;
     private final DriverHost host;
     private final List<DriverMethod> methods;
-    /** UpdateActivationEnvironment's variables; kept for activation. */
-    private final Map<String, String> activationEnvironment = new HashMap<>();
+    /** What clients added through UpdateActivationEnvironment, counted against its bound (the values themselves go to
+     * the activation state's environment). */
+    private final EnvironmentUpdates activationEnvironment = new EnvironmentUpdates();
 
     DBusInterface(BusState state, Outbox outbox, BusStats stats, DriverHost host) {
         this.state = state;
@@ -208,7 +210,20 @@ final class DBusInterface extends DriverInterface {
             r.send(r.reply().uint32(START_REPLY_ALREADY_RUNNING));
             return;
         }
-        r.error(BusError.SERVICE_UNKNOWN, name);
+        // Answered 1 once the name is owned, or with why the service did not start (the Activator).
+        Activations activations = state.activations();
+        long limit = host.maxPendingStarts();
+        switch (activations.addStartCall(name, r.caller, r.call, limit)) {
+            case WAITING -> r.defer();
+            case NEW -> {
+                r.defer();
+                host.startActivation(activations.pending(name), r.caller);
+            }
+            case TOO_MANY, QUOTA -> {
+                stats.quotaRejected(BusError.ACTIVATION_LIMIT.resource());
+                r.error(BusError.ACTIVATION_LIMIT, name, limit);
+            }
+        }
     }
 
     private void updateActivationEnvironment(DriverRequest r) {
@@ -232,7 +247,12 @@ final class DBusInterface extends DriverInterface {
             }
             a.exitArray();
         }
-        activationEnvironment.putAll(vars);
+        if (!activationEnvironment.apply(vars)) {
+            r.error(DBusErrors.LIMITS_EXCEEDED, "The activation environment would exceed "
+                    + EnvironmentUpdates.MAX_VARIABLES + " variables or " + EnvironmentUpdates.MAX_BYTES + " bytes");
+            return;
+        }
+        state.activations().environment().update(vars);
         r.sendEmpty();
     }
 
@@ -253,6 +273,7 @@ final class DBusInterface extends DriverInterface {
     private void listActivatableNames(DriverRequest r) {
         List<String> all = new ArrayList<>();
         all.add(DBusNames.DRIVER_NAME);
+        all.addAll(state.activations().activatableNames());
         r.send(r.reply().stringArray(all));
     }
 

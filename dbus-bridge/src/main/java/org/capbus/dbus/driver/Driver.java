@@ -29,12 +29,14 @@ import org.capbus.dbus.wire.MessageType;
  */
 public final class Driver implements Receiver {
     private final Outbox outbox;
+    private final DriverHost host;
     private final List<DriverInterface> interfaces;
     private final IntrospectableInterface introspectable;
 
     /** The driver of the bus whose state is {@code state}, answering through {@code outbox}. */
     public Driver(BusState state, Outbox outbox, BusStats stats, DriverHost host) {
         this.outbox = outbox;
+        this.host = host;
         DBusInterface dbus = new DBusInterface(state, outbox, stats, host);
         this.introspectable = new IntrospectableInterface(this);
         // dbus-daemon's order, which its introspection shows.
@@ -73,6 +75,11 @@ public final class Driver implements Receiver {
 
     private void handle(BusConnection caller, DBusMessage call) {
         if (caller.isClosed()) {
+            return;
+        }
+        if (call.type() == MessageType.SIGNAL && "ActivationFailure".equals(call.member())
+                && "org.freedesktop.systemd1.Activator".equals(call.interfaceName())) {
+            host.activationFailure(caller, call);
             return;
         }
         if (call.type() != MessageType.METHOD_CALL) {

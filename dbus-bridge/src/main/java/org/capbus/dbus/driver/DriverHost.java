@@ -4,8 +4,10 @@ import java.util.function.Consumer;
 
 import org.capbus.config.BusConfig;
 import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.state.PendingActivation;
 import org.capbus.dbus.broker.stats.DisconnectReason;
 import org.capbus.dbus.io.PeerCredentials;
+import org.capbus.dbus.wire.DBusMessage;
 
 /**
  * What the driver needs from the process around the bus, beyond the bus state and the outbox: the running
@@ -32,6 +34,15 @@ public interface DriverHost {
      */
     void reloadConfig(Consumer<String> done);
 
-    /** Whether the bus runs with {@code --systemd-activation} (the Features property then says so). */
+    /** Starts an activation the state has just created for StartServiceByName. */
+    void startActivation(PendingActivation p, BusConnection requester);
+
+    /** max_pending_service_starts now. */
+    long maxPendingStarts();
+
+    /** Whether systemd activation is on ({@code --systemd-activation}): Features lists it. */
     boolean systemdActivation();
+
+    /** systemd's ActivationFailure signal, sent to the bus by {@code sender}. */
+    void activationFailure(BusConnection sender, DBusMessage signal);
 }

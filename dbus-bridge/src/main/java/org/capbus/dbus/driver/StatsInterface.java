@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.capbus.dbus.DBusErrors;
 import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.state.Activations;
 import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.broker.state.BusState;
 import org.capbus.dbus.broker.state.BusPeaks;
@@ -75,6 +76,7 @@ final class StatsInterface extends DriverInterface {
     private void getStats(DriverRequest r) {
         int active = state.activeConnectionCount();
         BusPeaks peaks = state.peaks();
+        Activations activations = state.activations();
         MessageBuilder reply = new StatsDictionary(r.reply())
                 .uint32("Serial", Integer.toUnsignedLong(statsSerial++))
                 .uint32("ListMemPoolUsedBytes", 0)
@@ -88,6 +90,12 @@ final class StatsInterface extends DriverInterface {
                 .uint32("BusNames", state.totalBusNames())
                 .uint32("PeakBusNames", peaks.busNames())
                 .uint32("PeakBusNamesPerConnection", peaks.busNamesPerConnection())
+                // What failed or slow activations could hold: all zero once none is pending.
+                .uint32(StatsDictionary.EXTENSION_PREFIX + "PendingActivations", activations.pendingCount())
+                .uint32(StatsDictionary.EXTENSION_PREFIX + "ActivationWaitingMessages", activations.waitingCount())
+                .uint64(StatsDictionary.EXTENSION_PREFIX + "ActivationWaitingBytes", activations.waitingBytes())
+                .uint64(StatsDictionary.EXTENSION_PREFIX + "ActivationWaitingFDs", activations.waitingFds())
+                .uint32(StatsDictionary.EXTENSION_PREFIX + "PendingReplies", state.replies().size())
                 .end();
         r.send(reply);
     }

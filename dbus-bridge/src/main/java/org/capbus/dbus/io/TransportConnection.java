@@ -18,6 +18,17 @@ public interface TransportConnection {
     void write(byte[] src, int offset, int length);
 
     /**
+     * Appends bytes without copying them, where the transport can: it keeps {@code src} and sends straight from it
+     * (for a large message body, this saves copying it into the transport's buffer), and calls
+     * {@code done.written()} once it no longer needs them. Until then the caller must not change or reuse
+     * {@code src[offset, offset + length)}. A transport that copies calls {@code done} before returning.
+     */
+    default void writeLent(byte[] src, int offset, int length, WrittenCallback done) {
+        write(src, offset, length);
+        done.written();
+    }
+
+    /**
      * The most descriptors one message can carry: the kernel passes at most {@code SCM_MAX_FD} (253) in one
      * {@code sendmsg}, and {@link #attachFds} refuses more. The bus refuses a message with more to its sender.
      */
@@ -33,7 +44,10 @@ public interface TransportConnection {
      */
     boolean attachFds(int[] fds, int offset, int count);
 
-    /** Whether the outgoing buffer is below its high-water mark. The bridge stops draining while false. */
+    /**
+     * Whether the outgoing buffer is below its high-water marks (bytes, and descriptors, each of which the bus holds
+     * open until sent). The bridge stops draining while false; {@link ConnectionHandler#onWritable()} says when to go on.
+     */
     boolean isWritable();
 
     /**
@@ -43,6 +57,14 @@ public interface TransportConnection {
      * whether descriptors may travel to and from this connection.
      */
     void enableFdPassing();
+
+    /**
+     * Stops reading from the socket until every byte queued so far has been written, then reads again by itself. As
+     * dbus-daemon in the authentication phase: a client that sends and never reads cannot make the bus queue replies
+     * without bound. Does nothing when nothing is queued. The {@code onData} call in progress, if any, is not cut
+     * short; no further one comes until the output drained.
+     */
+    void suspendReadingUntilWritten();
 
     /** Bytes queued and not yet written to the socket. */
     long pendingOutboundBytes();

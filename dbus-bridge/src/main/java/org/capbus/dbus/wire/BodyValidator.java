@@ -3,8 +3,9 @@ package org.capbus.dbus.wire;
 /**
  * Validates marshalled values against a signature, in place: alignment padding is zero, booleans are 0 or 1,
  * strings are UTF-8 without NUL and NUL-terminated, object paths and signatures are well-formed, array lengths
- * are at most 64 MiB and end exactly on an element boundary, variants hold one complete type, unix-fd indexes are
- * below the message's UNIX_FDS count, and containers nest at most 64 deep, variants included.
+ * are at most 64 MiB and end exactly on an element boundary, variants hold one complete type, and containers nest
+ * at most 64 deep, variants included. Unix-fd indexes are not compared with the message's UNIX_FDS count: both
+ * reference buses deliver a message whose index is out of range.
  *
  * <p>Used for the body and for the header-field array alike (the header is a body of signature {@code yyyyuua(yv)}).
  * Signatures are read from the message buffer itself (the SIGNATURE field and variant signatures), so every
@@ -22,16 +23,14 @@ final class BodyValidator {
     private byte[] buf;
     private boolean bigEndian;
     private int end;
-    private long unixFds;
     private int pos;
 
-    /** Points the cursor at {@code buf[pos, end)}; {@code unixFds} bounds the 'h' indexes. */
-    void reset(byte[] buf, boolean bigEndian, int pos, int end, long unixFds) {
+    /** Points the cursor at {@code buf[pos, end)}. */
+    void reset(byte[] buf, boolean bigEndian, int pos, int end) {
         this.buf = buf;
         this.bigEndian = bigEndian;
         this.pos = pos;
         this.end = end;
-        this.unixFds = unixFds;
     }
 
     /** The data position: after the last value validated, or where validation failed. */
@@ -92,10 +91,8 @@ final class BodyValidator {
                 if (r < 0) {
                     return r;
                 }
-                if (WireBytes.getUInt(buf, pos - 4, bigEndian) >= unixFds) {
-                    pos -= 4;
-                    return Validity.BAD_UNIX_FD_INDEX.code();
-                }
+                // An index at or above UNIX_FDS is not checked: dbus-daemon and dbus-broker both deliver such a
+                // message, and the receiver's library is the one that cannot resolve the descriptor.
                 return sp + 1;
             }
             case TypeCode.STRING, TypeCode.OBJECT_PATH: {

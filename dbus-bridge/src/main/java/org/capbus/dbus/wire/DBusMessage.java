@@ -33,8 +33,6 @@ public final class DBusMessage {
     /** Top-level arguments {@link #argType} and {@link #stringArg} look at: match rules know arg0 to arg63. */
     public static final int MAX_MATCH_ARGS = 64;
 
-    private static final long NO_FD_LIMIT = 1L << 32;
-
     private final BodyValidator validator = new BodyValidator();
 
     private byte[] buf;
@@ -250,16 +248,15 @@ public final class DBusMessage {
                 }
                 seen |= 1 << code;
             }
-            // Unknown fields are ignored, but only once their variant proved well-formed. Their 'h' values
-            // cannot be checked against UNIX_FDS, which may come later; they are never forwarded as fds anyway.
-            validator.reset(buf, bigEndian, variant, fieldsEnd, NO_FD_LIMIT);
+            // Unknown fields are ignored, but only once their variant proved well-formed; they are never forwarded.
+            validator.reset(buf, bigEndian, variant, fieldsEnd);
             int r = validator.variant(BodyValidator.HEADER_VARIANT_DEPTH);
             if (r < 0) {
                 errorOffset = validator.position();
                 return r == Validity.NOT_ENOUGH_DATA.code() ? Validity.ARRAY_LENGTH_MISMATCH.code() : r;
             }
             int valueEnd = validator.position();
-            if (expected == 0 || code == HeaderField.SENDER) {
+            if (expected == 0 || code == HeaderField.SENDER || code == HeaderField.CONTAINER_INSTANCE) {
                 drop(start, valueEnd);
             }
             r = recordField(code, variant + 3, valueEnd, start);
@@ -386,10 +383,10 @@ public final class DBusMessage {
     private int validateBody() {
         if (signatureOffset == 0) {
             // "If omitted, it is assumed to be the empty signature, implying that the body must be 0-length."
-            validator.reset(buf, bigEndian, bodyOffset, length, unixFds);
+            validator.reset(buf, bigEndian, bodyOffset, length);
             return bodyLength == 0 ? 0 : Validity.BODY_WITHOUT_SIGNATURE.code();
         }
-        validator.reset(buf, bigEndian, bodyOffset, length, unixFds);
+        validator.reset(buf, bigEndian, bodyOffset, length);
         int r = validator.values(signatureOffset, signatureOffset + signatureLength, 0);
         if (r < 0) {
             return r;

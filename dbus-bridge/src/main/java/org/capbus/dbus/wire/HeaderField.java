@@ -2,8 +2,8 @@ package org.capbus.dbus.wire;
 
 /**
  * Header field codes and the one variant signature the specification allows for each ("Header Fields"
- * table). A known field carrying any other signature makes the message invalid; unknown codes are ignored
- * after their variant has been validated.
+ * table, and dbus-daemon's one extension). A known field carrying any other signature makes the message invalid;
+ * unknown codes are ignored after their variant has been validated.
  */
 public final class HeaderField {
 
@@ -18,6 +18,12 @@ public final class HeaderField {
     public static final int SENDER = 7;
     public static final int SIGNATURE = 8;
     public static final int UNIX_FDS = 9;
+    /**
+     * dbus-daemon's CONTAINER_INSTANCE (its experimental app-container support): an object path a bus adds, never a
+     * client. dbus-daemon knows it, so it closes a connection whose message carries it with any other signature, and
+     * removes it from what it forwards; capbus does the same.
+     */
+    public static final int CONTAINER_INSTANCE = 10;
 
     /** The highest code this version of the specification defines. */
     public static final int MAX_KNOWN = UNIX_FDS;
@@ -28,7 +34,7 @@ public final class HeaderField {
     /** The type code a known field's variant must hold, or 0 for an unknown code. */
     public static int typeOf(int code) {
         return switch (code) {
-            case PATH -> TypeCode.OBJECT_PATH;
+            case PATH, CONTAINER_INSTANCE -> TypeCode.OBJECT_PATH;
             case INTERFACE, MEMBER, ERROR_NAME, DESTINATION, SENDER -> TypeCode.STRING;
             case REPLY_SERIAL, UNIX_FDS -> TypeCode.UINT32;
             case SIGNATURE -> TypeCode.SIGNATURE;
@@ -48,6 +54,7 @@ public final class HeaderField {
             case SENDER -> "SENDER";
             case SIGNATURE -> "SIGNATURE";
             case UNIX_FDS -> "UNIX_FDS";
+            case CONTAINER_INSTANCE -> "CONTAINER_INSTANCE";
             default -> null;
         };
     }

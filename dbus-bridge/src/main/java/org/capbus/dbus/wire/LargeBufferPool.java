@@ -1,5 +1,7 @@
 package org.capbus.dbus.wire;
 
+import java.util.function.LongSupplier;
+
 /**
  * Reuses the buffers of large messages. A bus that relays 1 MiB messages would otherwise allocate a new 1 MiB array
  * for each one, and the garbage collector would spend most of its time copying the ones still in flight; with the
@@ -9,6 +11,11 @@ package org.capbus.dbus.wire;
  * asked for) and, once the bus has written the message to every receiver, returned with {@link #release}. The pool
  * keeps a few buffers per size and at most {@code capacityBytes} in all; anything beyond is left to the garbage
  * collector. Smaller messages get exact arrays: they die young and cost the collector nothing.
+ *
+ * <p>An idle pool empties itself: with a {@link Timer}, the first buffer taken back arms a check that drops every
+ * idle buffer once no large buffer was taken or given back for {@link #IDLE_MILLIS}, so that the collector can give
+ * the memory of a burst back to the system (an idle session bus should not keep 32 MiB of it). No timer runs while
+ * the pool is empty.
  *
  * <p>Owned by the event-loop thread; not thread-safe.
  */
@@ -20,16 +27,41 @@ public final class LargeBufferPool implements MessageBuffers {
     /** Buffers kept per size. */
     private static final int PER_SIZE = 8;
 
+    /** How long the pool keeps its buffers without any large message coming or going. */
+    public static final long IDLE_MILLIS = 5_000;
+
+    /** Runs a task on the pool's thread after a delay (the event loop's scheduler). */
+    @FunctionalInterface
+    public interface Timer {
+        void schedule(Runnable task, long delayMillis);
+    }
+
     private final long capacityBytes;
+    private final Timer timer;
+    private final LongSupplier nanoClock;
+    private boolean trimArmed;
+    private long lastUseNanos;
     private final byte[][][] bySize = new byte[(WireLimits.MAX_MESSAGE_LENGTH >>> UNIT_SHIFT) + 1][][];
     private final int[] counts = new int[bySize.length];
     private long pooledBytes;
     private long reused;
     private long allocated;
 
-    /** A pool that keeps at most {@code capacityBytes} of idle buffers. */
+    /** A pool that keeps at most {@code capacityBytes} of idle buffers, for as long as it lives. */
     public LargeBufferPool(long capacityBytes) {
+        this(capacityBytes, null, System::nanoTime);
+    }
+
+    /** A pool that keeps at most {@code capacityBytes} of buffers, emptied after {@link #IDLE_MILLIS} unused. */
+    public LargeBufferPool(long capacityBytes, Timer timer) {
+        this(capacityBytes, timer, System::nanoTime);
+    }
+
+    /** For tests: {@code nanoClock} stands in for {@link System#nanoTime()}. */
+    LargeBufferPool(long capacityBytes, Timer timer, LongSupplier nanoClock) {
         this.capacityBytes = capacityBytes;
+        this.timer = timer;
+        this.nanoClock = nanoClock;
     }
 
     @Override
@@ -38,6 +70,7 @@ public final class LargeBufferPool implements MessageBuffers {
             return new byte[length];
         }
         int units = (int) (((long) length + UNIT - 1) >>> UNIT_SHIFT);
+        lastUseNanos = nanoClock.getAsLong();
         int n = counts[units];
         if (n > 0) {
             byte[][] stack = bySize[units];
@@ -77,6 +110,38 @@ public final class LargeBufferPool implements MessageBuffers {
         stack[n] = b;
         counts[units] = n + 1;
         pooledBytes += length;
+        lastUseNanos = nanoClock.getAsLong();
+        if (timer != null && !trimArmed) {
+            trimArmed = true;
+            timer.schedule(this::trimIfIdle, IDLE_MILLIS);
+        }
+    }
+
+    /** The idle check: drops every buffer if none was used for {@link #IDLE_MILLIS}, else checks again later. */
+    private void trimIfIdle() {
+        trimArmed = false;
+        if (pooledBytes == 0) {
+            return;
+        }
+        long idleMillis = (nanoClock.getAsLong() - lastUseNanos) / 1_000_000;
+        if (idleMillis >= IDLE_MILLIS) {
+            clear();
+        } else {
+            trimArmed = true;
+            timer.schedule(this::trimIfIdle, IDLE_MILLIS - idleMillis);
+        }
+    }
+
+    /** Drops every idle buffer. */
+    public void clear() {
+        for (int units = 0; units < bySize.length; units++) {
+            byte[][] stack = bySize[units];
+            if (stack != null) {
+                java.util.Arrays.fill(stack, null);
+                counts[units] = 0;
+            }
+        }
+        pooledBytes = 0;
     }
 
     /** Bytes held by idle buffers. */

@@ -4,8 +4,13 @@ import java.nio.ByteBuffer;
 
 /**
  * Cuts one connection's byte stream into messages, after authentication. Accepts chunks split anywhere, checks
- * each frame's length from its fixed header against the limit before allocating, allocates exactly one array per
- * message, validates it with {@link DBusMessage#parse} and hands it on with the file descriptors it claims.
+ * each frame's length from its fixed header against the limit before allocating, validates each message with
+ * {@link DBusMessage#parse} and hands it on with the file descriptors it claims.
+ *
+ * <p>The buffer of a message grows as its bytes arrive, never to the length its header announces before they do: a
+ * client announcing 30 MiB and sending 16 bytes holds {@value #FIRST_BUFFER} bytes at most. Each growth is charged to
+ * the connection's {@link IncomingBudget} first; one that does not fit stops the framer (the owner closes the
+ * connection). Buffers double until the last, which comes from {@link MessageBuffers} at the message's length.
  *
  * <p>Descriptors arrive out of band: the transport calls {@link #onFds} with those of a {@code recvmsg}, then
  * {@link #onData} with its bytes. As in dbus-daemon, a message takes as many descriptors as its UNIX_FDS field
@@ -39,7 +44,16 @@ public final class MessageFramer {
          * rejected message (null if the fixed header alone was enough to refuse the frame), for logging.
          */
         void onProtocolViolation(Validity reason, DBusMessage message);
+
+        /**
+         * The connection's {@link IncomingBudget} refused the bytes of a message of {@code announcedLength} bytes
+         * already arriving: the connection must be closed. Called at most once, instead of any further callback.
+         */
+        void onIncomingQuotaExceeded(int announcedLength);
     }
+
+    /** The largest buffer given to a message before its bytes arrive: one transport read. */
+    static final int FIRST_BUFFER = 64 * 1024;
 
     private static final int[] NO_FDS = new int[0];
 
@@ -50,6 +64,9 @@ public final class MessageFramer {
     private final byte[] header = new byte[WireLimits.FIXED_HEADER_LENGTH];
     private int headerFill;
     private final MessageBuffers buffers;
+    private final IncomingBudget budget;
+    /** Bytes charged to the budget for {@link #message}: its capacity. */
+    private int charged;
     private byte[] message;
     private int messageLength;
     private int messageFill;
@@ -66,17 +83,27 @@ public final class MessageFramer {
      * @param maxQueuedFds     the most descriptors held at once (dbus-daemon's {@code max_message_unix_fds})
      */
     public MessageFramer(Listener listener, int maxMessageLength, int maxQueuedFds) {
-        this(listener, maxMessageLength, maxQueuedFds, MessageBuffers.HEAP);
+        this(listener, maxMessageLength, maxQueuedFds, MessageBuffers.HEAP, IncomingBudget.UNLIMITED);
     }
 
-    /** As above, reading each message into a buffer from {@code buffers} (which may be longer than the message). */
+    /** As above, reading the last buffer of each message from {@code buffers}, with no {@link IncomingBudget}. */
     public MessageFramer(Listener listener, int maxMessageLength, int maxQueuedFds, MessageBuffers buffers) {
+        this(listener, maxMessageLength, maxQueuedFds, buffers, IncomingBudget.UNLIMITED);
+    }
+
+    /**
+     * As above, reading the last buffer of each message from {@code buffers} (which may be longer than the message),
+     * and charging buffers to {@code budget} as they grow.
+     */
+    public MessageFramer(Listener listener, int maxMessageLength, int maxQueuedFds, MessageBuffers buffers,
+                         IncomingBudget budget) {
         if (maxMessageLength < WireLimits.FIXED_HEADER_LENGTH || maxMessageLength > WireLimits.MAX_MESSAGE_LENGTH) {
             throw new IllegalArgumentException("maxMessageLength: " + maxMessageLength
                     + " (expected: 16.." + WireLimits.MAX_MESSAGE_LENGTH + ")");
         }
         this.listener = listener;
         this.buffers = buffers;
+        this.budget = budget;
         this.maxMessageLength = maxMessageLength;
         this.maxQueuedFds = maxQueuedFds;
     }
@@ -166,12 +193,21 @@ public final class MessageFramer {
                     violation(Validity.TOO_LARGE, null);
                     break;
                 }
-                message = buffers.allocate(length);
                 messageLength = length;
+                messageFill = 0;
+                if (!grow(Math.min(length, Math.max(FIRST_BUFFER,
+                        WireLimits.FIXED_HEADER_LENGTH + data.remaining())))) {
+                    break;
+                }
                 System.arraycopy(header, 0, message, 0, WireLimits.FIXED_HEADER_LENGTH);
                 messageFill = WireLimits.FIXED_HEADER_LENGTH;
             }
-            int n = Math.min(messageLength - messageFill, data.remaining());
+            int wanted = Math.min(messageLength - messageFill, data.remaining());
+            if (messageFill + wanted > message.length
+                    && !grow(Math.min(messageLength, Math.max(2 * message.length, messageFill + wanted)))) {
+                break;
+            }
+            int n = Math.min(message.length - messageFill, wanted);
             data.get(message, messageFill, n);
             messageFill += n;
             if (messageFill == messageLength) {
@@ -183,9 +219,51 @@ public final class MessageFramer {
         }
     }
 
+    /**
+     * Moves the message into a buffer of {@code capacity} bytes (the message's length: from {@link #buffers}), charged
+     * to the budget first; false if the budget refused, after reporting it.
+     */
+    private boolean grow(int capacity) {
+        byte[] next = capacity == messageLength ? null : new byte[capacity];
+        int extra = (next != null ? capacity : messageLength) - charged;
+        if (extra > 0 && !budget.charge(extra)) {
+            dead = true;
+            dropMessage();
+            listener.onIncomingQuotaExceeded(messageLength);
+            return false;
+        }
+        if (next == null) {
+            next = buffers.allocate(messageLength);
+        }
+        if (message != null) {
+            System.arraycopy(message, 0, next, 0, messageFill);
+        }
+        message = next;
+        charged += Math.max(extra, 0);
+        return true;
+    }
+
+    /** Forgets the message being received and refunds its charge. */
+    private void dropMessage() {
+        message = null;
+        if (charged > 0) {
+            budget.refund(charged);
+            charged = 0;
+        }
+    }
+
+    /**
+     * The connection is closing: drops the partial message and refunds its charge. The framer ignores input from now
+     * on; {@link #drainFds()} still returns the queued descriptors.
+     */
+    public void close() {
+        dead = true;
+        dropMessage();
+    }
+
     private void deliver() {
         byte[] bytes = message;
-        message = null;
+        dropMessage();
         headerFill = 0;
         messageFill = 0;
         DBusMessage m = new DBusMessage();
@@ -223,7 +301,7 @@ public final class MessageFramer {
     private void violation(Validity reason, DBusMessage m) {
         if (!dead) {
             dead = true;
-            message = null;
+            dropMessage();
             listener.onProtocolViolation(reason, m);
         }
     }

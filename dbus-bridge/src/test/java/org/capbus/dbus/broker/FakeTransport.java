@@ -26,6 +26,8 @@ final class FakeTransport implements TransportConnection {
     boolean writable = true;
     boolean fdPassing;
     boolean closed;
+    /** How often the bridge asked to stop reading until its output is written. */
+    int readSuspensions;
 
     FakeTransport(PeerCredentials credentials) {
         this.credentials = credentials;
@@ -62,6 +64,11 @@ final class FakeTransport implements TransportConnection {
     @Override
     public void enableFdPassing() {
         fdPassing = true;
+    }
+
+    @Override
+    public void suspendReadingUntilWritten() {
+        readSuspensions++;
     }
 
     @Override

@@ -31,6 +31,8 @@ final class TestBus implements BusHost, AutoCloseable {
     /** Blocking work the bus handed off the loop, run when the test says so. */
     final List<Runnable> blockingTasks = new ArrayList<>();
     final List<Integer> closedFds = new ArrayList<>();
+    /** What the bus asked to start, and the means to fail it (service activation). */
+    final FakeLauncher launcher = new FakeLauncher();
     final Bus bus;
     /** Where this bus keeps its configuration files and its cookie keyring. */
     final Path dir;
@@ -45,6 +47,9 @@ final class TestBus implements BusHost, AutoCloseable {
             dir = Files.createTempDirectory("capbus-routing");
             bus = new Bus(config(extra), UserDatabase.numericOnly(), this,
                     new PeerCredentials(UID, UID, 1, new long[0], null));
+            // The first read of the service directories: done before the test starts, so that what a test finds
+            // handed off the loop is its own.
+            runBlocking();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -121,6 +126,11 @@ final class TestBus implements BusHost, AutoCloseable {
     public CookieKeyring cookieKeyring(SecureRandom random) {
         return new FileCookieKeyring(dir.resolve("keyrings"), FileCookieKeyring.GENERAL_CONTEXT,
                 () -> System.currentTimeMillis() / 1000, random);
+    }
+
+    @Override
+    public org.capbus.dbus.activation.ServiceLauncher serviceLauncher() {
+        return launcher;
     }
 
     @Override

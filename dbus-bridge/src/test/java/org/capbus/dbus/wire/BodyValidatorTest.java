@@ -114,11 +114,11 @@ class BodyValidatorTest {
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
-    void shouldRejectUnixFdIndexOutOfRange(boolean be) {
+    void shouldAcceptUnixFdIndexAtOrAboveUnixFdsAsBothReferenceBusesDo(boolean be) {
         assertThat(body(be, "h", 2, w -> w.putInt32(1))).isEqualTo(Validity.VALID);
-        assertThat(body(be, "h", 2, w -> w.putInt32(2))).isEqualTo(Validity.BAD_UNIX_FD_INDEX);
-        assertThat(body(be, "h", w -> w.putInt32(0))).isEqualTo(Validity.BAD_UNIX_FD_INDEX);
-        assertThat(body(be, "ah", 1, w -> w.putInt32(8).putInt32(0).putInt32(5))).isEqualTo(Validity.BAD_UNIX_FD_INDEX);
+        assertThat(body(be, "h", 2, w -> w.putInt32(2))).isEqualTo(Validity.VALID);
+        assertThat(body(be, "h", w -> w.putInt32(0))).isEqualTo(Validity.VALID);
+        assertThat(body(be, "ah", 1, w -> w.putInt32(8).putInt32(0).putInt32(5))).isEqualTo(Validity.VALID);
     }
 
     @ParameterizedTest

@@ -86,7 +86,7 @@ class DBusMessageFuzzTest {
         assertThat(accepted).isGreaterThan(100);
     }
 
-    private static void exerciseAccepted(DBusMessage m) {
+    static void exerciseAccepted(DBusMessage m) {
         for (int n = 0; n < 8; n++) {
             m.stringArg(n);
         }

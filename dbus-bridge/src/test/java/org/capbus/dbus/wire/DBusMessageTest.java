@@ -245,6 +245,22 @@ class DBusMessageTest {
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
+    void shouldTreatContainerInstanceAsDbusDaemonDoes(boolean be) {
+        // dbus-daemon knows field 10 (CONTAINER_INSTANCE): any signature but 'o' closes the connection ...
+        assertThat(parse(RawFrame.methodCall(be).field(HeaderField.CONTAINER_INSTANCE, "s", w -> w.putString("/"))))
+                .isEqualTo(Validity.BAD_HEADER_FIELD_SIGNATURE);
+        assertThat(parse(RawFrame.methodCall(be).field(HeaderField.CONTAINER_INSTANCE, "u", w -> w.putInt32(7))))
+                .isEqualTo(Validity.BAD_HEADER_FIELD_SIGNATURE);
+        // ... and an object path is accepted but never forwarded.
+        byte[] bytes = RawFrame.methodCall(be).field(HeaderField.CONTAINER_INSTANCE, "o", w -> w.putString("/c"))
+                .build();
+        DBusMessage m = new DBusMessage();
+        assertThat(m.parse(bytes, bytes.length)).isEqualTo(Validity.VALID);
+        assertThat(m.droppedFieldCount()).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
     void shouldRejectNonZeroPaddingBetweenFields(boolean be) {
         byte[] bytes = RawFrame.methodCall(be).build();
         // The PATH element "/org/example" ends at 16 + 4 + 4 + 12 + 1 = 37; 37..40 is padding before MEMBER.

@@ -69,6 +69,11 @@ class LargeBufferPoolTest {
             public void onProtocolViolation(Validity reason, DBusMessage message) {
                 throw new AssertionError(reason.reason());
             }
+
+            @Override
+            public void onIncomingQuotaExceeded(int announcedLength) {
+                throw new AssertionError("quota");
+            }
         }, WireLimits.MAX_MESSAGE_LENGTH, 16, pool);
         // Two messages, the second into the first's recycled (longer-than-needed) buffer.
         framer.onData(ByteBuffer.wrap(wire));
@@ -80,5 +85,37 @@ class LargeBufferPoolTest {
         assertThat(m.length()).isEqualTo(wire.length);
         assertThat(m.buffer().length).isGreaterThan(wire.length);
         assertThat(new BodyReader(m).readByteArray()).isEqualTo(big);
+    }
+
+    @Test
+    void shouldEmptyItselfOnceIdleAndArmNoTimerWhileEmpty() {
+        long[] now = {0};
+        List<Runnable> timers = new ArrayList<>();
+        List<Long> delays = new ArrayList<>();
+        LargeBufferPool pool = new LargeBufferPool(8 << 20, (task, millis) -> {
+            timers.add(task);
+            delays.add(millis);
+        }, () -> now[0]);
+        byte[] a = pool.allocate(1 << 20);
+        byte[] b = pool.allocate(1 << 20);
+        assertThat(timers).isEmpty();
+        pool.release(a);
+        pool.release(b);
+        assertThat(timers).hasSize(1); // one check armed, however many buffers come back
+        assertThat(delays.get(0)).isEqualTo(LargeBufferPool.IDLE_MILLIS);
+
+        now[0] = 2_000_000_000L; // used again after 2 s: the check at 5 s finds it busy 3 s ago
+        assertThat(pool.allocate(1 << 20)).isSameAs(b);
+        now[0] = 5_000_000_000L;
+        timers.remove(0).run();
+        assertThat(pool.pooledBytes()).isEqualTo(a.length);
+        assertThat(timers).hasSize(1);
+        assertThat(delays.get(1)).isEqualTo(LargeBufferPool.IDLE_MILLIS - 3_000);
+
+        now[0] = 7_000_000_000L; // 5 s after the last use: everything goes
+        timers.remove(0).run();
+        assertThat(pool.pooledBytes()).isZero();
+        assertThat(timers).isEmpty();
+        assertThat(pool.allocate(1 << 20)).isNotSameAs(a);
     }
 }

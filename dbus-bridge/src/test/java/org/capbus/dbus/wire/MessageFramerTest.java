@@ -17,6 +17,7 @@ class MessageFramerTest {
         final List<byte[]> unknown = new ArrayList<>();
         Validity violation;
         int violations;
+        int quotaExceeded = -1;
 
         @Override
         public void onMessage(DBusMessage message, int[] fds) {
@@ -34,6 +35,103 @@ class MessageFramerTest {
             violation = reason;
             violations++;
         }
+
+        @Override
+        public void onIncomingQuotaExceeded(int announcedLength) {
+            quotaExceeded = announcedLength;
+        }
+    }
+
+    /** A budget that records what is charged, refusing beyond {@code limit}. */
+    private static final class RecordingBudget implements IncomingBudget {
+        final long limit;
+        long charged;
+        long peak;
+
+        RecordingBudget(long limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public boolean charge(int bytes) {
+            if (charged + bytes > limit) {
+                return false;
+            }
+            charged += bytes;
+            peak = Math.max(peak, charged);
+            return true;
+        }
+
+        @Override
+        public void refund(int bytes) {
+            charged -= bytes;
+            assertThat(charged).isNotNegative();
+        }
+    }
+
+    /** A fixed header announcing a method call of {@code length} bytes: 16 bytes, the rest never sent. */
+    private static byte[] announce(int length) {
+        ByteBuffer b = ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 'l').put((byte) 1).put((byte) 0).put((byte) 1);
+        b.putInt(length - 16);  // body length: the header field array is empty
+        b.putInt(1).putInt(0);      // serial, header fields array length 0
+        return b.array();
+    }
+
+    @Test
+    void shouldHoldOnlyWhatArrivedOfAnAnnouncedLargeMessage() {
+        Recorder r = new Recorder();
+        RecordingBudget budget = new RecordingBudget(Long.MAX_VALUE);
+        List<Integer> allocated = new ArrayList<>();
+        MessageFramer f = new MessageFramer(r, WireLimits.MAX_MESSAGE_LENGTH, 4, n -> {
+            allocated.add(n);
+            return new byte[n];
+        }, budget);
+
+        f.onData(ByteBuffer.wrap(announce(30 << 20)));
+        f.onData(ByteBuffer.wrap(new byte[1000]));
+
+        assertThat(r.violation).isNull();
+        assertThat(f.hasPartialMessage()).isTrue();
+        assertThat(budget.charged).isEqualTo(MessageFramer.FIRST_BUFFER);
+        assertThat(allocated).as("the message-length buffer waits for the bytes").isEmpty();
+        f.close();
+        assertThat(budget.charged).isZero();
+    }
+
+    @Test
+    void shouldGrowWithTheBytesAndRefundTheChargeAtDelivery() {
+        byte[] big = new byte[300_000];
+        byte[] wire = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M").byteArray(big).build(9);
+        for (int chunk : new int[] {1000, 65536, 100_000, wire.length}) {
+            Recorder r = new Recorder();
+            RecordingBudget budget = new RecordingBudget(Long.MAX_VALUE);
+            MessageFramer f = new MessageFramer(r, WireLimits.MAX_MESSAGE_LENGTH, 4, MessageBuffers.HEAP, budget);
+            for (int off = 0; off < wire.length; off += chunk) {
+                f.onData(ByteBuffer.wrap(wire, off, Math.min(chunk, wire.length - off)));
+            }
+            assertThat(r.messages).hasSize(1);
+            assertThat(r.messages.get(0)).isEqualTo(wire);
+            assertThat(budget.charged).isZero();
+            assertThat(budget.peak).isEqualTo(wire.length);
+        }
+    }
+
+    @Test
+    void shouldStopWhenTheBudgetRefusesTheBytesOfAMessage() {
+        Recorder r = new Recorder();
+        RecordingBudget budget = new RecordingBudget(100_000);
+        MessageFramer f = new MessageFramer(r, WireLimits.MAX_MESSAGE_LENGTH, 4, MessageBuffers.HEAP, budget);
+        f.onData(ByteBuffer.wrap(announce(1 << 20)));
+        assertThat(r.quotaExceeded).isEqualTo(-1);
+        f.onData(ByteBuffer.wrap(new byte[70_000]));
+
+        assertThat(r.quotaExceeded).isEqualTo(1 << 20);
+        assertThat(r.violations).isZero();
+        assertThat(f.isDead()).isTrue();
+        assertThat(budget.charged).isZero();
+        f.onData(ByteBuffer.wrap(new byte[70_000]));
+        assertThat(r.messages).isEmpty();
     }
 
     private static List<byte[]> sampleMessages() {

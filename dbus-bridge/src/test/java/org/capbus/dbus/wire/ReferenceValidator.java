@@ -24,7 +24,6 @@ final class ReferenceValidator {
     }
 
     private final ByteBuffer bb;
-    private long unixFds = 1L << 32;
 
     private ReferenceValidator(byte[] m) {
         bb = ByteBuffer.wrap(m).order(m[0] == 'B' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
@@ -73,7 +72,7 @@ final class ReferenceValidator {
             if (code == 0) {
                 throw new Invalid("code 0");
             }
-            if (code > HeaderField.MAX_KNOWN) {
+            if (code > HeaderField.MAX_KNOWN && code != HeaderField.CONTAINER_INSTANCE) {
                 continue;
             }
             if (!v.signature().equals(String.valueOf((char) HeaderField.typeOf(code)))) {
@@ -107,7 +106,6 @@ final class ReferenceValidator {
             throw new Invalid("required field");
         }
         String signature = (String) fields.getOrDefault(HeaderField.SIGNATURE, "");
-        unixFds = (Long) fields.getOrDefault(HeaderField.UNIX_FDS, 0L);
         bb.position((int) headerEnd);
         int[] sp = {0};
         while (sp[0] < signature.length()) {
@@ -163,9 +161,6 @@ final class ReferenceValidator {
                 align(4);
                 need(4);
                 long v = bb.getInt() & 0xFFFF_FFFFL;
-                if (c == 'h' && v >= unixFds) {
-                    throw new Invalid("fd index");
-                }
                 return v;
             }
             case 'x', 't', 'd' -> {

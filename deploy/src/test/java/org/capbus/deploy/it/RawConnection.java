@@ -61,14 +61,23 @@ public final class RawConnection implements AutoCloseable {
     /** Connects and authenticates (pipelined {@code \0AUTH EXTERNAL <hex uid>\r\nBEGIN\r\n}); does not send Hello. */
     public static RawConnection connect(TestBus bus) {
         RawConnection connection = connectUnauthenticated(bus);
-        String hexUid = HexFormat.of().formatHex(Integer.toString(uid()).getBytes(StandardCharsets.US_ASCII));
-        connection.send(("\0AUTH EXTERNAL " + hexUid + "\r\nBEGIN\r\n").getBytes(StandardCharsets.US_ASCII));
-        String line = connection.readLine(Await.BOUND);
-        if (!line.startsWith("OK ")) {
+        try {
+            connection.authenticate();
+        } catch (AssertionError e) {
             connection.close();
-            throw new AssertionError("[" + bus.kind() + "] EXTERNAL authentication refused: " + line);
+            throw new AssertionError("[" + bus.kind() + "] " + e.getMessage(), e);
         }
         return connection;
+    }
+
+    /** Authenticates a connection from {@link #connectUnauthenticated} as {@link #connect} does. */
+    public void authenticate() {
+        String hexUid = HexFormat.of().formatHex(Integer.toString(uid()).getBytes(StandardCharsets.US_ASCII));
+        send(("\0AUTH EXTERNAL " + hexUid + "\r\nBEGIN\r\n").getBytes(StandardCharsets.US_ASCII));
+        String line = readLine(Await.BOUND);
+        if (!line.startsWith("OK ")) {
+            throw new AssertionError("EXTERNAL authentication refused: " + line);
+        }
     }
 
     /** Connects, authenticates and says Hello; returns the connection with its unique name known. */

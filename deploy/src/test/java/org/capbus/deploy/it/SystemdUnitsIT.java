@@ -65,6 +65,7 @@ class SystemdUnitsIT {
                 .containsEntry("Alias", "dbus.socket");
         Map<String, String> userService = keys(units("user").resolve("capbus.service"));
         assertThat(userService).containsEntry("Type", "notify").containsEntry("NotifyAccess", "main")
+                .containsEntry("Restart", "on-failure")
                 .containsEntry("Requires", "capbus.socket").containsEntry("Slice", "session.slice")
                 .containsEntry("Alias", "dbus.service")
                 .containsEntry("ExecStart", INSTALLED_LAUNCHER + " --session " + DAEMON_OPTIONS
@@ -73,6 +74,7 @@ class SystemdUnitsIT {
         assertThat(keys(units("system").resolve("capbus.socket")))
                 .containsEntry("ListenStream", "/run/dbus/system_bus_socket").containsEntry("Alias", "dbus.socket");
         assertThat(keys(units("system").resolve("capbus.service"))).containsEntry("Type", "notify")
+                .containsEntry("Restart", "on-failure")
                 .containsEntry("Requires", "capbus.socket").containsEntry("OOMScoreAdjust", "-900")
                 .containsEntry("Alias", "dbus.service")
                 .containsEntry("ExecStart", INSTALLED_LAUNCHER + " --system " + DAEMON_OPTIONS);

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  * bound) and removes the directory. Owned by one test class; its methods are called from the test thread.
  */
 public final class TestBus implements AutoCloseable {
-    private static final Duration START_BOUND = Duration.ofSeconds(20);
+    private static final Duration START_BOUND = Duration.ofSeconds(60);
     private static final Duration STOP_BOUND = Duration.ofSeconds(5);
 
     private final BusKind kind;
@@ -71,21 +71,32 @@ public final class TestBus implements AutoCloseable {
         return start(kind, configuration(allowEavesdrop), extraArguments);
     }
 
+    /**
+     * Starts a bus of {@code kind} with the configuration file {@code configurationText} and {@code environment} added
+     * to the bus process's (e.g. {@code CAPBUS_JAVA_OPTS}, which dbus-daemon ignores).
+     */
+    public static TestBus startWithConfiguration(BusKind kind, String configurationText,
+                                                 Map<String, String> environment) {
+        return start(kind, configurationText, List.of(), environment);
+    }
+
     private static TestBus start(BusKind kind, String configurationText, List<String> extraArguments) {
         return start(kind, configurationText, extraArguments, Map.of());
     }
 
-    /** Starts a bus of {@code kind} with {@code extraEnvironment} added to the bus process's environment. */
-    public static TestBus startWithEnvironment(BusKind kind, Map<String, String> extraEnvironment) {
-        return start(kind, configuration(false), List.of(), extraEnvironment);
+    /** Starts a bus of {@code kind} with {@code environment} added to the bus process's environment. */
+    public static TestBus startWithEnvironment(BusKind kind, Map<String, String> environment) {
+        return start(kind, configuration(false), List.of(), environment);
     }
 
     private static TestBus start(BusKind kind, String configurationText, List<String> extraArguments,
-                                 Map<String, String> extraEnvironment) {
+                                 Map<String, String> environment) {
         Path directory = null;
         Process process = null;
         try {
             directory = Files.createTempDirectory("capbus-it-");
+            // Clients of other uids (setpriv) must reach the socket; the socket's own mode decides the rest.
+            Files.setPosixFilePermissions(directory, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             Path config = directory.resolve("bus.conf");
             Files.writeString(config, configurationText, StandardCharsets.UTF_8);
             Path socket = directory.resolve("bus.sock");
@@ -96,7 +107,7 @@ public final class TestBus implements AutoCloseable {
                     .redirectError(directory.resolve("bus.stderr").toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             builder.environment().putAll(kind.environment());
-            builder.environment().putAll(extraEnvironment);
+            builder.environment().putAll(environment);
             process = builder.start();
             Process started = process;
             CompletableFuture<String> firstLine = new CompletableFuture<>();
@@ -141,6 +152,18 @@ public final class TestBus implements AutoCloseable {
      * ("Configuration file needs one or more <listen> elements") even though {@code --address} replaces it.
      */
     static String configuration(boolean allowEavesdrop) {
+        return configuration(allowEavesdrop ? "    <allow eavesdrop=\"true\"/>\n" : "", "");
+    }
+
+    /**
+     * The same configuration with {@code limits} ({@code <limit>} elements) and any user allowed to connect (with a
+     * socket in a directory others can reach), for tests with clients of several uids.
+     */
+    public static String configurationWithLimits(String limits) {
+        return configuration("    <allow user=\"*\"/>\n", limits);
+    }
+
+    private static String configuration(String extraPolicy, String extraElements) {
         return """
                 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
                  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -153,8 +176,8 @@ public final class TestBus implements AutoCloseable {
                     <allow receive_sender="*"/>
                     <allow own="*"/>
                 %s  </policy>
-                </busconfig>
-                """.formatted(allowEavesdrop ? "    <allow eavesdrop=\"true\"/>\n" : "");
+                %s</busconfig>
+                """.formatted(extraPolicy, extraElements);
     }
 
     public BusKind kind() {
@@ -183,6 +206,16 @@ public final class TestBus implements AutoCloseable {
 
     public boolean isAlive() {
         return process.isAlive();
+    }
+
+    /** Waits up to {@code bound} for the bus to exit; its exit status, or -1 if it is still running. */
+    public int awaitExit(Duration bound) {
+        try {
+            return process.waitFor(bound.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     /** Everything the bus wrote to stderr so far, for failure messages. */
@@ -246,14 +279,19 @@ public final class TestBus implements AutoCloseable {
     public static final class Shared implements AutoCloseable {
         private final Map<BusKind, TestBus> buses = new java.util.EnumMap<>(BusKind.class);
         private final Map<BusKind, AssertionError> failedStarts = new java.util.EnumMap<>(BusKind.class);
-        private final boolean allowEavesdrop;
+        private final String configurationText;
 
         public Shared() {
             this(false);
         }
 
         public Shared(boolean allowEavesdrop) {
-            this.allowEavesdrop = allowEavesdrop;
+            this(configuration(allowEavesdrop));
+        }
+
+        /** Buses started with the configuration file {@code configurationText}. */
+        public Shared(String configurationText) {
+            this.configurationText = configurationText;
         }
 
         /**
@@ -269,7 +307,7 @@ public final class TestBus implements AutoCloseable {
             TestBus bus = buses.get(kind);
             if (bus == null) {
                 try {
-                    bus = TestBus.start(kind, allowEavesdrop);
+                    bus = TestBus.start(kind, configurationText, List.of());
                 } catch (AssertionError e) {
                     failedStarts.put(kind, e);
                     throw e;

@@ -71,6 +71,11 @@ class TestObject(dbus.service.Object):
             f.seek(0)
             return dbus.types.UnixFd(f)
 
+    @dbus.service.method(IFACE, in_signature='s', out_signature='s')
+    def Getenv(self, variable):
+        # For activation tests: what the bus put into an activated service's environment ('' if unset).
+        return os.environ.get(variable, '')
+
     @dbus.service.method(IFACE, in_signature='', out_signature='s', sender_keyword='sender')
     def WhoAmI(self, sender=None):
         return sender

@@ -23,6 +23,7 @@ import org.capbus.dbus.sasl.SaslIdentity;
 import org.capbus.dbus.sasl.SaslServer;
 import org.capbus.dbus.sasl.SaslState;
 import org.capbus.dbus.wire.DBusMessage;
+import org.capbus.dbus.wire.IncomingBudget;
 import org.capbus.dbus.wire.LargeBufferPool;
 import org.capbus.dbus.wire.MessageFramer;
 import org.capbus.dbus.wire.Validity;
@@ -63,7 +64,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     private String authMechanism;
     /** Whether the connection is queued in the bus's ready list. */
     private boolean ready;
-    /** The timer that closes the connection if authentication takes longer than auth_timeout; null once done. */
+    /** The timer that closes the connection if it has not completed Hello within auth_timeout; null once done. */
     private java.util.concurrent.ScheduledFuture<?> authTimeout;
     /** The native protocol on this connection, if it negotiated it (docs/native-protocol.md); else null. */
     private NativeEndpoint nativeEndpoint;
@@ -113,17 +114,18 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
      * @param maxMessageSize  the largest message it may send, header included
      * @param maxMessageFds   the most descriptors one message may carry
      * @param buffers         where large message buffers come from
+     * @param incoming        what the bytes of its messages may take while they arrive (max_incoming_bytes)
      */
     public BusConnection(ConnectionEvents events, TransportConnection transport, CoreMapping mapping,
                          SaslServer sasl, ClientPolicy policy, NameRegistry<BusConnection> names, int maxMessageSize,
-                         int maxMessageFds, LargeBufferPool buffers) {
+                         int maxMessageFds, LargeBufferPool buffers, IncomingBudget incoming) {
         this.events = events;
         this.transport = transport;
         this.names = names;
         this.peer = mapping.attach(transport.credentials().uid(), this);
         this.sasl = sasl;
         this.policy = policy;
-        this.framer = new MessageFramer(this, maxMessageSize, maxMessageFds, buffers);
+        this.framer = new MessageFramer(this, maxMessageSize, maxMessageFds, buffers, incoming);
     }
 
     /** The most bytes of an authentication transcript kept; past it the connection cannot be handed over. */
@@ -250,7 +252,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return false;
     }
 
-    /** Drops the authentication timer (authenticated or closed): a churn of connections leaves no timers behind. */
+    /** Drops the authentication timer (Hello completed, or closed): a churn of connections leaves no timers behind. */
     public void cancelAuthTimeout() {
         if (authTimeout != null) {
             authTimeout.cancel(false);
@@ -397,6 +399,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     /** Completes Hello: it has its unique name and is active from now on. Called by the bus state. */
     public void assignUniqueName(String name) {
+        // Complete: auth_timeout no longer applies (it ran from accept until now, as in dbus-daemon).
+        cancelAuthTimeout();
         this.uniqueName = name;
         this.uniqueNameBytes = name.getBytes(StandardCharsets.US_ASCII);
         this.state = ConnectionState.ACTIVE;
@@ -451,6 +455,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         if (sasl.hasOutput()) {
             byte[] out = sasl.takeOutput();
             transport.write(out, 0, out.length);
+            // As dbus-daemon: no more input until the answers are read, so a client that sends lines and never
+            // reads holds one read's worth of answers at most.
+            transport.suspendReadingUntilWritten();
         }
         if (sasl.state() == SaslState.WAITING_FOR_KEYRING) {
             // File I/O: the bus reads the keyring off the loop; what the client sends meanwhile waits here.
@@ -640,14 +647,21 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
                 message != null ? reason.reason() + " at byte " + message.errorOffset() : reason.reason());
     }
 
+    @Override
+    public void onIncomingQuotaExceeded(int announcedLength) {
+        events.incomingQuotaExceeded(this, announcedLength);
+    }
+
     /**
-     * Closes it for good: the state is CLOSED, the auth timer and the socket are gone, and descriptors received but
-     * not claimed by a message are handed to {@code closer}. The bus's goodbye does the rest.
+     * Closes it for good: the state is CLOSED, the auth timer and the socket are gone, the message being received is
+     * dropped (its incoming charge goes), and descriptors received but not claimed by a message are handed to
+     * {@code closer}. The bus's goodbye does the rest.
      */
     public void close(ConnectionEvents closer) {
         state = ConnectionState.CLOSED;
         cancelAuthTimeout();
         transport.close();
+        framer.close();
         int[] unclaimed = nativeEndpoint != null ? nativeEndpoint.unclaimedFds() : framer.drainFds();
         closer.closeFds(unclaimed, unclaimed.length);
     }
@@ -726,7 +740,10 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
                 return draining || transport.isWritable();
             }
             transport.write(m.head, 0, m.head.length);
-            if (m.tailLength > 0) {
+            if (m.tailLength >= BusMessage.LENT_TAIL_MIN) {
+                m.expect(1); // the lending's reference, given back by m.written()
+                transport.writeLent(m.tail, m.tailOffset, m.tailLength, m);
+            } else if (m.tailLength > 0) {
                 transport.write(m.tail, m.tailOffset, m.tailLength);
             }
             messagesOut++;

@@ -1,5 +1,6 @@
 package org.capbus.dbus.broker.connection;
 
+import org.capbus.dbus.io.WrittenCallback;
 import org.capbus.dbus.wire.LargeBufferPool;
 
 /**
@@ -10,11 +11,20 @@ import org.capbus.dbus.wire.LargeBufferPool;
  * instance is shared by every receiver of a broadcast.
  *
  * <p>File descriptors belong to the bus until the last receiver took its copy (the transport duplicates them on
- * write) or dropped the message: {@link #release()} counts receivers down and closes them at zero.
+ * write) or dropped the message: {@link #release()} counts receivers down and closes them at zero. A large tail is
+ * lent to the transport rather than copied ({@link #LENT_TAIL_MIN}): that lending holds a reference of its own,
+ * given back through {@link #written()}, so the pool cannot hand the buffer out again while a socket still sends
+ * from it.
  *
  * <p>Event-loop thread only.
  */
-public final class BusMessage {
+public final class BusMessage implements WrittenCallback {
+    /**
+     * Tails at least this long are lent to the transport ({@code writeLent}) instead of copied into its buffer: one
+     * copy of the body less per receiver, where copying costs more than the bookkeeping.
+     */
+    static final int LENT_TAIL_MIN = LargeBufferPool.MIN_POOLED;
+
     /** No descriptors. */
     public static final int[] NO_FDS = new int[0];
 
@@ -82,6 +92,12 @@ public final class BusMessage {
     /** Counts receivers the message was queued to (after a successful send). */
     public void expect(int receivers) {
         pending += receivers;
+    }
+
+    /** The transport is done with the tail it was lent: the lending's reference goes. */
+    @Override
+    public void written() {
+        release();
     }
 
     /** A receiver wrote or dropped its copy, or the dispatcher is done routing. */

@@ -36,6 +36,13 @@ public interface ConnectionEvents {
     NativeEndpoint nativeNegotiated(BusConnection c);
 
     /**
+     * {@code c} is sending a message of {@code announcedLength} bytes whose bytes do not fit in what
+     * {@code max_incoming_bytes} leaves to it and its user ({@link IncomingQuota}): the bus counts it and closes
+     * {@code c}.
+     */
+    void incomingQuotaExceeded(BusConnection c, int announcedLength);
+
+    /**
      * {@code c}'s authentication needs a cookie from {@code keyring}: read it off the loop and hand it back on the
      * loop with {@link BusConnection#keyringAnswered}.
      */

@@ -30,7 +30,7 @@ public final class CoreMapping {
 
     public CoreMapping(Core core, long busUid, QueueListener driverListener) {
         this.core = core;
-        this.driverPeer = core.createPeer(core.user(busUid), driverListener);
+        this.driverPeer = core.createQuotaExemptPeer(core.user(busUid), driverListener);
         this.driverRoot = driverPeer.createNode(null);
     }
 

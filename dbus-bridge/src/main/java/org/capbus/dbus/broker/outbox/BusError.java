@@ -60,6 +60,12 @@ public enum BusError {
     /** As {@link #QUEUE_FULL}, for a reply: the caller is told, so that it does not wait forever. Args: as it. */
     REPLY_QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.QUEUE,
             "The reply could not be queued: the queue of \"%s\" is full (%s)"),
+    /** Too many callers wait for activations. Args: the name, max_pending_service_starts. */
+    ACTIVATION_LIMIT(DBusErrors.LIMITS_EXCEEDED, QuotaResource.QUEUE, "The maximum number of pending activations has"
+            + " been reached, activation of %s failed (max_pending_service_starts=%d)"),
+    /** The core refused to queue a message waiting for an activation (the sender's share is used up). Arg: name. */
+    ACTIVATION_QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.QUEUE,
+            "The maximum number of messages waiting for the activation of \"%s\" has been reached"),
     /** The driver's own queue is full for this sender. */
     DRIVER_QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.DRIVER_QUEUE,
             "The maximum number of pending messages for the bus driver has been reached"),

@@ -43,6 +43,8 @@ public final class Outbox {
     /** Collects the subscribers of a broadcast; one instance, not one per signal. */
     private final MatchIndex.RecipientSink<BusConnection> subscribers = this::addSubscriber;
     private long serial = 1;
+    /** Connections that could not take a message the bus sent them, to be disconnected ({@link #pollOverflowed}). */
+    private final java.util.ArrayDeque<BusConnection> overflowed = new java.util.ArrayDeque<>();
 
     public Outbox(CoreMapping mapping, BusState state, BusStats stats) {
         this.mapping = mapping;
@@ -80,13 +82,27 @@ public final class Outbox {
             return;
         }
         BusMessage out = BusMessage.whole(message.build(nextSerial()));
-        if (mapping.fromDriver(target, out) == SendResult.OK) {
+        int code = mapping.fromDriver(target, out);
+        if (code == SendResult.OK) {
             stats.sentByDriver(out.size());
+        } else if (code == SendResult.QUOTA && !overflowed.contains(target)) {
+            // Only the target's own queue can refuse the bus (the core's rule for its peer): it is not reading what
+            // it asked for. The bus never drops an answer silently; it disconnects the one client that caused it.
+            stats.quotaRejected(QuotaResource.QUEUE);
+            overflowed.add(target);
         }
         if (!state.monitors().isEmpty()) {
             toMonitors(built.of(message), message.destination(), out, target);
         }
         out.release();
+    }
+
+    /**
+     * A connection whose own queue could not take a return, error or signal the bus sent it, and which must
+     * therefore be disconnected; null when there is none. The composition root disconnects them after each batch.
+     */
+    public BusConnection pollOverflowed() {
+        return overflowed.poll();
     }
 
     /** Answers {@code target}'s message {@code replySerial} with outcome {@code error}; see its constant for args. */
@@ -179,6 +195,10 @@ public final class Outbox {
                     newOwner == null ? "" : newOwner.uniqueName());
             if (newOwner != null && newOwner != leaving) {
                 nameAcquired(newOwner, ch.name());
+            }
+            if (newOwner != null && state.activations() != null) {
+                // An activation of this name succeeded; its waiters go out after this step (Bus.flush).
+                state.activations().nameOwned(ch.name());
             }
         }
     }

@@ -9,6 +9,8 @@ import org.capbus.dbus.broker.connection.DriverCall;
 import org.capbus.dbus.broker.connection.Recipients;
 import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.broker.outbox.Outbox;
+import org.capbus.dbus.broker.state.ActivationStarter;
+import org.capbus.dbus.broker.state.Activations;
 import org.capbus.dbus.broker.state.BusState;
 import org.capbus.dbus.broker.state.MatchView;
 import org.capbus.dbus.broker.stats.BusStats;
@@ -59,6 +61,8 @@ public final class Router {
     private static final String NOT_ACTIVE_YET_NAME = ":not.active.yet";
     private static final byte[] NOT_ACTIVE_YET =
             NOT_ACTIVE_YET_NAME.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private ActivationStarter starter;
+    private long maxPendingStarts;
 
     /**
      * A router over {@code state}, answering through {@code outbox}, sending over {@code mapping}; {@code fdCloser}
@@ -74,6 +78,15 @@ public final class Router {
         this.replies = state.replies();
         this.fdCloser = fdCloser;
         this.buffers = buffers;
+    }
+
+    /**
+     * Turns on service activation: a message to a well-known name with no owner waits in the state's
+     * {@link Activations} (at most {@code maxPendingStarts} callers in all) and {@code starter} starts new ones.
+     */
+    public void enableActivation(ActivationStarter starter, long maxPendingStarts) {
+        this.starter = starter;
+        this.maxPendingStarts = maxPendingStarts;
     }
 
     /**
@@ -206,6 +219,10 @@ public final class Router {
             return;
         }
         BusConnection target = state.resolve(destination);
+        if (target == null && mayActivate(destination, m)) {
+            activate(sender, m, fds, destination);
+            return;
+        }
         if (target == null || !target.isActive()) {
             closeFds(fds);
             showRefused(sender, m);
@@ -249,17 +266,99 @@ public final class Router {
             }
             return;
         }
+        if (!sendCall(sender, m, out, target)) {
+            out.release();
+            return;
+        }
+        observers(sender, m, out, target);
+        out.release();
+    }
+
+    /**
+     * Whether a message to {@code destination}, which has no owner, waits for a service to start (dbus-daemon's
+     * auto-start) rather than failing at once: a well-known name, and no NO_AUTO_START flag.
+     */
+    private boolean mayActivate(String destination, DBusMessage m) {
+        return starter != null && !m.hasFlag(MessageFlag.NO_AUTO_START) && !destination.isEmpty()
+                && destination.charAt(0) != ':';
+    }
+
+    /**
+     * A message to a well-known name with no owner: it waits for the name's service, charged to its sender.
+     * Monitors and eavesdroppers see it now, as dbus-daemon shows it when it is dispatched.
+     */
+    private void activate(BusConnection sender, DBusMessage m, int[] fds, String destination) {
+        BusMessage out = stitch(sender, m, fds);
+        if (out == null) {
+            closeFds(fds);
+            stats.quotaRejected(QuotaResource.MESSAGE_SIZE);
+            if (m.expectsReply()) {
+                outbox.error(sender, m.serial(), BusError.MESSAGE_TOO_LARGE);
+            }
+            return;
+        }
+        observers(sender, m, out, null);
+        Activations activations = state.activations();
+        switch (activations.addMessage(destination, sender, m, out, maxPendingStarts)) {
+            case WAITING -> { }
+            case NEW -> starter.start(activations.pending(destination), sender);
+            case TOO_MANY -> refuseActivation(sender, m, out, BusError.ACTIVATION_LIMIT, destination, maxPendingStarts);
+            case QUOTA -> refuseActivation(sender, m, out, BusError.ACTIVATION_QUEUE_FULL, destination);
+        }
+    }
+
+    private void refuseActivation(BusConnection sender, DBusMessage m, BusMessage out, BusError error, Object... args) {
+        out.release();
+        stats.quotaRejected(error.resource());
+        if (m.expectsReply()) {
+            outbox.error(sender, m.serial(), error, args);
+        }
+    }
+
+    /**
+     * Delivers a message that waited for an activation to the name's new owner, with the checks it would have met
+     * had the owner been there (descriptors, policy, reply slot, quota). Takes over the caller's reference to
+     * {@code out}.
+     */
+    public void forwardActivated(BusConnection sender, DBusMessage m, BusMessage out, BusConnection target) {
+        boolean expectsReply = m.expectsReply();
+        if (out.fdCount() > 0 && !target.isFdPassingEnabled()) {
+            out.release();
+            if (expectsReply) {
+                outbox.error(sender, m.serial(), BusError.FDS_NOT_SUPPORTED);
+            }
+            return;
+        }
+        String denied = policy.denial(sender, target, m, false, false);
+        if (denied != null) {
+            out.release();
+            if (expectsReply) {
+                outbox.error(sender, m.serial(), BusError.POLICY_DENIED, denied);
+            }
+            return;
+        }
+        sendCall(sender, m, out, target);
+        out.release();
+    }
+
+    /**
+     * Sends call (or directed signal) {@code m}, forwarded as {@code out}, to {@code target}: records the reply slot
+     * a call expecting a reply needs, and answers the sender with the outcome if the slot or the core refuses.
+     * Returns false if the caller already has max_replies_per_connection calls pending (nothing was sent). The caller
+     * keeps its reference to {@code out}.
+     */
+    private boolean sendCall(BusConnection sender, DBusMessage m, BusMessage out, BusConnection target) {
+        boolean expectsReply = m.expectsReply();
         ReplyEndpoint<BusConnection> callerEndpoint = sender.replyEndpoint();
         ReplyEndpoint<BusConnection> calleeEndpoint = target.replyEndpoint();
         boolean slot = false;
-        if (expectsReply) {
+        if (expectsReply && m.type() == MessageType.METHOD_CALL) {
             ReplyTracker.ExpectResult r = replies.expectReply(callerEndpoint, (int) m.serial(), calleeEndpoint,
                     System.nanoTime());
             if (r == ReplyTracker.ExpectResult.LIMIT_EXCEEDED) {
-                out.release();
                 stats.quotaRejected(QuotaResource.PENDING_REPLIES);
                 outbox.error(sender, m.serial(), BusError.PENDING_REPLIES);
-                return;
+                return false;
             }
             slot = r == ReplyTracker.ExpectResult.ADDED;
         }
@@ -279,8 +378,7 @@ public final class Router {
         } else {
             stats.sent(m.type(), out.size(), 1);
         }
-        observers(sender, m, out, target);
-        out.release();
+        return true;
     }
 
     private void routeReply(BusConnection sender, DBusMessage m, int[] fds) {
@@ -357,6 +455,11 @@ public final class Router {
         String destination = m.destination();
         if (destination != null) {
             BusConnection target = state.resolve(destination);
+            if (target == null && mayActivate(destination, m)) {
+                // dbus-daemon auto-starts for any message with a destination, signals too.
+                activate(sender, m, fds, destination);
+                return;
+            }
             if (target == null || !target.isActive() || (fds.length > 0 && !target.isFdPassingEnabled())
                     || policy.denial(sender, target, m, false, false) != null) {
                 deliverUnaddressed(sender, m, fds);

@@ -32,6 +32,11 @@ public final class BusState {
     /** Registered (non-monitor) connections per uid, for max_connections_per_user. */
     private final Map<Long, Integer> registeredPerUid = new HashMap<>();
     private final Set<BusConnection> connections = new LinkedHashSet<>();
+    /**
+     * Connections that have not completed Hello, oldest first: dbus-daemon's incomplete connections, which
+     * max_incomplete_connections and auth_timeout bound.
+     */
+    private final Set<BusConnection> incomplete = new LinkedHashSet<>();
     private final List<BusConnection> monitors = new ArrayList<>();
     private final Map<BusConnection, List<MatchRule>> monitorRules = new HashMap<>();
     /** Match rules with eavesdrop='true': while there are none, unicast messages need no observer lookup. */
@@ -41,13 +46,25 @@ public final class BusState {
     /** dbus-daemon numbers unique names from :1.0 (GLib's tests expect the second connection to be :1.1). */
     private long nextUniqueId = 0;
     private final BusPeaks peaks = new BusPeaks();
+    private final Activations activations;
 
     /**
      * An empty bus whose connections may each wait for at most {@code maxRepliesPerConnection} replies, each for at
      * most {@code replyTimeoutNanos} (-1: for ever, dbus-daemon's default).
      */
     public BusState(int maxRepliesPerConnection, long replyTimeoutNanos) {
+        this(maxRepliesPerConnection, replyTimeoutNanos, null);
+    }
+
+    /** As {@link #BusState(int, long)}, with the state of service activation ({@code activations}, may be null). */
+    public BusState(int maxRepliesPerConnection, long replyTimeoutNanos, Activations activations) {
         this.replies = new ReplyTracker<>(maxRepliesPerConnection, replyTimeoutNanos);
+        this.activations = activations;
+    }
+
+    /** Service activation: the catalog, the environment and the activations under way; null if not set up. */
+    public Activations activations() {
+        return activations;
     }
 
     public NameRegistry<BusConnection> names() {
@@ -115,6 +132,37 @@ public final class BusState {
     /** Adds a connection that was accepted. */
     public void add(BusConnection c) {
         connections.add(c);
+        incomplete.add(c);
+    }
+
+    /** How many connections have not completed Hello. */
+    public int incompleteCount() {
+        return incomplete.size();
+    }
+
+    /**
+     * The incomplete connection to drop when there are too many: the oldest of the uid that has the most (null if
+     * there is none). dbus-daemon stops accepting instead until one completes or times out, which lets one user's
+     * crowd of silent connections keep every other user out; here the crowd pays for itself.
+     */
+    public BusConnection oldestIncompleteOfBusiestUser() {
+        Map<Long, Integer> perUid = new HashMap<>();
+        long busiest = -1;
+        int most = 0;
+        for (BusConnection c : incomplete) {
+            long uid = c.credentials().uid();
+            int n = perUid.merge(uid, 1, Integer::sum);
+            if (n > most) {
+                most = n;
+                busiest = uid;
+            }
+        }
+        for (BusConnection c : incomplete) {
+            if (c.credentials().uid() == busiest) {
+                return c;
+            }
+        }
+        return null;
     }
 
     /** The connection completed Hello: gives it its unique name and its reply endpoint; returns the name. */
@@ -122,6 +170,7 @@ public final class BusState {
         // No longer incomplete: auth_timeout is over for it.
         c.cancelAuthTimeout();
         String name = ":1." + nextUniqueId++;
+        incomplete.remove(c);
         c.assignUniqueName(name);
         byUniqueName.put(name, c);
         registeredPerUid.merge(c.credentials().uid(), 1, Integer::sum);
@@ -175,6 +224,7 @@ public final class BusState {
     public Goodbye goodbye(BusConnection c) {
         boolean wasRegistered = c.uniqueName() != null && byUniqueName.get(c.uniqueName()) == c;
         connections.remove(c);
+        incomplete.remove(c);
         if (monitors.remove(c)) {
             monitorMatchRules -= monitorRuleCount(monitorRules.remove(c));
         }

@@ -19,6 +19,8 @@ public enum QuotaResource {
     NAMES("names"),
     /** {@code max_match_rules_per_connection}, and match rules over the specification's length limit. */
     MATCH_RULES("match_rules"),
+    /** {@code max_incoming_bytes}: the bytes of messages a connection (or its user) is still sending. */
+    INCOMING_BYTES("incoming_bytes"),
     /** A message that would exceed {@code max_message_size} once the bus adds its sender field. */
     MESSAGE_SIZE("message_size"),
     /** A message with more descriptors than one {@code sendmsg} passes (SCM_MAX_FD, 253). */
