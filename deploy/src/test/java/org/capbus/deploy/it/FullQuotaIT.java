@@ -58,7 +58,12 @@ class FullQuotaIT {
                         }
                     }
                 }
-                Innocents.assertAnswered(bus, filler);
+                if (kind == BusKind.CAPBUS) {
+                    // capbus refuses what does not fit with LimitsExceeded and reads on, so even the filler is
+                    // answered. dbus-daemon stops reading a sender whose receivers are full, so the filler's GetId
+                    // waits behind its own flood there for as long as the consumers do not read: not a reference.
+                    Innocents.assertAnswered(bus, filler);
+                }
                 Innocents.assertAnswered(bus, bystander);
                 Innocents.assertAnswered(bus);
                 ClientResult call = Clients.run(bus.clientEnvironment(), Clients.CLIENT_BOUND, List.of("setpriv",
