@@ -58,7 +58,12 @@ class FullQuotaIT {
                         }
                     }
                 }
-                Innocents.assertAnswered(bus, filler);
+                if (kind == BusKind.CAPBUS) {
+                    // capbus refuses what does not fit with LimitsExceeded and reads on, so even the filler is
+                    // answered. dbus-daemon makes no such promise: on a loaded machine the filler's GetId was seen
+                    // waiting there behind its own flood for over 20 s (CI run of 2026-11-29), so it is no reference.
+                    Innocents.assertAnswered(bus, filler);
+                }
                 Innocents.assertAnswered(bus, bystander);
                 Innocents.assertAnswered(bus);
                 ClientResult call = Clients.run(bus.clientEnvironment(), Clients.CLIENT_BOUND, List.of("setpriv",
