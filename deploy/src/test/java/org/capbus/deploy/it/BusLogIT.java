@@ -95,6 +95,39 @@ class BusLogIT {
     }
 
     @Test
+    void shouldLogAnActivationToSyslog() throws IOException {
+        Path services = Files.createDirectories(scratch.resolve("services"));
+        Files.writeString(services.resolve("org.capbus.LogTest.service"),
+                "[D-BUS Service]\nName=org.capbus.LogTest\nExec=/bin/false\n");
+        Path syslog = scratch.resolve("log");
+        Path config = scratch.resolve("bus.conf");
+        Files.writeString(config, CONFIG.replace("</busconfig>",
+                "  <servicedir>" + services + "</servicedir>\n</busconfig>"));
+        Map<String, String> env = new HashMap<>(BusKind.CAPBUS.environment());
+        env.put("CAPBUS_SYSLOG_SOCKET", syslog.toString());
+        env.put("CAPBUS_JOURNAL_SOCKET", scratch.resolve("no-journal").toString());
+        try (Clients.Background receiver = Clients.Background.start(Map.of(), List.of(Clients.PYTHON, "-c", RECEIVER,
+                syslog.toString()));
+             Clients.Background bus = Clients.Background.start(env, List.of(BusKind.CAPBUS.executable().toString(),
+                     "--config-file=" + config, "--nofork", "--print-address=1", "--syslog-only",
+                     "--address=unix:path=" + scratch.resolve("bus")))) {
+            receiver.awaitStdout("ready\n");
+            bus.awaitStdout("\n");
+            ClientResult call = Clients.run(Map.of("DBUS_SESSION_BUS_ADDRESS", bus.stdout().strip()),
+                    Clients.CLIENT_BOUND, List.of("dbus-send", "--session", "--print-reply",
+                            "--dest=org.capbus.LogTest", "/", "org.capbus.LogTest.Method"));
+            assertThat(call.exitCode()).as(call.describe()).isNotZero();
+            assertThat(call.stderr()).contains("org.freedesktop.DBus.Error.Spawn.ChildExited");
+            // dbus-daemon's activation lines (bus/activation.c), in syslog's format, read back from the socket.
+            receiver.awaitStdout("Activated service 'org.capbus.LogTest' failed");
+            assertThat(receiver.stdout().lines()).anySatisfy(l -> assertThat(l).matches(
+                    "<\\d+>[A-Z][a-z]{2} [ 0-9]\\d \\d\\d:\\d\\d:\\d\\d capbus\\[\\d+\\]: .*"
+                    + "Activating service name='org\\.capbus\\.LogTest' requested by ':1\\.\\d+'.*"));
+            bus.process().destroy();
+        }
+    }
+
+    @Test
     void shouldLogAQuotaRefusalWithTheConnectionItRefused() {
         String config = CONFIG.replace("</busconfig>",
                 "  <limit name=\"max_match_rules_per_connection\">1</limit>\n</busconfig>");
