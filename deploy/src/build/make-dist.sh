@@ -5,6 +5,7 @@
 #   target/capbus-dist/capbus/        what ./capbus runs; the same tree is packed as target/capbus-dist.tar.gz
 #     bin/capbus                      the launcher (src/dist/bin/capbus)
 #     lib/capbus.jar                  the daemon with its dependencies (maven-shade-plugin)
+#     lib/libnetty_transport_native_epoll_x86_64.so   netty's epoll library, loaded from here, not copied to /tmp
 #     lib/capbus.aot                  the JDK 25 AOT cache for runtime/ and the launcher's JVM options
 #     runtime/                        a Java runtime trimmed by jlink to the modules capbus uses
 #     systemd/{user,system}/capbus.{socket,service}
@@ -27,6 +28,8 @@ mkdir -p "$dist/bin" "$dist/lib"
 cp src/dist/bin/capbus "$dist/bin/capbus"
 chmod 0755 "$dist/bin/capbus"
 cp -p "$target/capbus.jar" "$dist/lib/capbus.jar"
+# netty's epoll library, left out of the jar (deploy/pom.xml): loaded from here (the launcher's java.library.path).
+cp "$target"/netty-native/META-INF/native/*.so "$dist/lib/"
 cp -r systemd "$dist/systemd"
 
 modules=""

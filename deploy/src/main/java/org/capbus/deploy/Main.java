@@ -100,7 +100,11 @@ public final class Main {
             stopped.countDown();
         }, "capbus-shutdown"));
         Signals.onHangup(daemon::reloadConfig);
-        Signals.onUpgrade(daemon::upgrade);
+        if (!Signals.onUpgrade(daemon::upgrade)) {
+            org.slf4j.LoggerFactory.getLogger(Main.class).warn("SIGUSR2 does not upgrade this bus: the JVM suspends"
+                    + " threads with it (start the bus through bin/capbus, which sets {})",
+                    Signals.SUSPEND_SIGNAL_VARIABLE);
+        }
         try {
             if (handover == null) {
                 daemon.announce();

@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,6 +28,7 @@ import io.netty.util.concurrent.Future;
 import org.capbus.dbus.io.ConnectionAcceptor;
 import org.capbus.dbus.io.ConnectionHandler;
 import org.capbus.dbus.io.PeerCredentials;
+import org.capbus.dbus.sasl.RandomBytes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -352,10 +352,10 @@ public final class UnixTransport {
     }
 
     private static String randomName() {
-        SecureRandom random = new SecureRandom();
-        char[] name = new char[10];
+        byte[] random = RandomBytes.of(10);
+        char[] name = new char[random.length];
         for (int i = 0; i < name.length; i++) {
-            name[i] = NAME_CHARACTERS[random.nextInt(NAME_CHARACTERS.length)];
+            name[i] = NAME_CHARACTERS[(random[i] & 0xff) % NAME_CHARACTERS.length];
         }
         return new String(name);
     }

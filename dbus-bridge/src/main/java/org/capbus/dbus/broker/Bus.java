@@ -3,7 +3,6 @@ package org.capbus.dbus.broker;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -45,6 +44,7 @@ import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.log.BusLog;
 import org.capbus.dbus.io.TransportConnection;
 import org.capbus.dbus.sasl.CookieKeyring;
+import org.capbus.dbus.sasl.RandomBytes;
 import org.capbus.dbus.sasl.SaslServer;
 import org.capbus.dbus.sasl.SaslServerConfig;
 import org.capbus.dbus.wire.DBusMessage;
@@ -119,9 +119,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         this.config = config;
         BusLog.configure(config.type() == null ? "unknown" : config.type(), ownCredentials.uid(), ownCredentials.pid());
         if (guid == null) {
-            byte[] id = new byte[16];
-            new SecureRandom().nextBytes(id);
-            guid = HexFormat.of().formatHex(id);
+            guid = SaslServerConfig.randomGuid();
         }
         this.guid = guid;
         long peerBytes = config.limits().get(BusLimit.MAX_OUTGOING_BYTES);
@@ -304,7 +302,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
     }
 
     private SaslServerConfig saslConfig(BusConfig c) {
-        SecureRandom random = new SecureRandom();
+        SecureRandom random = RandomBytes.deferred();
         return new SaslServerConfig(c.auth(), c.allowAnonymous(), guid, host.cookieKeyring(random), random);
     }
 

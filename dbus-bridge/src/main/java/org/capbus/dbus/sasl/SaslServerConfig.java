@@ -66,10 +66,8 @@ public final class SaslServerConfig {
     }
 
     /** A new random server GUID. */
-    public static String randomGuid(SecureRandom random) {
-        byte[] b = new byte[16];
-        random.nextBytes(b);
-        return HexFormat.of().formatHex(b);
+    public static String randomGuid() {
+        return HexFormat.of().formatHex(RandomBytes.of(16));
     }
 
     public boolean offers(SaslMechanism mechanism) {

@@ -104,8 +104,10 @@ class MessageFramerFuzzTest {
             byte[] chunk = data.consumeBytes(data.consumeInt(1, 70_000));
             checker.fedSinceLastDelivery += chunk.length;
             framer.onData(ByteBuffer.wrap(chunk));
-            // The buffer of a partial message: the first buffer, then at most double what arrived.
-            long bound = MessageFramer.FIRST_BUFFER + 2 * checker.fedSinceLastDelivery;
+            // The buffer of a partial message: a message up to the eager limit may hold its whole length at once;
+            // a longer one the first buffer, then at most four times what arrived.
+            long bound = Math.max(MessageFramer.EAGER_LIMIT,
+                    MessageFramer.FIRST_BUFFER + 4 * checker.fedSinceLastDelivery);
             if (checker.charged > bound) {
                 throw new AssertionError("holds " + checker.charged + " bytes after " + checker.fedSinceLastDelivery
                         + " arrived");

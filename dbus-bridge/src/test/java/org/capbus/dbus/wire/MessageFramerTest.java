@@ -100,6 +100,46 @@ class MessageFramerTest {
     }
 
     @Test
+    void shouldGiveAMessageUpToTheEagerLimitItsWholeBufferOnceWhenTheBudgetTakesIt() {
+        byte[] big = new byte[1 << 20];
+        byte[] wire = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M").byteArray(big).build(9);
+        Recorder r = new Recorder();
+        RecordingBudget budget = new RecordingBudget(Long.MAX_VALUE);
+        List<Integer> allocated = new ArrayList<>();
+        MessageFramer f = new MessageFramer(r, WireLimits.MAX_MESSAGE_LENGTH, 4, n -> {
+            allocated.add(n);
+            return new byte[n];
+        }, budget);
+
+        f.onData(ByteBuffer.wrap(wire, 0, 16));
+        assertThat(allocated).as("one buffer, at the message's length, as the header arrives")
+                .containsExactly(wire.length);
+        assertThat(budget.charged).isEqualTo(wire.length);
+        for (int off = 16; off < wire.length; off += 65536) {
+            f.onData(ByteBuffer.wrap(wire, off, Math.min(65536, wire.length - off)));
+        }
+
+        assertThat(r.messages).hasSize(1);
+        assertThat(r.messages.get(0)).isEqualTo(wire);
+        assertThat(allocated).as("no buffer in between: the bytes are copied once").hasSize(1);
+        assertThat(budget.charged).isZero();
+    }
+
+    @Test
+    void shouldGrowWithTheBytesWhenTheBudgetCannotTakeAWholeMessageAtOnce() {
+        Recorder r = new Recorder();
+        RecordingBudget budget = new RecordingBudget(200_000);
+        MessageFramer f = new MessageFramer(r, WireLimits.MAX_MESSAGE_LENGTH, 4, MessageBuffers.HEAP, budget);
+
+        f.onData(ByteBuffer.wrap(announce(1 << 20)));
+
+        assertThat(r.quotaExceeded).isEqualTo(-1);
+        assertThat(budget.charged).isEqualTo(MessageFramer.FIRST_BUFFER);
+        f.close();
+        assertThat(budget.charged).isZero();
+    }
+
+    @Test
     void shouldGrowWithTheBytesAndRefundTheChargeAtDelivery() {
         byte[] big = new byte[300_000];
         byte[] wire = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M").byteArray(big).build(9);

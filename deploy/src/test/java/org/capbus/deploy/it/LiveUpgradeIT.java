@@ -139,6 +139,45 @@ class LiveUpgradeIT {
     }
 
     /**
+     * HotSpot suspends threads with SIGUSR2 unless told otherwise, for JFR's sampler among others: a flight recording
+     * started on a running bus (as an operator would, with jcmd) must profile it, not upgrade it.
+     */
+    @Test
+    void aFlightRecordingNeitherUpgradesTheBusNorLosesItsSamples() throws Exception {
+        Path recording = Files.createTempFile("capbus-recording-", ".jfr");
+        try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, Map.of("CAPBUS_AOT", "0"))) {
+            String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+            ClientResult started = Clients.run(Map.of(), Clients.CLIENT_BOUND, List.of(jcmd, Long.toString(bus.pid()),
+                    "JFR.start", "duration=2s", "settings=profile", "filename=" + recording));
+            assertThat(started.exitCode()).as(started.describe()).isZero();
+            // Traffic while it records, so that the sampler has running threads to suspend.
+            for (int i = 0; i < 20; i++) {
+                Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
+                        "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.ListNames");
+            }
+            String jfr = Path.of(System.getProperty("java.home"), "bin", "jfr").toString();
+            ClientResult[] summary = new ClientResult[1];
+            Await.until(java.time.Duration.ofSeconds(30), () -> {
+                if (recording.toFile().length() == 0) {
+                    return false;
+                }
+                summary[0] = Clients.run(Map.of(), Clients.CLIENT_BOUND, List.of(jfr, "summary", recording.toString()));
+                return summary[0].exitCode() == 0;
+            }, () -> "the recording " + recording + " written" + (summary[0] == null ? "" : ": " + summary[0].describe()));
+
+            assertThat(summary[0].stdout()).as("the sampler suspended the bus's threads")
+                    .containsPattern("jdk.ExecutionSample +[1-9]");
+            assertThat(bus.stderr()).doesNotContain("live upgrade");
+            assertThat(bus.isAlive()).isTrue();
+            assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
+                    "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetConnectionUnixProcessID",
+                    "org.freedesktop.DBus").stdout()).as("the same process serves").contains(" " + bus.pid() + ",");
+        } finally {
+            Files.deleteIfExists(recording);
+        }
+    }
+
+    /**
      * The bus's environment: the test's launcher, and no AOT cache training (a fresh jar would make the first start
      * and each upgrade train one, which takes longer than the start bound on a loaded machine; not what is tested).
      */

@@ -2,6 +2,7 @@ package org.capbus.dbus.broker.state;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,11 +48,22 @@ public final class Activations {
 
     private final Core core;
     private final long busUid;
-    private final ActivationEnvironment environment = new ActivationEnvironment(System.getenv());
+    private final ActivationEnvironment environment = new ActivationEnvironment(servicesEnvironment());
     private final Map<String, PendingActivation> pending = new LinkedHashMap<>();
     private final ArrayDeque<PendingActivation> succeeded = new ArrayDeque<>();
     private ServiceCatalog catalog = ServiceCatalog.empty();
     private int waiting;
+
+    /**
+     * The bus's environment, which activated services inherit (as dbus-daemon's do), less the JVM setting its launcher
+     * adds ({@code _JAVA_SR_SIGNUM}, which moves the JVM's thread-suspension signal off the bus's upgrade signal): a
+     * setting of this process, not of the user's session.
+     */
+    private static Map<String, String> servicesEnvironment() {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.remove("_JAVA_SR_SIGNUM");
+        return env;
+    }
 
     /** Activations whose queues are peers of user {@code busUid} in {@code core}. */
     public Activations(Core core, long busUid) {
