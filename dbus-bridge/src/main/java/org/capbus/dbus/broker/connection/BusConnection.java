@@ -823,7 +823,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
                 return draining || transport.isWritable();
             }
             transport.write(m.head, 0, m.head.length);
-            if (m.tailLength >= BusMessage.LENT_TAIL_MIN) {
+            // A message with descriptors is lent however short: it then lives until the kernel took it, and so does
+            // its sender's charge for them (max_incoming_unix_fds), as dbus-daemon's message does until written.
+            if (m.tailLength >= BusMessage.LENT_TAIL_MIN || (m.fds.length > 0 && m.tailLength > 0)) {
                 m.expect(1); // the lending's reference, given back by m.written()
                 transport.writeLent(m.tail, m.tailOffset, m.tailLength, m);
             } else if (m.tailLength > 0) {
