@@ -153,5 +153,12 @@ final class TestBus implements BusHost, AutoCloseable {
     public void close() {
         bus.shutdown();
         loop.shutdownNow();
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + dir, e);
+        }
     }
 }

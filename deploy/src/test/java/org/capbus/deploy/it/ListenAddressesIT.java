@@ -55,6 +55,7 @@ class ListenAddressesIT {
             if (!bus.waitFor(5, TimeUnit.SECONDS)) {
                 bus.destroyForcibly();
             }
+            TestBus.deleteTree(dir);
         }
     }
 
@@ -62,16 +63,24 @@ class ListenAddressesIT {
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldListenOnATmpdirAddress(BusKind kind) throws Exception {
         Path dir = Files.createTempDirectory("capbus-tmpdir-");
-        String printed = printedAddressWorks(kind, "unix:tmpdir=" + dir, Map.of());
-        assertThat(printed).startsWith("unix:path=" + dir + "/dbus-");
+        try {
+            String printed = printedAddressWorks(kind, "unix:tmpdir=" + dir, Map.of());
+            assertThat(printed).startsWith("unix:path=" + dir + "/dbus-");
+        } finally {
+            TestBus.deleteTree(dir);
+        }
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldListenOnADirAddress(BusKind kind) throws Exception {
         Path dir = Files.createTempDirectory("capbus-dir-");
-        String printed = printedAddressWorks(kind, "unix:dir=" + dir, Map.of());
-        assertThat(printed).startsWith("unix:path=" + dir + "/dbus-");
+        try {
+            String printed = printedAddressWorks(kind, "unix:dir=" + dir, Map.of());
+            assertThat(printed).startsWith("unix:path=" + dir + "/dbus-");
+        } finally {
+            TestBus.deleteTree(dir);
+        }
     }
 
     @ParameterizedTest(name = "{0}")
@@ -86,7 +95,12 @@ class ListenAddressesIT {
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldListenInTheRuntimeDirectory(BusKind kind) throws Exception {
         Path runtime = Files.createTempDirectory("capbus-runtime-");
-        String printed = printedAddressWorks(kind, "unix:runtime=yes", Map.of("XDG_RUNTIME_DIR", runtime.toString()));
-        assertThat(printed).startsWith("unix:path=" + runtime + "/bus");
+        try {
+            String printed = printedAddressWorks(kind, "unix:runtime=yes",
+                    Map.of("XDG_RUNTIME_DIR", runtime.toString()));
+            assertThat(printed).startsWith("unix:path=" + runtime + "/bus");
+        } finally {
+            TestBus.deleteTree(runtime);
+        }
     }
 }

@@ -254,13 +254,18 @@ public final class TestBus implements AutoCloseable {
             process.destroyForcibly();
         }
         if (directory != null) {
-            try (Stream<Path> paths = Files.walk(directory)) {
-                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(path);
-                }
-            } catch (IOException ignored) {
-                // A leftover temporary directory is harmless.
+            deleteTree(directory);
+        }
+    }
+
+    /** Deletes {@code directory} and what it holds, quietly: a test's temporary files must not pile up in /tmp. */
+    public static void deleteTree(Path directory) {
+        try (Stream<Path> paths = Files.walk(directory)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
             }
+        } catch (IOException ignored) {
+            // Gone already, or a file the test cannot remove: nothing a test should fail for.
         }
     }
 
