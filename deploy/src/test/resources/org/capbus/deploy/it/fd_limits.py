@@ -2,9 +2,11 @@
 """The descriptor limits of dbus-daemon's configuration, driven over raw sockets (socket.send_fds), since no client
 library sends half a message or floods a reader that does not read.
 
-Usage: fd_limits.py SCENARIO
+Usage: fd_limits.py SCENARIO [BUS_PID]
   pending     descriptors sent with the start of a message whose rest never comes (pending_fd_timeout)
-  message     messages announcing and carrying more descriptors than max_message_unix_fds (2)
+  message     messages announcing and carrying more descriptors than max_message_unix_fds (2); then, with the bus
+              stopped (SIGSTOP to BUS_PID) while they are sent, two messages within the limit whose descriptors the
+              bus finds in its socket together
   outgoing    calls with one descriptor each to a receiver that does not read (max_outgoing_unix_fds)
   incoming    messages with one descriptor each from a sender to a receiver that does not read, while the bus
               holds max_incoming_unix_fds (4) of the sender's descriptors
@@ -16,6 +18,7 @@ failure, unless the scenario says otherwise.
 import os
 import re
 import select
+import signal
 import socket
 import struct
 import sys
@@ -210,15 +213,18 @@ class Connection:
             return True
         return False
 
-    def take(self, dest, n_fds=1, flags=0, size=0, announce=None):
-        """Sends a call Take(h..., ay) to dest carrying n_fds descriptors (of /dev/null); returns its serial."""
-        serial = self.next_serial()
-        announce = n_fds if announce is None else announce
+    def take_frame(self, dest, announce, flags=1, size=0):
+        """A call Take(h..., ay) to dest whose UNIX_FDS is announce, with a byte array of size bytes."""
         body = b"".join(struct.pack("<I", i) for i in range(max(announce, 1)))
         body += struct.pack("<I", size) + b"x" * size
-        frame = build(1, serial, path="/", iface="org.capbus.Fds", member="Take", dest=dest,
-                      sig="h" * max(announce, 1) + "ay", body=body, flags=flags,
-                      unix_fds=announce if announce else None)
+        return build(1, self.next_serial(), path="/", iface="org.capbus.Fds", member="Take", dest=dest,
+                     sig="h" * max(announce, 1) + "ay", body=body, flags=flags, unix_fds=announce if announce else None)
+
+    def take(self, dest, n_fds=1, flags=0, size=0, announce=None):
+        """Sends a call Take(h..., ay) to dest carrying n_fds descriptors (of /dev/null); returns its serial."""
+        announce = n_fds if announce is None else announce
+        frame = self.take_frame(dest, announce, flags, size)
+        serial = struct.unpack("<I", frame[8:12])[0]
         fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(n_fds)]
         try:
             self.send(frame, fds)
@@ -272,6 +278,24 @@ def scenario_message():
         takes = [m for m in receiver.received_before_answer() if m.member() == "Take"]
         delivered = "not delivered" if not takes else "delivered with %d" % len(takes[0].fds)
         print("UNIX_FDS=%d carrying %d: sender %s, %s" % (announce, carry, outcome, delivered))
+    # A message sent in two writes, its descriptors with the first, then the next message with its own: a bus that
+    # was busy meanwhile finds the first's end and the second's start, with its descriptors, in one read.
+    sender = Connection()
+    first = sender.take_frame(receiver.name, 2, size=1000)
+    second = sender.take_frame(receiver.name, 2)
+    fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(2)]
+    os.kill(int(sys.argv[2]), signal.SIGSTOP)
+    try:
+        sender.send(first[:100], fds)
+        sender.send(first[100:])
+        sender.send(second, fds)
+    finally:
+        os.kill(int(sys.argv[2]), signal.SIGCONT)
+        for fd in fds:
+            os.close(fd)
+    outcome = "closed" if sender.answered() == "not answered" else "kept"
+    takes = [m for m in receiver.received_before_answer() if m.member() == "Take"]
+    print("two messages of 2 in one read: sender %s, delivered with %s" % (outcome, [len(m.fds) for m in takes]))
     print("receiver:", receiver.answered())
 
 
