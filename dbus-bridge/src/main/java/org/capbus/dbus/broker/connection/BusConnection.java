@@ -385,7 +385,8 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
      * do (dbus-daemon's check_pending_fds_cb: armed when the count leaves zero, not pushed back while it grows).
      */
     private void checkPendingFds() {
-        boolean pending = state != ConnectionState.CLOSED && nativeEndpoint == null && framer.queuedFds() > 0;
+        boolean pending = state != ConnectionState.CLOSED
+                && (nativeEndpoint != null ? nativeEndpoint.queuedFds() : framer.queuedFds()) > 0;
         if (pending && pendingFdsTimeout == null) {
             pendingFdsTimeout = events.armPendingFdsTimeout(this);
         } else if (!pending && pendingFdsTimeout != null) {
