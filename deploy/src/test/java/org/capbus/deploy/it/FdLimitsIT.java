@@ -48,8 +48,16 @@ class FdLimitsIT {
         BUSES.close();
     }
 
+    /**
+     * Runs a scenario of fd_limits.py and returns its lines; it must exit 0 within {@link Innocents#ATTACK_BOUND}
+     * (each of its own waits is bounded by 20 s, and a scenario has several).
+     */
     private static List<String> scenario(TestBus bus, String name) {
-        return Clients.python(bus, "fd_limits.py", name, Long.toString(bus.pid())).stdout().lines().toList();
+        ClientResult r = Clients.run(bus.clientEnvironment(), Innocents.ATTACK_BOUND,
+                List.of(Clients.PYTHON, Clients.resource("fd_limits.py"), name, Long.toString(bus.pid())));
+        assertThat(r.exitCode()).as("[%s] %s\n--- bus stderr ---\n%s", bus.kind(), r.describe(), bus.stderr())
+                .isZero();
+        return r.stdout().lines().toList();
     }
 
     @ParameterizedTest(name = "{0}")
