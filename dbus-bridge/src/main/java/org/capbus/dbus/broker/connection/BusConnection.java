@@ -343,11 +343,6 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return heldIncomingFds + framer.queuedFds();
     }
 
-    /** Whether the bus stopped reading from it because its messages' descriptors reached max_incoming_unix_fds. */
-    public boolean isReadingPaused() {
-        return readingPaused;
-    }
-
     /**
      * Charges {@code m}'s descriptors to this connection, its sender, until the message lets them go: from then on
      * they count against max_incoming_unix_fds.
