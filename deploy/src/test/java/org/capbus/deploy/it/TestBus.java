@@ -203,7 +203,7 @@ public final class TestBus implements AutoCloseable {
         return address;
     }
 
-    /** The listening socket. */
+    /** The listening socket (in the bus's directory; not for a bus {@link #startAt} an address of the test's). */
     public Path socket() {
         return directory.resolve("bus.sock");
     }
