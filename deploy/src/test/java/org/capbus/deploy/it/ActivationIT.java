@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * started by its first call ({@code dbus-send}) and by StartServiceByName ({@code gdbus}), with dbus-daemon's
  * environment; the failures (a program that does not exist, one that exits, one killed by a signal, one that never
  * takes its name) reaching every waiting caller with the same error name and text from both buses, and nothing held
- * afterwards; a service file that appears while the bus runs; and systemd activation against a peer that plays
- * systemd.
+ * afterwards; a service file that appears while the bus runs; systemd activation against a peer that plays
+ * systemd; and, as root, a system bus starting services through Debian's setuid launch helper.
  */
 class ActivationIT {
     private static final String TEST_IFACE = "org.capbus.Test";
@@ -27,6 +27,14 @@ class ActivationIT {
     private static final long START_TIMEOUT_MS = 5000;
     private static final long GENEROUS_TIMEOUT_MS = 120_000;
     private static final Pattern GDBUS_ENTRY = Pattern.compile("'([^']+)': <(?:uint32|uint64) (\\d+)>");
+    /** The socket of the address Debian's launch helper gives every service it starts (its compiled-in default). */
+    private static final Path SYSTEM_BUS_SOCKET = Path.of("/run/dbus/system_bus_socket");
+    /**
+     * The launch helper reads only /usr/share/dbus-1/system.conf, whose {@code <standard_system_servicedirs/>} are
+     * /usr/local/share, /usr/share and /lib's dbus-1/system-services, and takes the file named after the service;
+     * a file in a test's own directory is not found there. This one exists wherever Debian's dbus is installed.
+     */
+    private static final Path SYSTEM_SERVICES = Path.of("/usr/share/dbus-1/system-services");
 
     @TempDir
     Path services;
@@ -233,8 +241,8 @@ class ActivationIT {
     /**
      * A system bus as dbus-daemon runs one: started as root, it switches to {@code <user>messagebus</user>} and
      * starts services through Debian's setuid {@code dbus-daemon-launch-helper}, which runs only for that user, reads
-     * the real system configuration and directories, and answers with documented exit codes. (A service it starts
-     * connects to the real system bus address, so this checks the launch and its failures, not a whole activation.)
+     * the real system configuration and directories, and answers with documented exit codes (a whole activation
+     * through it is {@link #shouldRunAUserServiceStartedThroughTheLaunchHelper}).
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
@@ -248,31 +256,10 @@ class ActivationIT {
                     "[D-BUS Service]\nName=org.capbus.Sys.NotInstalled\nExec=/bin/true\nUser=nobody\n");
             Files.writeString(dir.resolve("org.capbus.Sys.NoUser.service"),
                     "[D-BUS Service]\nName=org.capbus.Sys.NoUser\nExec=/bin/true\n");
-            String config = """
-                    <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-                     "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-                    <busconfig>
-                      <type>system</type>
-                      <user>messagebus</user>
-                      <listen>unix:tmpdir=/tmp</listen>
-                      <auth>EXTERNAL</auth>
-                      <servicehelper>/usr/lib/dbus-1.0/dbus-daemon-launch-helper</servicehelper>
-                      <standard_system_servicedirs/>
-                      <servicedir>%s</servicedir>
-                      <policy context="default">
-                        <allow user="*"/>
-                        <allow send_destination="*"/>
-                        <allow receive_sender="*"/>
-                        <allow own="*"/>
-                      </policy>
-                    </busconfig>
-                    """.formatted(dir);
+            String config = systemConfiguration("<servicedir>" + dir + "</servicedir>");
             try (TestBus bus = TestBus.startWithConfiguration(kind, config, List.of())) {
                 assertThat(gdbusDriver(bus, "org.freedesktop.DBus.GetConnectionUnixUser", "org.freedesktop.DBus"))
-                        .as("[%s] runs as messagebus", kind).isEqualTo("(uint32 "
-                                + Files.readAllLines(Path.of("/etc/passwd")).stream()
-                                .filter(l -> l.startsWith("messagebus:")).findFirst().orElseThrow().split(":")[2]
-                                + ",)");
+                        .as("[%s] runs as messagebus", kind).isEqualTo("(uint32 " + uid("messagebus") + ",)");
                 assertThat(startError(bus, "org.capbus.Sys.NotInstalled")).contains(
                         "org.freedesktop.DBus.Error.Spawn.ServiceNotFound", "Bus name not found in system service directory");
                 assertThat(startError(bus, "org.capbus.Sys.NoUser")).contains(
@@ -294,6 +281,118 @@ class ActivationIT {
             }
             Files.delete(dir);
         }
+    }
+
+    /**
+     * A system bus's configuration as Debian's (run as messagebus, services through the setuid launch helper from the
+     * standard system service directories), listening on {@code unix:tmpdir=/tmp} unless the test gives an address,
+     * with every message allowed; {@code extraElements} go in as they are.
+     */
+    private static String systemConfiguration(String extraElements) {
+        return """
+                <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+                 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+                <busconfig>
+                  <type>system</type>
+                  <user>messagebus</user>
+                  <listen>unix:tmpdir=/tmp</listen>
+                  <auth>EXTERNAL</auth>
+                  <servicehelper>/usr/lib/dbus-1.0/dbus-daemon-launch-helper</servicehelper>
+                  <standard_system_servicedirs/>
+                  %s
+                  <policy context="default">
+                    <allow user="*"/>
+                    <allow send_destination="*"/>
+                    <allow receive_sender="*"/>
+                    <allow own="*"/>
+                  </policy>
+                </busconfig>
+                """.formatted(extraElements);
+    }
+
+    /** The uid of {@code user}, from /etc/passwd. */
+    private static String uid(String user) throws IOException {
+        return Files.readAllLines(Path.of("/etc/passwd")).stream().filter(l -> l.startsWith(user + ":")).findFirst()
+                .orElseThrow(() -> new AssertionError("no user " + user + " in /etc/passwd")).split(":")[2];
+    }
+
+    /**
+     * A whole system activation through Debian's launch helper: the bus (started as root, running as messagebus) on
+     * the system bus address, since that is where the helper points every service it starts; the helper reads the
+     * service file from the system's directory, switches to its {@code User=} and execs the python3-dbus service,
+     * whose first call is answered. Runs as root only (as CI does); it refuses to run, failing, when something
+     * listens on the system bus address already (the bus would take the address over), and it removes the socket and
+     * the service file afterwards.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.capbus.deploy.it.BusKind#selected")
+    void shouldRunAUserServiceStartedThroughTheLaunchHelper(BusKind kind) throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                new com.sun.security.auth.module.UnixSystem().getUid() == 0, "a system bus is started as root");
+        String name = "org.capbus.Sys.Helped";
+        Path serviceFile = SYSTEM_SERVICES.resolve(name + ".service");
+        assertThat(serviceFile).as("left by an earlier run that was killed? remove it").doesNotExist();
+        requireUnused(SYSTEM_BUS_SOCKET);
+        Path runDbus = SYSTEM_BUS_SOCKET.getParent();
+        boolean madeRunDbus = !Files.isDirectory(runDbus);
+        // The service runs as nobody, who may not reach the build directory (a checkout under /root): a copy it can.
+        Path dir = Files.createTempDirectory("capbus-it-helped-");
+        try {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path script = Files.copy(Path.of(Clients.resource("service.py")), dir.resolve("service.py"));
+            Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            Files.createDirectories(runDbus);
+            Files.writeString(serviceFile, "[D-BUS Service]\nName=" + name + "\nExec=" + Clients.PYTHON + " " + script
+                    + " " + name + "\nUser=nobody\n");
+            String address = "unix:path=" + SYSTEM_BUS_SOCKET;
+            try (TestBus bus = TestBus.startAt(kind, systemConfiguration(""), address)) {
+                ClientResult first = echo(bus, name, "through the launch helper");
+                assertThat(first.exitCode()).as("[%s] %s\n%s", kind, first.describe(), bus.stderr()).isZero();
+                assertThat(first.stdout()).contains("string \"through the launch helper\"");
+                assertThat(bus.stderr()).as("[%s] the bus's log", kind).containsPattern(
+                        "Activating service name='" + name + "' requested by .* \\(using servicehelper\\)");
+                assertThat(gdbusDriver(bus, "org.freedesktop.DBus.GetConnectionUnixUser", name))
+                        .as("[%s] the service runs as its User=", kind).isEqualTo("(uint32 " + uid("nobody") + ",)");
+                // The helper's environment, not the bus's: only the starter variables, for the system bus.
+                assertThat(getenv(bus, name, "DBUS_STARTER_BUS_TYPE")).isEqualTo("('system',)");
+                assertThat(getenv(bus, name, "DBUS_STARTER_ADDRESS")).isEqualTo("('" + address + "',)");
+                assertThat(getenv(bus, name, "DBUS_SESSION_BUS_ADDRESS")).isEqualTo("('',)");
+                assertThat(gdbusDriver(bus, "org.freedesktop.DBus.StartServiceByName", name, "0"))
+                        .isEqualTo("(uint32 2,)");
+            }
+        } finally {
+            Files.deleteIfExists(serviceFile);
+            // The bus, no longer root, cannot remove its socket from root's /run/dbus.
+            Files.deleteIfExists(SYSTEM_BUS_SOCKET);
+            if (madeRunDbus) {
+                Files.deleteIfExists(runDbus);
+            }
+            TestBus.deleteTree(dir);
+        }
+    }
+
+    /**
+     * Fails unless {@code socket} is free: nothing there, or a socket nobody listens on (left by a killed run, which
+     * is removed). A bus listening there (a real system bus) must not be replaced by a test's.
+     */
+    private static void requireUnused(Path socket) throws IOException {
+        if (!Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        var attributes = Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        assertThat(attributes.isOther()).as("%s exists and is not a socket; this test will not replace it", socket)
+                .isTrue();
+        boolean listening;
+        try {
+            java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket)).close();
+            listening = true;
+        } catch (IOException refused) {
+            listening = false;
+        }
+        assertThat(listening).as("something listens on %s (a system bus?); this test runs a bus on that address and"
+                + " will not take it over: run it where no system bus runs", socket).isFalse();
+        Files.delete(socket);
     }
 
     private static String startError(TestBus bus, String name) {

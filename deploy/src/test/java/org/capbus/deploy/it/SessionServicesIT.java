@@ -64,6 +64,41 @@ class SessionServicesIT {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.capbus.deploy.it.BusKind#selected")
+    void shouldStoreAndLookUpASecretThroughTheActivatedGnomeKeyring(BusKind kind) throws IOException {
+        // gnome-keyring creates a new user's default collection only through a password prompt (a display and a
+        // prompter); a keyring with an empty password is stored unencrypted and opens without one, as on a desktop
+        // whose user chose no keyring password. The secret goes into it through org.freedesktop.secrets, which
+        // /usr/share/dbus-1/services/org.freedesktop.secrets.service starts (gnome-keyring-daemon --foreground
+        // --components=secrets); a second session, with a newly activated daemon, reads it back from the file.
+        Path keyrings = Files.createDirectories(home.resolve(".local/share/keyrings"));
+        Files.writeString(keyrings.resolve("default"), "login");
+        Files.writeString(keyrings.resolve("login.keyring"), """
+                [keyring]
+                display-name=login
+                ctime=0
+                mtime=0
+                lock-on-idle=false
+                lock-after=false
+                """);
+        String secret = "capbus-it secret " + java.util.UUID.randomUUID();
+        ClientResult stored = inSession(kind, List.of(), "printf %s '" + secret + "'"
+                + " | secret-tool store --label='capbus IT' service capbus-it account tester"
+                + " && secret-tool lookup service capbus-it account tester");
+        assertThat(stored.stdout()).as("[%s] %s", kind, stored.describe()).isEqualTo(secret);
+        // The bus started the daemon for secret-tool's first call (both buses log dbus-daemon's lines).
+        assertThat(stored.stderr()).as("[%s] %s", kind, stored.describe())
+                .contains("Activating service name='org.freedesktop.secrets'")
+                .contains("Successfully activated service 'org.freedesktop.secrets'");
+        assertThat(Files.readString(keyrings.resolve("login.keyring"))).as("[%s] gnome-keyring wrote the item", kind)
+                .contains("secret=" + secret, "value=capbus-it");
+
+        ClientResult read = inSession(kind, List.of(), "secret-tool lookup service capbus-it account tester");
+        assertThat(read.stdout()).as("[%s] %s", kind, read.describe()).isEqualTo(secret);
+        assertThat(read.stderr()).contains("Successfully activated service 'org.freedesktop.secrets'");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.capbus.deploy.it.BusKind#selected")
     void shouldOpenAGnomeTerminalAndTheAccessibilityBus(BusKind kind) throws IOException {
         // The README's example: gnome-terminal asks the bus for org.gnome.Terminal (gnome-terminal-server, activated)
         // and waits for its window's command; then at-spi's bus launcher (org.a11y.Bus), activated by its first call.

@@ -89,8 +89,22 @@ public final class TestBus implements AutoCloseable {
         return start(kind, configuration(false), List.of(), environment);
     }
 
+    /**
+     * Starts a bus of {@code kind} with the configuration file {@code configurationText}, listening on
+     * {@code address} instead of a socket in its temporary directory (a system bus on its well-known address). The
+     * caller makes sure nothing else uses the address and removes what the bus leaves there.
+     */
+    public static TestBus startAt(BusKind kind, String configurationText, String address) {
+        return start(kind, configurationText, List.of(), Map.of(), address);
+    }
+
     private static TestBus start(BusKind kind, String configurationText, List<String> extraArguments,
                                  Map<String, String> environment) {
+        return start(kind, configurationText, extraArguments, environment, null);
+    }
+
+    private static TestBus start(BusKind kind, String configurationText, List<String> extraArguments,
+                                 Map<String, String> environment, String address) {
         Path directory = null;
         Process process = null;
         try {
@@ -99,9 +113,9 @@ public final class TestBus implements AutoCloseable {
             Files.setPosixFilePermissions(directory, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             Path config = directory.resolve("bus.conf");
             Files.writeString(config, configurationText, StandardCharsets.UTF_8);
-            Path socket = directory.resolve("bus.sock");
+            String listen = address != null ? address : "unix:path=" + directory.resolve("bus.sock");
             List<String> command = new java.util.ArrayList<>(List.of(kind.executable().toString(),
-                    "--config-file=" + config, "--nofork", "--print-address=1", "--address=unix:path=" + socket));
+                    "--config-file=" + config, "--nofork", "--print-address=1", "--address=" + listen));
             command.addAll(extraArguments);
             ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectError(directory.resolve("bus.stderr").toFile())
@@ -189,7 +203,7 @@ public final class TestBus implements AutoCloseable {
         return address;
     }
 
-    /** The listening socket. */
+    /** The listening socket (in the bus's directory; not for a bus {@link #startAt} an address of the test's). */
     public Path socket() {
         return directory.resolve("bus.sock");
     }

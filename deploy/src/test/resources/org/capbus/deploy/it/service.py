@@ -2,8 +2,9 @@
 """Test service for the capbus integration tests (python3-dbus).
 
 Usage: service.py WELL_KNOWN_NAME
-Connects to $DBUS_SESSION_BUS_ADDRESS, exports /org/capbus/Test (interface org.capbus.Test), requests the name,
-prints "READY <unique name>" and serves until the bus goes away or it is terminated.
+Connects to $DBUS_SESSION_BUS_ADDRESS (else $DBUS_STARTER_ADDRESS), exports /org/capbus/Test (interface
+org.capbus.Test), requests the name, prints "READY <unique name>" and serves until the bus goes away or it is
+terminated.
 """
 import os
 import sys
@@ -91,7 +92,9 @@ def main():
     name = sys.argv[1]
     dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
     loop = GLib.MainLoop()
-    conn = dbus.bus.BusConnection(os.environ['DBUS_SESSION_BUS_ADDRESS'])
+    # A system service started by the launch helper has only the starter's address (the helper clears the rest).
+    address = os.environ.get('DBUS_SESSION_BUS_ADDRESS') or os.environ['DBUS_STARTER_ADDRESS']
+    conn = dbus.bus.BusConnection(address)
     conn.call_on_disconnection(lambda _conn: loop.quit())
     obj = TestObject(conn, loop)
     bus_name = dbus.service.BusName(name, conn, do_not_queue=True)
