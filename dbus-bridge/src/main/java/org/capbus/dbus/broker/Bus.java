@@ -195,6 +195,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         return state;
     }
 
+    @Override
     public Core core() {
         return mapping.core();
     }

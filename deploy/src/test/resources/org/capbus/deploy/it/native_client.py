@@ -21,6 +21,7 @@ REPLY, WELCOME, MESSAGE, NODE_DESTROYED, NODE_RELEASED = 0x8000, 0x8001, 0x8002,
 CONTINUE_ON_ERROR, DBUS = 0x1, 0x2
 STATUS = ['OK', 'DESTROYED', 'QUOTA', 'INVALID_HANDLE', 'INVALID_ARGUMENT', 'NOT_PERMITTED', 'NAME_NOT_FOUND',
           'NOT_NATIVE', 'INVALID_MESSAGE', 'LIMITS_EXCEEDED', 'UNKNOWN_OPERATION', 'ACCESS_DENIED']
+DETAIL = ['none', 'bytes', 'messages', 'handles', 'fds', 'names']
 
 
 class Frame:
@@ -30,6 +31,10 @@ class Frame:
 
     def status(self):
         return STATUS[struct.unpack_from('<I', self.payload, 0)[0]]
+
+    def detail(self):
+        """A REPLY's detail: for QUOTA and LIMITS_EXCEEDED, the resource that ran out, by name."""
+        return DETAIL[struct.unpack_from('<I', self.payload, 4)[0]]
 
 
 class NativeConnection:
