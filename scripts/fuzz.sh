@@ -3,7 +3,8 @@
 #
 #   scripts/fuzz.sh TARGET [DURATION] [EXECUTIONS]
 #
-# TARGET: framer (MessageFramerFuzzTest), validator (BodyValidatorFuzzTest) or sasl (SaslServerFuzzTest).
+# TARGET: framer (MessageFramerFuzzTest), validator (BodyValidatorFuzzTest), sasl (SaslServerFuzzTest) or native
+# (NativeFrameDecoderFuzzTest).
 # DURATION: jazzer's max_duration, e.g. 30m or 2h (default 1h). EXECUTIONS: max_executions (default 10000000).
 # The fuzzer stops at whichever comes first, or at the first finding. New coverage goes to
 # dbus-bridge/.cifuzz-corpus/<class>/<method>/ (not committed; merge the interesting inputs into the committed corpus
@@ -16,7 +17,8 @@ case "${1:-}" in
   framer) class=org.capbus.dbus.wire.MessageFramerFuzzTest ;;
   validator) class=org.capbus.dbus.wire.BodyValidatorFuzzTest ;;
   sasl) class=org.capbus.dbus.sasl.SaslServerFuzzTest ;;
-  *) echo "usage: $0 framer|validator|sasl [DURATION] [EXECUTIONS]" >&2; exit 2 ;;
+  native) class=org.capbus.dbus.nativeproto.NativeFrameDecoderFuzzTest ;;
+  *) echo "usage: $0 framer|validator|sasl|native [DURATION] [EXECUTIONS]" >&2; exit 2 ;;
 esac
 cd "$here"
 JAZZER_FUZZ=1 JAZZER_MAX_DURATION="${2:-1h}" JAZZER_MAX_EXECUTIONS="${3:-10000000}" \

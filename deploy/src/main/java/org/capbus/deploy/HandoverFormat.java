@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -39,6 +40,8 @@ final class HandoverFormat {
     static final int SECTION_MATCH_RULES = 5;
     static final int SECTION_REPLY_SLOTS = 6;
     static final int SECTION_MONITORS = 7;
+    /** Optional: the metrics counters, so that they continue across the upgrade. */
+    static final int SECTION_COUNTERS = 8;
     /** Section flag: a reader that does not know the section must refuse the hand-over. */
     static final int REQUIRED = 1;
 
@@ -50,7 +53,8 @@ final class HandoverFormat {
     }
 
     /** What a reader got: the listeners, each connection's socket and pending output, and the bus image. */
-    record Decoded(List<TransportImage.Listener> listeners, List<TransportImage.Socket> sockets, BusImage bus) {
+    record Decoded(List<TransportImage.Listener> listeners, List<TransportImage.Socket> sockets, BusImage bus,
+                   Map<String, long[]> counters) {
     }
 
     /** The format is not one this capbus reads; says why. */
@@ -61,6 +65,14 @@ final class HandoverFormat {
     }
 
     static Encoded encode(BusImage bus, TransportImage transport) throws IOException {
+        return encode(bus, transport, Map.of());
+    }
+
+    /**
+     * As above, with the metrics counters by name ({@code bus.*}, {@code transport.*}): an optional section, which a
+     * reader that does not know it skips (its counters then start from zero, as before the section existed).
+     */
+    static Encoded encode(BusImage bus, TransportImage transport, Map<String, long[]> counters) throws IOException {
         List<Integer> fds = new ArrayList<>();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
@@ -140,6 +152,18 @@ final class HandoverFormat {
                 }
             }
         });
+        if (!counters.isEmpty()) {
+            section(out, SECTION_COUNTERS, 0, s -> {
+                s.writeInt(counters.size());
+                for (Map.Entry<String, long[]> e : counters.entrySet()) {
+                    s.writeUTF(e.getKey());
+                    s.writeInt(e.getValue().length);
+                    for (long v : e.getValue()) {
+                        s.writeLong(v);
+                    }
+                }
+            });
+        }
         out.writeShort(SECTION_END);
         out.flush();
         return new Encoded(bytes.toByteArray(), fds.stream().mapToInt(Integer::intValue).toArray());
@@ -175,6 +199,7 @@ final class HandoverFormat {
             List<BusImage.Rule> rules = new ArrayList<>();
             List<BusImage.Reply> replies = new ArrayList<>();
             List<BusImage.Monitor> monitors = new ArrayList<>();
+            Map<String, long[]> counters = new LinkedHashMap<>();
             while (true) {
                 int id = in.readUnsignedShort();
                 if (id == SECTION_END) {
@@ -255,6 +280,20 @@ final class HandoverFormat {
                             monitors.add(new BusImage.Monitor(connection, texts));
                         }
                     }
+                    case SECTION_COUNTERS -> {
+                        for (int n = s.readInt(), i = 0; i < n; i++) {
+                            String name = s.readUTF();
+                            int k = s.readInt();
+                            if (k < 0 || k > 4096) {
+                                throw new UnreadableException("counter " + name + " with " + k + " values");
+                            }
+                            long[] values = new long[k];
+                            for (int j = 0; j < k; j++) {
+                                values[j] = s.readLong();
+                            }
+                            counters.put(name, values);
+                        }
+                    }
                     default -> {
                         if ((flags & REQUIRED) != 0) {
                             throw new UnreadableException("required section " + id + " unknown to this capbus");
@@ -281,7 +320,7 @@ final class HandoverFormat {
                 checkIndex(m.connection(), connections.size());
             }
             return new Decoded(listeners, sockets,
-                    new BusImage(guid, nextUnique, nextSerial, connections, names, rules, replies, monitors));
+                    new BusImage(guid, nextUnique, nextSerial, connections, names, rules, replies, monitors), counters);
         } catch (IOException | RuntimeException e) {
             throw new UnreadableException("malformed hand-over: " + e);
         }
@@ -299,12 +338,16 @@ final class HandoverFormat {
     }
 
     private static void section(DataOutputStream out, int id, Body body) throws IOException {
+        section(out, id, REQUIRED, body);
+    }
+
+    private static void section(DataOutputStream out, int id, int flags, Body body) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream s = new DataOutputStream(bytes);
         body.write(s);
         s.flush();
         out.writeShort(id);
-        out.writeShort(REQUIRED);
+        out.writeShort(flags);
         out.writeInt(bytes.size());
         bytes.writeTo(out);
     }

@@ -5,7 +5,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.capbus.adapters.transport.HandoverChannel;
 import org.capbus.adapters.transport.SystemdNotifier;
@@ -115,6 +117,7 @@ final class Takeover {
                                 c.unclaimedFds()));
                     }
                     BusImage b = decoded.bus();
+                    carryOverCounters(daemon, decoded.counters());
                     return daemon.bus().restoreImage(new BusImage(b.guid(), b.nextUniqueId(), b.nextSerial(),
                             connections, b.names(), b.matchRules(), b.replies(), b.monitors()));
                 });
@@ -155,6 +158,21 @@ final class Takeover {
         } catch (IOException | RuntimeException e) {
             return fail(channel, e.getMessage() != null ? e.getMessage() : e.toString());
         }
+    }
+
+    /** Continues the old process's metrics counters (on the loop, their writer). */
+    private static void carryOverCounters(Daemon daemon, Map<String, long[]> counters) {
+        Map<String, long[]> bus = new HashMap<>();
+        Map<String, Long> transport = new HashMap<>();
+        counters.forEach((name, values) -> {
+            if (name.startsWith(Upgrader.COUNTERS_BUS)) {
+                bus.put(name.substring(Upgrader.COUNTERS_BUS.length()), values);
+            } else if (name.startsWith(Upgrader.COUNTERS_TRANSPORT) && values.length == 1) {
+                transport.put(name.substring(Upgrader.COUNTERS_TRANSPORT.length()), values[0]);
+            }
+        });
+        daemon.bus().stats().carryOver(bus);
+        daemon.transport().counters().carryOver(transport);
     }
 
     private static int maxReadVersion() {

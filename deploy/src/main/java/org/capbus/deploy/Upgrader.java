@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.capbus.adapters.transport.HandoverChannel;
@@ -46,6 +48,11 @@ final class Upgrader {
     static final int FRAME_REFUSED = 7;
     static final int FRAME_BUS_ID = 8;
     static final int FRAME_PREPARED = 9;
+
+    /** Prefix of the bus's counters in the hand-over's counters section. */
+    static final String COUNTERS_BUS = "bus.";
+    /** Prefix of the transport's counters in the hand-over's counters section. */
+    static final String COUNTERS_TRANSPORT = "transport.";
 
     /** How long the new process may take to start and connect (a JVM, perhaps an AOT training run first). */
     private static final long START_TIMEOUT_MILLIS = 60_000;
@@ -190,6 +197,14 @@ final class Upgrader {
         return null;
     }
 
+    /** The metrics counters by name, for the new process to continue from (on the loop, where they are written). */
+    private Map<String, long[]> counters() {
+        Map<String, long[]> all = new LinkedHashMap<>();
+        daemon.bus().stats().counters().forEach((name, values) -> all.put(COUNTERS_BUS + name, values));
+        daemon.transport().counters().values().forEach((name, v) -> all.put(COUNTERS_TRANSPORT + name, new long[] {v}));
+        return all;
+    }
+
     /**
      * On the loop: quiesce, send everything, wait for READY. Returns why it failed; on success it does not return
      * (the process ends here, so nothing touches the sockets after the new process took them).
@@ -207,7 +222,7 @@ final class Upgrader {
         long exported = System.nanoTime();
         long sent;
         try {
-            HandoverFormat.Encoded encoded = HandoverFormat.encode(bus, transport);
+            HandoverFormat.Encoded encoded = HandoverFormat.encode(bus, transport, counters());
             int[] fds = encoded.fds();
             for (int i = 0; i < fds.length; i += HandoverChannel.MAX_FDS) {
                 int[] chunk = Arrays.copyOfRange(fds, i, Math.min(fds.length, i + HandoverChannel.MAX_FDS));

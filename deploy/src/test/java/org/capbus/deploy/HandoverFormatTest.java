@@ -64,6 +64,29 @@ class HandoverFormatTest {
     }
 
     @Test
+    void shouldCarryTheCountersInAnOptionalSection() throws Exception {
+        BusImage bus = new BusImage("g", 1, 1, List.of(), List.of(), List.of(), List.of(), List.of());
+        Map<String, long[]> counters = new LinkedHashMap<>();
+        counters.put("bus.messagesIn", new long[] {0, 7, 8, 9, 10});
+        counters.put("transport.accepted", new long[] {3});
+        byte[] bytes = HandoverFormat.encode(bus, new TransportImage(List.of(), Map.of()), counters).bytes();
+
+        HandoverFormat.Decoded d = HandoverFormat.decode(bytes, new int[0], HandoverFormat.MAX_READ_VERSION);
+
+        assertThat(d.counters()).containsOnlyKeys("bus.messagesIn", "transport.accepted");
+        assertThat(d.counters().get("bus.messagesIn")).containsExactly(0, 7, 8, 9, 10);
+        assertThat(d.counters().get("transport.accepted")).containsExactly(3);
+        // Optional: a reader of version 1 that predates the section skips it (the flag is clear).
+        int at = 12;
+        while (ByteBuffer.wrap(bytes).getShort(at) != HandoverFormat.SECTION_COUNTERS) {
+            at += 8 + ByteBuffer.wrap(bytes).getInt(at + 4);
+        }
+        assertThat(ByteBuffer.wrap(bytes).getShort(at + 2) & HandoverFormat.REQUIRED).isZero();
+        assertThat(HandoverFormat.decode(emptyImage(), new int[0], HandoverFormat.MAX_READ_VERSION).counters())
+                .isEmpty();
+    }
+
+    @Test
     void shouldRefuseAVersionFromTheFuture() throws Exception {
         byte[] bytes = emptyImage();
         ByteBuffer.wrap(bytes).putInt(8, HandoverFormat.MAX_READ_VERSION + 1);

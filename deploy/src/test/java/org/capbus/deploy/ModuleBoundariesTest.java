@@ -2,38 +2,26 @@ package org.capbus.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.lang.classfile.AttributedElement;
-import java.lang.classfile.Attributes;
-import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassModel;
-import java.lang.classfile.FieldModel;
-import java.lang.classfile.MethodModel;
-import java.lang.classfile.constantpool.ClassEntry;
-import java.lang.classfile.constantpool.MethodTypeEntry;
-import java.lang.classfile.constantpool.NameAndTypeEntry;
-import java.lang.classfile.constantpool.PoolEntry;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+
+import static org.capbus.deploy.CompiledClasses.name;
+import static org.capbus.deploy.CompiledClasses.packageOf;
+import static org.capbus.deploy.CompiledClasses.parse;
+import static org.capbus.deploy.CompiledClasses.references;
+import static org.capbus.deploy.CompiledClasses.within;
 
 /**
  * Keeps the module boundaries of DESIGN.md true in the compiled classes: {@code core} uses nothing outside
  * {@code java.base}, and references between capbus modules only point down
  * {@code core <- dbus-bridge <- adapters <- deploy}, with {@code config} depending on none of them.
  *
- * <p>Reads every module's {@code target/classes} (siblings of this module's directory, the test's working directory)
- * with the {@code java.lang.classfile} API and collects every class a class file names: constant-pool class entries,
- * the types in member and call-site descriptors (a type used only in a signature has no class entry) and annotation
- * types. A module whose classes are missing fails the test, so it cannot pass by finding nothing.
+ * <p>Reads every module's compiled classes ({@link CompiledClasses}). A module whose classes are missing fails the
+ * test, so it cannot pass by finding nothing.
  */
 class ModuleBoundariesTest {
 
@@ -48,8 +36,6 @@ class ModuleBoundariesTest {
             new Module("dbus-bridge", "org.capbus.dbus", List.of("org.capbus.adapters", "org.capbus.deploy")),
             new Module("adapters", "org.capbus.adapters", List.of("org.capbus.deploy")),
             new Module("deploy", "org.capbus.deploy", List.of()));
-
-    private static final Pattern OBJECT_TYPE = Pattern.compile("L([^;<]+);");
 
     @Test
     void shouldFindCompiledClassesForEveryModule() {
@@ -107,85 +93,10 @@ class ModuleBoundariesTest {
     }
 
     private static Path classesDir(Module m) {
-        return Path.of("..", m.directory(), "target", "classes").toAbsolutePath().normalize();
+        return CompiledClasses.classesDir(m.directory());
     }
 
     private static List<Path> classFiles(Module m) {
-        Path dir = classesDir(m);
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(p -> p.toString().endsWith(".class")).sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static ClassModel parse(Path file) {
-        try {
-            return ClassFile.of().parse(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Binary names (dotted) of every class the class file refers to, arrays reduced to their element type. */
-    private static Set<String> references(ClassModel model) {
-        Set<String> refs = new TreeSet<>();
-        for (PoolEntry entry : model.constantPool()) {
-            switch (entry) {
-                case ClassEntry c -> addInternalName(refs, c.asInternalName());
-                case NameAndTypeEntry nt -> addDescriptor(refs, nt.type().stringValue());
-                case MethodTypeEntry mt -> addDescriptor(refs, mt.descriptor().stringValue());
-                default -> { }
-            }
-        }
-        addAnnotations(refs, model);
-        for (FieldModel f : model.fields()) {
-            addDescriptor(refs, f.fieldType().stringValue());
-            addAnnotations(refs, f);
-        }
-        for (MethodModel m : model.methods()) {
-            addDescriptor(refs, m.methodType().stringValue());
-            addAnnotations(refs, m);
-        }
-        return refs;
-    }
-
-    /** Annotation types are named by descriptor in their attribute, not by a class entry. */
-    private static void addAnnotations(Set<String> refs, AttributedElement element) {
-        element.findAttribute(Attributes.runtimeVisibleAnnotations())
-                .ifPresent(a -> a.annotations().forEach(x -> addDescriptor(refs, x.className().stringValue())));
-        element.findAttribute(Attributes.runtimeInvisibleAnnotations())
-                .ifPresent(a -> a.annotations().forEach(x -> addDescriptor(refs, x.className().stringValue())));
-    }
-
-    private static void addInternalName(Set<String> refs, String internalName) {
-        if (internalName.startsWith("[")) {
-            addDescriptor(refs, internalName);
-        } else {
-            refs.add(internalName.replace('/', '.'));
-        }
-    }
-
-    private static void addDescriptor(Set<String> refs, String descriptor) {
-        Matcher m = OBJECT_TYPE.matcher(descriptor);
-        while (m.find()) {
-            refs.add(m.group(1).replace('/', '.'));
-        }
-    }
-
-    private static String packageOf(String className) {
-        int dot = className.lastIndexOf('.');
-        return dot < 0 ? "" : className.substring(0, dot);
-    }
-
-    private static boolean within(String pkg, String prefix) {
-        return pkg.equals(prefix) || pkg.startsWith(prefix + ".");
-    }
-
-    private static String name(ClassModel model) {
-        return model.thisClass().asInternalName().replace('/', '.');
+        return CompiledClasses.classFiles(m.directory());
     }
 }

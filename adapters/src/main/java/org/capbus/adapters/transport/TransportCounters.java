@@ -19,6 +19,44 @@ public final class TransportCounters {
     TransportCounters() {
     }
 
+    /** Every counter by name, for a live upgrade's hand-over (see the bus's counters). */
+    public java.util.Map<String, Long> values() {
+        java.util.Map<String, Long> m = new java.util.LinkedHashMap<>();
+        m.put("accepted", accepted);
+        m.put("acceptErrors", acceptErrors);
+        m.put("recvmsgCalls", recvmsgCalls);
+        m.put("sendmsgCalls", sendmsgCalls);
+        m.put("bytesRead", bytesRead);
+        m.put("bytesWritten", bytesWritten);
+        m.put("fdsReceived", fdsReceived);
+        m.put("fdsSent", fdsSent);
+        m.put("failures", failures);
+        return m;
+    }
+
+    /**
+     * Adds what the process this one took over from had counted ({@link #values()} there); names this version does
+     * not know are ignored. Event-loop thread.
+     */
+    public void carryOver(java.util.Map<String, Long> previous) {
+        previous.forEach((name, v) -> {
+            switch (name) {
+                case "accepted" -> accepted += v;
+                case "acceptErrors" -> acceptErrors += v;
+                case "recvmsgCalls" -> recvmsgCalls += v;
+                case "sendmsgCalls" -> sendmsgCalls += v;
+                case "bytesRead" -> bytesRead += v;
+                case "bytesWritten" -> bytesWritten += v;
+                case "fdsReceived" -> fdsReceived += v;
+                case "fdsSent" -> fdsSent += v;
+                case "failures" -> failures += v;
+                default -> {
+                    // a counter of another version
+                }
+            }
+        });
+    }
+
     /** Connections accepted. */
     public long accepted() {
         return accepted;

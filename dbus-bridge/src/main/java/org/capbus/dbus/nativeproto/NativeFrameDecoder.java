@@ -6,9 +6,11 @@ import java.util.Arrays;
 /**
  * Splits a native connection's byte stream into {@link NativeFrame}s: an explicit state machine (header, then
  * body) that takes bytes split anywhere. The 24-byte header is gathered into a fixed array and checked against the
- * limits before the body's array is allocated, so a client cannot make the bus allocate more than one frame of
- * at most {@code maxPayload} plus its ids. Descriptors that arrive with the bytes wait in arrival order and are
- * claimed by the frame whose header counts them, once its last byte is in.
+ * limits before anything is allocated; the body's array then grows with the bytes that arrive (at most
+ * {@value #FIRST_BODY} bytes at first, then fourfold, to the frame's length), never to the length the header announces
+ * before they do: a client announcing a 32 MiB frame and sending nothing holds {@value #FIRST_BODY} bytes. Descriptors
+ * that arrive with the bytes wait in arrival order and are claimed by the frame whose header counts them, once its
+ * last byte is in.
  *
  * <p>After a violation the decoder ignores all further input (the connection is being closed).
  *
@@ -25,6 +27,9 @@ public final class NativeFrameDecoder {
         void onProtocolViolation(String reason);
     }
 
+    /** The largest body array given to a frame before its bytes arrive. */
+    static final int FIRST_BODY = 64 * 1024;
+
     private static final long[] NO_IDS = new long[0];
     private static final int[] NO_FDS = new int[0];
     private static final byte[] NO_BYTES = new byte[0];
@@ -34,8 +39,10 @@ public final class NativeFrameDecoder {
     private final int maxFds;
     private final byte[] header = new byte[NativeFrame.HEADER_LENGTH];
     private int headerFilled;
-    /** The body (ids and payload) of the frame being read; null while reading a header. */
+    /** The body (ids and payload) of the frame being read, as far as it has grown; null while reading a header. */
     private byte[] body;
+    /** The length of the body of the frame being read, from its header. */
+    private int bodyLength;
     private int bodyFilled;
     private int[] fds = new int[4];
     private int fdCount;
@@ -67,6 +74,11 @@ public final class NativeFrameDecoder {
         return out;
     }
 
+    /** Bytes held for the frame being read (its body array as far as it has grown), for tests. */
+    int heldBytes() {
+        return body == null ? 0 : body.length;
+    }
+
     /** Whether a violation stopped the decoder. */
     public boolean failed() {
         return failed;
@@ -83,10 +95,13 @@ public final class NativeFrameDecoder {
                     startBody();
                 }
             } else {
-                int n = Math.min(data.remaining(), body.length - bodyFilled);
+                int n = Math.min(data.remaining(), bodyLength - bodyFilled);
+                if (bodyFilled + n > body.length) {
+                    body = Arrays.copyOf(body, Math.min(bodyLength, Math.max(4 * body.length, bodyFilled + n)));
+                }
                 data.get(body, bodyFilled, n);
                 bodyFilled += n;
-                if (bodyFilled == body.length) {
+                if (bodyFilled == bodyLength) {
                     finishFrame();
                 }
             }
@@ -127,8 +142,8 @@ public final class NativeFrameDecoder {
             violation("frame length: " + length + " (expected: >= " + min + " and <= " + max + ")");
             return;
         }
-        int bodyLength = (int) (length - NativeFrame.HEADER_LENGTH);
-        body = bodyLength == 0 ? NO_BYTES : new byte[bodyLength];
+        bodyLength = (int) (length - NativeFrame.HEADER_LENGTH);
+        body = bodyLength == 0 ? NO_BYTES : new byte[Math.min(bodyLength, FIRST_BODY)];
         bodyFilled = 0;
         if (bodyLength == 0) {
             finishFrame();

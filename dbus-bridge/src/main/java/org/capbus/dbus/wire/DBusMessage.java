@@ -28,7 +28,7 @@ import java.nio.charset.StandardCharsets;
  * validates them completely (a malformed message of unknown type is still a protocol violation) but returns
  * {@link Validity#UNKNOWN_MESSAGE_TYPE}, which is not an error: the bridge drops it and keeps the connection.
  */
-public final class DBusMessage {
+public final class DBusMessage implements RoutingFields {
 
     /** Top-level arguments {@link #argType} and {@link #stringArg} look at: match rules know arg0 to arg63. */
     public static final int MAX_MATCH_ARGS = 64;
@@ -421,6 +421,7 @@ public final class DBusMessage {
     }
 
     /** One of {@link MessageType}, or an unknown value when {@link #validity()} is UNKNOWN_MESSAGE_TYPE. */
+    @Override
     public int type() {
         return type;
     }
@@ -553,6 +554,7 @@ public final class DBusMessage {
     }
 
     /** PATH, or null; decoded once. */
+    @Override
     public String path() {
         if (path == null && pathOffset != 0) {
             path = ascii(pathOffset, pathLength);
@@ -561,6 +563,7 @@ public final class DBusMessage {
     }
 
     /** INTERFACE, or null; decoded once. */
+    @Override
     public String interfaceName() {
         if (interfaceName == null && interfaceOffset != 0) {
             interfaceName = ascii(interfaceOffset, interfaceLength);
@@ -569,6 +572,7 @@ public final class DBusMessage {
     }
 
     /** MEMBER, or null; decoded once. */
+    @Override
     public String member() {
         if (member == null && memberOffset != 0) {
             member = ascii(memberOffset, memberLength);
@@ -585,6 +589,7 @@ public final class DBusMessage {
     }
 
     /** DESTINATION, or null; decoded once. */
+    @Override
     public String destination() {
         if (destination == null && destinationOffset != 0) {
             destination = ascii(destinationOffset, destinationLength);
@@ -593,6 +598,7 @@ public final class DBusMessage {
     }
 
     /** SENDER as the client wrote it (the bus replaces it), or null; decoded once. */
+    @Override
     public String sender() {
         if (sender == null && senderOffset != 0) {
             sender = ascii(senderOffset, senderLength);
@@ -612,6 +618,7 @@ public final class DBusMessage {
      * The type code of top-level argument {@code n} (0 to 63), or 0 if the body has fewer arguments. The
      * first call scans only as far as argument {@code n}; positions are remembered for later calls.
      */
+    @Override
     public int argType(int n) {
         if (n < 0 || n >= MAX_MATCH_ARGS) {
             return 0;
@@ -625,6 +632,7 @@ public final class DBusMessage {
      * rules' argN, argNpath and arg0namespace compare (the rule decides which of the two types it accepts,
      * via {@link #argType}). Decoded once, on the first call.
      */
+    @Override
     public String stringArg(int n) {
         int t = argType(n);
         if (t != TypeCode.STRING && t != TypeCode.OBJECT_PATH) {

@@ -25,7 +25,7 @@ import java.util.Arrays;
  * (names valid, strings without NUL), and tests parse the result back. Little-endian unless
  * {@link #bigEndian()} is asked for before the body. One builder per message, on the event-loop thread.
  */
-public final class MessageBuilder {
+public final class MessageBuilder implements RoutingFields {
 
     private static final int KIND_ARRAY = 1;
     private static final int KIND_STRUCT = 2;
@@ -402,18 +402,22 @@ public final class MessageBuilder {
     // ---- what was built, as match rules read it (no parse needed) ----------------------------------------------
 
     /** The message type ({@link MessageType}). */
+    @Override
     public int type() {
         return type;
     }
 
+    @Override
     public String path() {
         return path;
     }
 
+    @Override
     public String interfaceName() {
         return interfaceName;
     }
 
+    @Override
     public String member() {
         return member;
     }
@@ -422,20 +426,24 @@ public final class MessageBuilder {
         return errorName;
     }
 
+    @Override
     public String destination() {
         return destination;
     }
 
+    @Override
     public String sender() {
         return sender;
     }
 
     /** The type code of top-level argument {@code n}, or 0 if there is none (or it is beyond argument 63). */
+    @Override
     public int argType(int n) {
         return n < Math.min(argCount, MAX_MATCH_ARGS) ? argTypes[n] : 0;
     }
 
     /** Top-level argument {@code n} if it is a string or an object path, else null (as {@link DBusMessage#stringArg}). */
+    @Override
     public String stringArg(int n) {
         return n < Math.min(argCount, MAX_MATCH_ARGS) ? argStrings[n] : null;
     }

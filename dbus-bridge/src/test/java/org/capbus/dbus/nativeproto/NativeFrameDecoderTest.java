@@ -78,6 +78,29 @@ class NativeFrameDecoderTest {
         assertSample(c);
     }
 
+    @Test
+    void shouldHoldOnlyWhatArrivedOfAnAnnouncedLargeFrame() {
+        int payload = 3 << 20;
+        byte[] frame = NativeFrameWriter.frame(NativeFrame.SEND, 0, 5, new long[] {3}, null, 0, new byte[payload], 0,
+                payload);
+        Collector c = new Collector();
+        NativeFrameDecoder d = new NativeFrameDecoder(c, 32 << 20, 16);
+
+        d.onData(ByteBuffer.wrap(frame, 0, NativeFrame.HEADER_LENGTH + 10));
+        assertThat(d.heldBytes()).as("the header alone allocates no more than the first body array")
+                .isEqualTo(NativeFrameDecoder.FIRST_BODY);
+        d.onData(ByteBuffer.wrap(frame, NativeFrame.HEADER_LENGTH + 10, 100_000));
+        assertThat(d.heldBytes()).isLessThanOrEqualTo(4 * 100_010);
+        d.onData(ByteBuffer.wrap(frame, NativeFrame.HEADER_LENGTH + 100_010,
+                frame.length - NativeFrame.HEADER_LENGTH - 100_010));
+
+        assertThat(c.violations).isEmpty();
+        assertThat(c.frames).hasSize(1);
+        assertThat(c.frames.get(0).payload()).hasSize(payload);
+        assertThat(c.frames.get(0).targets()).containsExactly(3);
+        assertThat(d.heldBytes()).isZero();
+    }
+
     private static Collector decode(byte[] frame, int maxPayload, int maxFds, int fdsArrived) {
         Collector c = new Collector();
         NativeFrameDecoder d = new NativeFrameDecoder(c, maxPayload, maxFds);

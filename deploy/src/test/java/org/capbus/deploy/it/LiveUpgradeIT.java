@@ -138,6 +138,70 @@ class LiveUpgradeIT {
         }
     }
 
+    /** Prometheus must see the counters continue across an upgrade, not start again from zero. */
+    @Test
+    void metricsCountersContinueInTheNewProcess() throws Exception {
+        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        String target = "127.0.0.1:" + port;
+        String config = TestBus.configuration(false).replace("</busconfig>",
+                "  <metrics address=\"" + target + "\"/>\n</busconfig>");
+        try {
+            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+            try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher))) {
+                for (int i = 0; i < 10; i++) {
+                    Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
+                            "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.ListNames");
+                }
+                String calls = "capbus_messages_received_total{type=\"method_call\"}";
+                String accepted = "capbus_connections_accepted_total";
+                double callsBefore = metric(target, calls);
+                double acceptedBefore = metric(target, accepted);
+                assertThat(acceptedBefore).isGreaterThanOrEqualTo(10);
+
+                upgrade(bus.pid());
+
+                // The new process serves metrics once the old one, which held the port, is gone.
+                double[] after = new double[2];
+                Await.until(java.time.Duration.ofSeconds(30), () -> {
+                    try {
+                        after[0] = metric(target, calls);
+                        after[1] = metric(target, accepted);
+                        return true;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                }, () -> "metrics served again on " + target);
+                assertThat(after[0]).as(calls).isGreaterThanOrEqualTo(callsBefore);
+                assertThat(after[1]).as(accepted).isGreaterThanOrEqualTo(acceptedBefore);
+            }
+        } finally {
+            Files.deleteIfExists(launcher);
+        }
+    }
+
+    /** The value of one series in a scrape of {@code target}; IOException while nothing serves there. */
+    private static double metric(String target, String series) throws IOException {
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            String body = http.send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://" + target + "/metrics"))
+                    .timeout(java.time.Duration.ofSeconds(10)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            for (String line : body.split("\n")) {
+                if (line.startsWith(series + " ")) {
+                    return Double.parseDouble(line.substring(series.length() + 1).strip());
+                }
+            }
+            throw new AssertionError("no " + series + " in the scrape:\n" + body);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
     /**
      * HotSpot suspends threads with SIGUSR2 unless told otherwise, for JFR's sampler among others: a flight recording
      * started on a running bus (as an operator would, with jcmd) must profile it, not upgrade it.

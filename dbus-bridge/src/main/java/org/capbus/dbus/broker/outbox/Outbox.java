@@ -37,8 +37,9 @@ public final class Outbox {
     private final CoreMapping mapping;
     private final BusState state;
     private final BusStats stats;
-    private final BuiltView built = new BuiltView();
     private final MatchView view = new MatchView();
+    /** The view of the bus's own messages, apart from {@link #view}: one may be read while the other is in use. */
+    private final MatchView built = new MatchView();
     private final Recipients recipients = new Recipients();
     /** Collects the subscribers of a broadcast; one instance, not one per signal. */
     private final MatchIndex.RecipientSink<BusConnection> subscribers = this::addSubscriber;
@@ -92,7 +93,7 @@ public final class Outbox {
             overflowed.add(target);
         }
         if (!state.monitors().isEmpty()) {
-            toMonitors(built.of(message), message.destination(), out, target);
+            toMonitors(built.of(message, message.sender()), message.destination(), out, target);
         }
         out.release();
     }
@@ -160,7 +161,7 @@ public final class Outbox {
     /** Sends a signal the bus built to every connection whose match rules select it, and to monitors. */
     private void broadcast(MessageBuilder signal) {
         BusMessage out = BusMessage.whole(signal.build(nextSerial()));
-        MatchableMessage m = built.of(signal);
+        MatchableMessage m = built.of(signal, signal.sender());
         state.matches().collectRecipients(m, null, state.names(), subscribers);
         int n = recipients.count();
         int delivered = recipients.send(mapping, mapping.driverPeer(), out);

@@ -1,18 +1,20 @@
 package org.capbus.dbus.broker.state;
 
 import org.capbus.dbus.bus.MatchableMessage;
-import org.capbus.dbus.wire.DBusMessage;
+import org.capbus.dbus.wire.RoutingFields;
 import org.capbus.dbus.wire.TypeCode;
 
 /**
- * A parsed message as match rules see it, with the sender the bus set (not the one the client wrote). One
- * reusable instance per bus: {@link #of} re-points it. Event-loop thread only.
+ * A message as match rules see it, with the sender the bus set (not the one a client wrote): a client's parsed
+ * message or one the bus built and never parsed (both are {@link RoutingFields}). One reusable instance per user:
+ * {@link #of} re-points it. Event-loop thread only.
  */
 public final class MatchView implements MatchableMessage {
-    private DBusMessage message;
+    private RoutingFields message;
     private String sender;
 
-    public MatchView of(DBusMessage m, String senderName) {
+    /** Views {@code m} as sent by {@code senderName}. */
+    public MatchView of(RoutingFields m, String senderName) {
         this.message = m;
         this.sender = senderName;
         return this;

@@ -161,6 +161,78 @@ public final class BusStats {
         return (dispatched++ & (LATENCY_SAMPLE_INTERVAL - 1)) == 0 ? System.nanoTime() | 1 : 0;
     }
 
+    /**
+     * Every counter, by name, as copies: what a live upgrade hands to the process that takes over, so that a
+     * Prometheus scrape sees the counters continue instead of a reset. Single-value counters are arrays of one. The
+     * dispatch counter that picks sampled messages is not a metric and does not travel.
+     */
+    public Map<String, long[]> counters() {
+        Map<String, long[]> m = new LinkedHashMap<>();
+        m.put("messagesIn", messagesIn.clone());
+        m.put("bytesIn", bytesIn.clone());
+        m.put("messagesOut", messagesOut.clone());
+        m.put("bytesOut", bytesOut.clone());
+        m.put("driverMessagesOut", new long[] {driverMessagesOut});
+        m.put("driverBytesOut", new long[] {driverBytesOut});
+        m.put("broadcasts", new long[] {broadcasts});
+        m.put("broadcastDeliveries", new long[] {broadcastDeliveries});
+        m.put("fanout", fanout.clone());
+        m.put("unexpectedReplies", new long[] {unexpectedReplies});
+        m.put("quotaRejections", quotaRejections.clone());
+        m.put("policyDenials", policyDenials.clone());
+        m.put("accepted", new long[] {accepted});
+        m.put("disconnects", disconnects.clone());
+        m.put("authenticated", authenticated.clone());
+        m.put("errorsSent", errorsSent.clone());
+        m.put("latency", latency.clone());
+        m.put("latencySum", new long[] {latencySumNanos});
+        return m;
+    }
+
+    /**
+     * Adds what the process this one took over from had counted ({@link #counters()} there): counters continue
+     * across a live upgrade. A name this version does not know is ignored, and of an array whose length changed
+     * between versions the common part is added (each index keeps its meaning: the enums only ever grow at the end).
+     * Event-loop thread.
+     */
+    public void carryOver(Map<String, long[]> previous) {
+        Map<String, long[]> mine = new HashMap<>();
+        mine.put("messagesIn", messagesIn);
+        mine.put("bytesIn", bytesIn);
+        mine.put("messagesOut", messagesOut);
+        mine.put("bytesOut", bytesOut);
+        mine.put("fanout", fanout);
+        mine.put("quotaRejections", quotaRejections);
+        mine.put("policyDenials", policyDenials);
+        mine.put("disconnects", disconnects);
+        mine.put("authenticated", authenticated);
+        mine.put("errorsSent", errorsSent);
+        mine.put("latency", latency);
+        for (Map.Entry<String, long[]> e : previous.entrySet()) {
+            long[] from = e.getValue();
+            long[] into = mine.get(e.getKey());
+            if (into != null) {
+                for (int i = 0; i < Math.min(into.length, from.length); i++) {
+                    into[i] += from[i];
+                }
+                continue;
+            }
+            long v = from.length > 0 ? from[0] : 0;
+            switch (e.getKey()) {
+                case "driverMessagesOut" -> driverMessagesOut += v;
+                case "driverBytesOut" -> driverBytesOut += v;
+                case "broadcasts" -> broadcasts += v;
+                case "broadcastDeliveries" -> broadcastDeliveries += v;
+                case "unexpectedReplies" -> unexpectedReplies += v;
+                case "accepted" -> accepted += v;
+                case "latencySum" -> latencySumNanos += v;
+                default -> {
+                    // a counter of another version: nothing here to add it to
+                }
+            }
+        }
+    }
+
     /** Ends a sample started by {@link #dispatchStart()}; {@code start} 0 means not sampled. */
     public void dispatchEnd(long start) {
         if (start != 0) {

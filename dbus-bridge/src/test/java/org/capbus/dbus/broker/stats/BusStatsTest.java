@@ -6,9 +6,11 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.capbus.dbus.DBusErrors;
 import org.capbus.dbus.sasl.SaslMechanism;
+import org.capbus.dbus.wire.MessageType;
 import org.junit.jupiter.api.Test;
 
 class BusStatsTest {
@@ -24,6 +26,27 @@ class BusStatsTest {
             }
         }
         assertThat(DBusErrors.ALL).containsExactlyInAnyOrderElementsOf(constants).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void shouldContinueFromThePreviousProcessCounters() {
+        BusStats previous = new BusStats();
+        previous.received(MessageType.METHOD_CALL, 100);
+        previous.received(MessageType.METHOD_CALL, 50);
+        previous.errorSent(DBusErrors.SERVICE_UNKNOWN);
+        previous.accepted();
+        stats.received(MessageType.METHOD_CALL, 10);
+        Map<String, long[]> handed = new java.util.HashMap<>(previous.counters());
+        handed.put("aCounterOfANewerVersion", new long[] {5});
+        handed.put("fanout", new long[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}); // grew since
+
+        stats.carryOver(handed);
+
+        assertThat(stats.messagesIn(MessageType.METHOD_CALL)).isEqualTo(3);
+        assertThat(stats.bytesIn(MessageType.METHOD_CALL)).isEqualTo(160);
+        assertThat(stats.errorsSentByName().get(DBusErrors.SERVICE_UNKNOWN)).isEqualTo(1);
+        assertThat(stats.acceptedConnections()).isEqualTo(1);
+        assertThat(stats.counters().get("fanout")).hasSize(BusStats.FANOUT_BOUNDS.length + 1).startsWith(1, 2, 3);
     }
 
     @Test
