@@ -156,6 +156,14 @@ class HandoverFormatTest {
         }
 
         @Override
+        public void pauseReading() {
+        }
+
+        @Override
+        public void resumeReading() {
+        }
+
+        @Override
         public long pendingOutboundBytes() {
             return 0;
         }

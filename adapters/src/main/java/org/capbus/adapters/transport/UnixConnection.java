@@ -32,6 +32,12 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
     private static final EpollIoOps READ = EpollIoOps.EPOLLIN;
     private static final EpollIoOps READ_WRITE = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLOUT);
     private static final EpollIoOps WRITE = EpollIoOps.EPOLLOUT;
+    /**
+     * Interest while reading is paused and nothing waits to be written: netty cannot register a handle for no events
+     * (see {@link #interest()}), so it waits for a hang-up, edge-triggered: reported once, not again and again while
+     * the connection stays paused. Reading, when it resumes, finds the end of the stream.
+     */
+    private static final EpollIoOps PAUSED = EpollIoOps.EPOLLRDHUP.with(EpollIoOps.EPOLLET);
     private static final int EPOLLIN = EpollIoOps.EPOLLIN.value();
     private static final int EPOLLOUT = EpollIoOps.EPOLLOUT.value();
     // EPOLLERR and EPOLLHUP are always reported; a read then returns the error or end of file.
@@ -60,6 +66,8 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
     private boolean waitingForOutput;
     /** Reading stopped until the outbound buffer is empty ({@link #suspendReadingUntilWritten()}). */
     private boolean readSuspended;
+    /** Reading stopped until {@link #resumeReading()} (a sender whose descriptors the bus still holds). */
+    private boolean readPaused;
     /** In the transport's list of connections to flush at the end of this batch. */
     boolean dirty;
     /** Index in the transport's connection list, for O(1) removal. */
@@ -217,14 +225,36 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         registration.submit(interest());
     }
 
+    @Override
+    public void pauseReading() {
+        if (closed || readPaused) {
+            return;
+        }
+        readPaused = true;
+        registration.submit(interest());
+    }
+
+    @Override
+    public void resumeReading() {
+        if (closed || !readPaused) {
+            return;
+        }
+        readPaused = false;
+        registration.submit(interest());
+    }
+
     /**
-     * The epoll interest for the current state: reading unless suspended, writing while the socket is full or reading
-     * is suspended (netty removes a handle from epoll when asked for no events, so a suspended one waits for
-     * {@code EPOLLOUT}, which also ends the suspension as soon as the socket takes the bytes).
+     * The epoll interest for the current state: reading unless suspended or paused, writing while the socket is full
+     * or reading is suspended (netty removes a handle from epoll when asked for no events, so a suspended one waits
+     * for {@code EPOLLOUT}, which also ends the suspension as soon as the socket takes the bytes, and a paused one
+     * with nothing to write waits for a hang-up only, {@link #PAUSED}).
      */
     private EpollIoOps interest() {
         if (readSuspended) {
             return WRITE;
+        }
+        if (readPaused) {
+            return waitingForOutput ? WRITE : PAUSED;
         }
         return waitingForOutput ? READ_WRITE : READ;
     }
@@ -269,8 +299,9 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
                 flush();
             }
             if ((ops & READ_EVENTS) != 0 && !closed) {
-                if (readSuspended) {
-                    // Hung up or failed while we wait for it to read: the write says which, and ends the connection.
+                if (readSuspended || readPaused) {
+                    // Hung up or failed while we do not read: a pending write says which and ends the connection;
+                    // with nothing to write, reading finds the end of the stream once it resumes.
                     flush();
                 } else {
                     read();
@@ -294,7 +325,7 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         int[] fds = transport.receivedFds();
         int bufferSize = transport.readBufferSize();
         int reads = transport.readsPerEvent();
-        for (int i = 0; i < reads && !closed && !readSuspended; i++) {
+        for (int i = 0; i < reads && !closed && !readSuspended && !readPaused; i++) {
             message.prepareReceive(transport.readBufferAddress(), bufferSize);
             long n = syscalls.recvmsg(fd, message.header(), Syscalls.MSG_CMSG_CLOEXEC | Syscalls.MSG_DONTWAIT);
             counters.recvmsgCalls++;

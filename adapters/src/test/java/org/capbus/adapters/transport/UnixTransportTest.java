@@ -303,4 +303,38 @@ class UnixTransportTest {
             assertThat(onLoop(transport, handler.connection::pendingOutboundBytes)).isZero();
         }
     }
+
+    @Test
+    void shouldLeaveInputInTheSocketWhileReadingIsPausedAndReadItOnceResumed() throws Exception {
+        QueueingAcceptor acceptor = new QueueingAcceptor(false);
+        String address = listen(acceptor);
+        SocketChannel client = connect(address);
+        RecordingHandler handler = acceptor.next();
+        onLoop(transport, () -> {
+            handler.connection.pauseReading();
+            return null;
+        });
+        client.write(ByteBuffer.wrap("held".getBytes(StandardCharsets.US_ASCII)));
+        // Writing goes on while reading is paused.
+        onLoop(transport, () -> {
+            handler.connection.write("out".getBytes(StandardCharsets.US_ASCII), 0, 3);
+            return null;
+        });
+        assertThat(new String(readExactly(client, 3), StandardCharsets.US_ASCII)).isEqualTo("out");
+        client.close();
+        // The bytes and the hang-up were in the socket before these two tasks were posted: the loop has polled it at
+        // least once between them (each wakes it from epoll_wait, and it handles ready sockets before its tasks).
+        onLoop(transport, () -> null);
+        onLoop(transport, () -> null);
+        assertThat(onLoop(transport, handler.received::size)).isZero();
+        assertThat(handler.closedCalls.get()).as("the hang-up waits for reading too").isZero();
+
+        onLoop(transport, () -> {
+            handler.connection.resumeReading();
+            return null;
+        });
+        assertThat(handler.closed.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        assertThat(onLoop(transport, () -> handler.received.toString(StandardCharsets.US_ASCII))).isEqualTo("held");
+        assertThat(handler.closedCalls.get()).isEqualTo(1);
+    }
 }

@@ -3,6 +3,7 @@ package org.capbus.dbus.broker;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -265,7 +266,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         SaslServer sasl = new SaslServer(saslConfig, creds.uid(), true);
         sasl.allowNativeProtocol(nativeProtocol);
         BusConnection c = new BusConnection(this, transport, mapping, sasl, policyFor(creds), state.names(),
-                maxMessageSize(), maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()));
+                maxMessageSize(), maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()),
+                config.limits().get(BusLimit.MAX_INCOMING_UNIX_FDS));
         int open = state.connections().size();
         if (open >= maxTotal) {
             BusLog.warning("Refusing connection from " + BusLog.loginfo(creds) + ": " + open
@@ -401,6 +403,27 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         stats.quotaRejected(QuotaResource.INCOMING_BYTES);
         disconnect(c, DisconnectReason.QUOTA, "a message of " + announcedLength
                 + " bytes does not fit in what max_incoming_bytes leaves to the connection and its user");
+    }
+
+    @Override
+    public ScheduledFuture<?> armPendingFdsTimeout(BusConnection c) {
+        // dbus-daemon (bus/connection.c, check_pending_fds_cb) reads pending_fd_timeout when descriptors start to
+        // wait: a reload applies to the next wait, not to one already running.
+        long timeoutMs = config.limits().get(BusLimit.PENDING_FD_TIMEOUT);
+        return host.loop().schedule(() -> pendingFdsTimedOut(c), timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** dbus-daemon's pending_unix_fds_timeout_cb: its warning, then the connection goes. */
+    private void pendingFdsTimedOut(BusConnection c) {
+        if (c.isClosed()) {
+            return;
+        }
+        BusLog.warning("Connection \"" + (c.uniqueName() != null ? c.uniqueName() : "(null)") + "\" ("
+                + c.loginfo() + ") has had Unix fds pending for too long, closing it (pending_fd_timeout="
+                + config.limits().get(BusLimit.PENDING_FD_TIMEOUT) + " ms)");
+        stats.quotaRejected(QuotaResource.PENDING_FDS);
+        disconnect(c, DisconnectReason.QUOTA, null);
+        flush();
     }
 
     @Override
@@ -579,7 +602,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             PeerCredentials creds = transport.credentials();
             BusConnection c = new BusConnection(this, transport, mapping,
                     new SaslServer(saslConfig, creds.uid(), true), policyFor(creds), state.names(), maxMessageSize(),
-                    maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()));
+                    maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()),
+                    config.limits().get(BusLimit.MAX_INCOMING_UNIX_FDS));
             state.add(c);
             restored.add(c);
             if (ci.phase() == BusImage.Phase.AUTHENTICATING) {

@@ -30,8 +30,9 @@ import org.capbus.dbus.wire.MessageBuilder;
  *       {@code MatchRules}: every connection's rules plus every monitor's (a monitor without rules counts one).</li>
  *   <li>{@code Incoming*} and {@code Outgoing*} of a connection are, as in dbus-daemon, what the bus holds for it
  *       <em>now</em>, not totals: capbus routes a message as soon as its last byte arrives, so nothing received
- *       waits ({@code IncomingMessages} and {@code IncomingBytes} are 0, {@code IncomingFDs} counts descriptors that
- *       arrived ahead of their message), while {@code Outgoing*} is the backlog queued towards the connection in
+ *       waits ({@code IncomingMessages} and {@code IncomingBytes} are 0; {@code IncomingFDs} counts, as dbus-daemon's
+ *       does, the descriptors of the connection's messages the bus still holds for their receivers, which
+ *       max_incoming_unix_fds bounds, plus any that arrived ahead of their message), while {@code Outgoing*} is the backlog queued towards the connection in
  *       the core and its socket buffer ({@code OutgoingMessages} is a lower bound, see {@link #outgoingMessages}).
  *       {@code PeakIncomingBytes} is the largest message received.</li>
  *   <li>Totals since the connection was made are capbus's own keys, {@code org.capbus.Debug.Stats.Total*} (UINT64).</li>

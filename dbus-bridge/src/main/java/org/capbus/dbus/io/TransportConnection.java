@@ -66,6 +66,17 @@ public interface TransportConnection {
      */
     void suspendReadingUntilWritten();
 
+    /**
+     * Stops reading from the socket until {@link #resumeReading()}, whatever is written meanwhile: dbus-daemon's
+     * disabled read watch, for a connection whose messages still held in the bus carry {@code max_incoming_unix_fds}
+     * descriptors. The {@code onData} call in progress, if any, is not cut short; the client's further bytes wait in
+     * its socket, and a hang-up is noticed once reading resumes. Idempotent.
+     */
+    void pauseReading();
+
+    /** Reads again after {@link #pauseReading()}. Idempotent; does nothing on a closed connection. */
+    void resumeReading();
+
     /** Bytes queued and not yet written to the socket. */
     long pendingOutboundBytes();
 

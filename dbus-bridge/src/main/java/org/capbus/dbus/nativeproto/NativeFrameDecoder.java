@@ -65,6 +65,17 @@ public final class NativeFrameDecoder {
         }
         System.arraycopy(received, 0, fds, fdCount, count);
         fdCount += count;
+        // As the D-Bus framer (and dbus-daemon): one read brings at most max_message_unix_fds, and what waits
+        // between reads is checked at the end of onData; so the queue stays bounded even before any frame claims.
+        if (!failed && (count > maxFds || fdCount > 2L * maxFds)) {
+            violation("descriptors: " + count + " in one read, " + fdCount + " queued (expected: <= " + maxFds
+                    + ")");
+        }
+    }
+
+    /** Descriptors received and not yet claimed by a frame. */
+    public int queuedFds() {
+        return fdCount;
     }
 
     /** Descriptors received and not claimed by a frame (to close at disconnect); the decoder forgets them. */
@@ -86,6 +97,14 @@ public final class NativeFrameDecoder {
 
     /** Consumes all of {@code data}, delivering every frame it completes. */
     public void onData(ByteBuffer data) {
+        consume(data);
+        if (!failed && fdCount > maxFds) {
+            // The read's whole frames took theirs: more than one frame's worth waits for frames not yet sent.
+            violation("descriptors: " + fdCount + " waiting for frames (expected: <= " + maxFds + ")");
+        }
+    }
+
+    private void consume(ByteBuffer data) {
         while (data.hasRemaining() && !failed) {
             if (body == null) {
                 int n = Math.min(data.remaining(), header.length - headerFilled);

@@ -23,6 +23,14 @@ import java.nio.ByteBuffer;
  * last byte of the message has been read they are all here, and a message claiming more than were received is
  * a protocol violation. Descriptors not claimed yet stay queued for the next message.
  *
+ * <p>{@code max_message_unix_fds} bounds them as dbus-daemon's receive buffer does: one {@code recvmsg} may bring at
+ * most that many, a message may claim at most that many, and once the messages a read completed have taken theirs,
+ * at most that many may wait; anything more is a protocol violation. dbus-daemon, while it holds descriptors, reads
+ * only the rest of the current message, so those of the next one never arrive in the same read; this framer is
+ * handed whole reads, in which the kernel may put the end of one message and the start of the next with its
+ * descriptors (it stops a read after the first segment that carries some), so it checks the queue once the read's
+ * whole messages have claimed theirs, not before: within a read it may hold up to twice the limit.
+ *
  * <p>After a protocol violation the framer is dead: it reports once, then ignores all input. The owner closes
  * the connection and the descriptors still queued ({@link #drainFds()}). Owned by the connection, on the
  * event-loop thread; state is a 16-byte header scratch, the message being filled and the fd queue.
@@ -70,7 +78,7 @@ public final class MessageFramer {
 
     private final Listener listener;
     private final int maxMessageLength;
-    private final int maxQueuedFds;
+    private final int maxMessageFds;
 
     private final byte[] header = new byte[WireLimits.FIXED_HEADER_LENGTH];
     private int headerFill;
@@ -91,22 +99,23 @@ public final class MessageFramer {
     /**
      * @param maxMessageLength the largest message accepted, at most {@link WireLimits#MAX_MESSAGE_LENGTH}
      *                         (dbus-daemon's {@code max_message_size})
-     * @param maxQueuedFds     the most descriptors held at once (dbus-daemon's {@code max_message_unix_fds})
+     * @param maxMessageFds    the most descriptors one message, one read and the queue between reads may hold
+     *                         (dbus-daemon's {@code max_message_unix_fds})
      */
-    public MessageFramer(Listener listener, int maxMessageLength, int maxQueuedFds) {
-        this(listener, maxMessageLength, maxQueuedFds, MessageBuffers.HEAP, IncomingBudget.UNLIMITED);
+    public MessageFramer(Listener listener, int maxMessageLength, int maxMessageFds) {
+        this(listener, maxMessageLength, maxMessageFds, MessageBuffers.HEAP, IncomingBudget.UNLIMITED);
     }
 
     /** As above, reading the last buffer of each message from {@code buffers}, with no {@link IncomingBudget}. */
-    public MessageFramer(Listener listener, int maxMessageLength, int maxQueuedFds, MessageBuffers buffers) {
-        this(listener, maxMessageLength, maxQueuedFds, buffers, IncomingBudget.UNLIMITED);
+    public MessageFramer(Listener listener, int maxMessageLength, int maxMessageFds, MessageBuffers buffers) {
+        this(listener, maxMessageLength, maxMessageFds, buffers, IncomingBudget.UNLIMITED);
     }
 
     /**
      * As above, reading the last buffer of each message from {@code buffers} (which may be longer than the message),
      * and charging buffers to {@code budget} as they grow.
      */
-    public MessageFramer(Listener listener, int maxMessageLength, int maxQueuedFds, MessageBuffers buffers,
+    public MessageFramer(Listener listener, int maxMessageLength, int maxMessageFds, MessageBuffers buffers,
                          IncomingBudget budget) {
         if (maxMessageLength < WireLimits.FIXED_HEADER_LENGTH || maxMessageLength > WireLimits.MAX_MESSAGE_LENGTH) {
             throw new IllegalArgumentException("maxMessageLength: " + maxMessageLength
@@ -116,7 +125,7 @@ public final class MessageFramer {
         this.buffers = buffers;
         this.budget = budget;
         this.maxMessageLength = maxMessageLength;
-        this.maxQueuedFds = maxQueuedFds;
+        this.maxMessageFds = maxMessageFds;
     }
 
     /** Whether a protocol violation stopped the framer. */
@@ -152,7 +161,9 @@ public final class MessageFramer {
             fdQueue[(fdHead + fdCount + i) % fdQueue.length] = fds[i];
         }
         fdCount += count;
-        if (fdCount > maxQueuedFds) {
+        // dbus-daemon's recvmsg has room for max_message_unix_fds less what it holds: more is truncated (MSG_CTRUNC),
+        // and it closes the connection. What waited here was checked at the end of the last read (onData).
+        if (count > maxMessageFds || fdCount > 2L * maxMessageFds) {
             violation(Validity.TOO_MANY_UNIX_FDS, null);
         }
     }
@@ -187,6 +198,15 @@ public final class MessageFramer {
      * is kept), delivering every message it completes.
      */
     public void onData(ByteBuffer data) {
+        consume(data);
+        if (!dead && fdCount > maxMessageFds) {
+            // The read's whole messages took theirs: what is left waits for messages to come, which dbus-daemon
+            // would have had no room to receive.
+            violation(Validity.TOO_MANY_UNIX_FDS, null);
+        }
+    }
+
+    private void consume(ByteBuffer data) {
         while (!dead && data.hasRemaining()) {
             if (headerFill < WireLimits.FIXED_HEADER_LENGTH) {
                 int n = Math.min(WireLimits.FIXED_HEADER_LENGTH - headerFill, data.remaining());
@@ -300,6 +320,11 @@ public final class MessageFramer {
         int claimed = m.unixFds();
         if (claimed > fdCount) {
             violation(Validity.MISSING_UNIX_FDS, m);
+            return;
+        }
+        if (claimed > maxMessageFds) {
+            // Received over several reads, each within the limit: dbus-daemon would have had no room for the rest.
+            violation(Validity.UNIX_FDS_OVER_LIMIT, m);
             return;
         }
         int[] fds = takeFds(claimed);

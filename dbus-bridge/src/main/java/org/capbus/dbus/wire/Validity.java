@@ -52,7 +52,8 @@ public enum Validity {
     ARRAY_LENGTH_MISMATCH("array elements do not end exactly at the array length"),
     NESTED_TOO_DEEPLY("containers nested too deeply"),
     MISSING_UNIX_FDS("message claims more unix fds than were received"),
-    TOO_MANY_UNIX_FDS("too many unix fds queued on the connection");
+    TOO_MANY_UNIX_FDS("too many unix fds queued on the connection"),
+    UNIX_FDS_OVER_LIMIT("message carries more unix fds than max_message_unix_fds");
 
     private final String reason;
 

@@ -28,6 +28,8 @@ final class FakeTransport implements TransportConnection {
     boolean closed;
     /** How often the bridge asked to stop reading until its output is written. */
     int readSuspensions;
+    /** Whether reading is paused ({@link #pauseReading()}), as a throttled sender's is. */
+    boolean readingPaused;
 
     FakeTransport(PeerCredentials credentials) {
         this.credentials = credentials;
@@ -69,6 +71,16 @@ final class FakeTransport implements TransportConnection {
     @Override
     public void suspendReadingUntilWritten() {
         readSuspensions++;
+    }
+
+    @Override
+    public void pauseReading() {
+        readingPaused = true;
+    }
+
+    @Override
+    public void resumeReading() {
+        readingPaused = false;
     }
 
     @Override

@@ -22,7 +22,7 @@ final class ManualLoop extends ScheduledThreadPoolExecutor {
 
     @Override
     public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
-        Pending p = new Pending(command);
+        Pending p = new Pending(command, unit.toMillis(delay));
         timers.add(p);
         return p;
     }
@@ -30,6 +30,18 @@ final class ManualLoop extends ScheduledThreadPoolExecutor {
     @Override
     public void execute(Runnable command) {
         tasks.add(command);
+    }
+
+    /** The delays, in milliseconds, of the timers waiting (neither run nor cancelled), in the order they were set. */
+    List<Long> timerDelaysMillis() {
+        List<Long> out = new ArrayList<>();
+        for (Runnable r : timers) {
+            Pending p = (Pending) r;
+            if (!p.isDone()) {
+                out.add(p.delayMillis);
+            }
+        }
+        return out;
     }
 
     /** Runs every timer that was not cancelled, now. */
@@ -48,11 +60,13 @@ final class ManualLoop extends ScheduledThreadPoolExecutor {
 
     private static final class Pending implements ScheduledFuture<Object>, Runnable {
         private final Runnable command;
+        private final long delayMillis;
         private boolean cancelled;
         private boolean done;
 
-        Pending(Runnable command) {
+        Pending(Runnable command, long delayMillis) {
             this.command = command;
+            this.delayMillis = delayMillis;
         }
 
         @Override
@@ -65,7 +79,7 @@ final class ManualLoop extends ScheduledThreadPoolExecutor {
 
         @Override
         public long getDelay(TimeUnit unit) {
-            return 0;
+            return unit.convert(delayMillis, TimeUnit.MILLISECONDS);
         }
 
         @Override

@@ -177,6 +177,26 @@ class NativeFrameDecoderTest {
     }
 
     @Test
+    void shouldBoundTheDescriptorsThatWaitForFrames() {
+        Collector oneRead = new Collector();
+        new NativeFrameDecoder(oneRead, 1024, 2).onFds(new int[] {1, 2, 3}, 3);
+        assertThat(oneRead.violations).singleElement().asString()
+                .isEqualTo("descriptors: 3 in one read, 3 queued (expected: <= 2)");
+
+        Collector waiting = new Collector();
+        NativeFrameDecoder d = new NativeFrameDecoder(waiting, 1024, 2);
+        byte[] f = createNode();
+        d.onFds(new int[] {1, 2}, 2);
+        d.onData(ByteBuffer.wrap(f, 0, 1));
+        assertThat(waiting.violations).isEmpty();
+        d.onFds(new int[] {3}, 1);
+        d.onData(ByteBuffer.wrap(f, 1, 1));
+        assertThat(waiting.violations).singleElement().asString()
+                .isEqualTo("descriptors: 3 waiting for frames (expected: <= 2)");
+        assertThat(d.drainFds()).containsExactly(1, 2, 3);
+    }
+
+    @Test
     void shouldKeepUnclaimedDescriptorsForClosing() {
         Collector c = new Collector();
         NativeFrameDecoder d = new NativeFrameDecoder(c, 1024, 16);

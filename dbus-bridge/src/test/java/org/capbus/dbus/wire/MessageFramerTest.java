@@ -277,6 +277,56 @@ class MessageFramerTest {
     }
 
     @Test
+    void shouldTakeTheNextMessagesFdsInTheReadThatEndsTheCurrentOne() {
+        // max_message_unix_fds 2: the kernel may hand the end of the first message and the start of the second, with
+        // its descriptors, to one read, while the first's are still queued. dbus-daemon never reads so (it reads only
+        // the rest of a message while it holds descriptors), so it serves this client: so must the framer.
+        Recorder r = new Recorder();
+        MessageFramer f = new MessageFramer(r, 1024, 2);
+        byte[] first = MessageBuilder.methodCall(null, "/", null, "A").unixFd(0).unixFd(1).unixFds(2).build(1);
+        byte[] second = MessageBuilder.methodCall(null, "/", null, "B").unixFd(0).unixFd(1).unixFds(2).build(2);
+
+        f.onFds(new int[] {1, 2}, 2);
+        f.onData(ByteBuffer.wrap(first, 0, 20));
+        f.onFds(new int[] {3, 4}, 2);
+        f.onData(ByteBuffer.wrap(concat(List.of(java.util.Arrays.copyOfRange(first, 20, first.length), second))));
+
+        assertThat(r.violation).isNull();
+        assertThat(r.fds).containsExactly(new int[] {1, 2}, new int[] {3, 4});
+    }
+
+    @Test
+    void shouldRejectFdsLeftWaitingBeyondTheLimitOnceAReadIsDone() {
+        Recorder r = new Recorder();
+        MessageFramer f = new MessageFramer(r, 1024, 2);
+        byte[] m = MessageBuilder.methodCall(null, "/", null, "M").unixFd(0).unixFds(1).build(1);
+
+        f.onFds(new int[] {1, 2}, 2);
+        f.onData(ByteBuffer.wrap(m, 0, 1));
+        assertThat(r.violation).isNull();
+        f.onFds(new int[] {3}, 1);
+        f.onData(ByteBuffer.wrap(m, 1, 1));
+
+        assertThat(r.violation).isEqualTo(Validity.TOO_MANY_UNIX_FDS);
+        assertThat(f.drainFds()).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void shouldRejectAMessageClaimingMoreFdsThanTheLimitOverSeveralReads() {
+        Recorder r = new Recorder();
+        MessageFramer f = new MessageFramer(r, 1024, 2);
+        byte[] m = MessageBuilder.methodCall(null, "/", null, "M").unixFd(0).unixFds(3).build(1);
+
+        f.onFds(new int[] {1, 2}, 2);
+        f.onData(ByteBuffer.wrap(m, 0, 20));
+        f.onFds(new int[] {3}, 1);
+        f.onData(ByteBuffer.wrap(m, 20, m.length - 20));
+
+        assertThat(r.violation).isEqualTo(Validity.UNIX_FDS_OVER_LIMIT);
+        assertThat(r.messages).isEmpty();
+    }
+
+    @Test
     void shouldRejectOversizedFrameBeforeAllocating() {
         Recorder r = new Recorder();
         MessageFramer f = new MessageFramer(r, 64, 0);

@@ -35,12 +35,17 @@ import org.capbus.dbus.wire.Validity;
  * drained into the socket only while the transport is below its high-water mark, so a slow reader's backlog stays
  * in the core, where its user's budget bounds it.
  *
+ * <p>Descriptors, as dbus-daemon bounds them: those received ahead of the rest of their message may wait
+ * {@code pending_fd_timeout} at most (then the connection is closed); those of its messages the bus still holds (not
+ * yet written to every receiver) count against {@code max_incoming_unix_fds}, and while they reach it the connection is
+ * not read from: its client waits, nothing is lost, and nobody else notices.
+ *
  * <p>Created by the composition root, which hands it everything it needs; registered in the bus state
  * ({@code BusState}), which alone changes its names and state from {@code AWAITING_HELLO} on. Event-loop thread
  * only.
  */
 public final class BusConnection implements ConnectionHandler, QueueListener, Receiver, NameOwner,
-        MessageFramer.Listener, PeerNames {
+        MessageFramer.Listener, PeerNames, BusMessage.FdCharge {
 
     private final ConnectionEvents events;
     private final NameRegistry<BusConnection> names;
@@ -66,6 +71,17 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     private boolean ready;
     /** The timer that closes the connection if it has not completed Hello within auth_timeout; null once done. */
     private java.util.concurrent.ScheduledFuture<?> authTimeout;
+    /**
+     * The timer that closes the connection once descriptors have waited pending_fd_timeout for the rest of their
+     * message; armed while any wait, null otherwise.
+     */
+    private java.util.concurrent.ScheduledFuture<?> pendingFdsTimeout;
+    /** dbus-daemon's max_incoming_unix_fds for this connection, as it was when the connection was accepted. */
+    private final long maxIncomingFds;
+    /** Descriptors of this connection's messages that the bus still holds (see {@link BusMessage#chargeFdsTo}). */
+    private long heldIncomingFds;
+    /** Whether reading is paused because {@link #heldIncomingFds} reached {@link #maxIncomingFds}. */
+    private boolean readingPaused;
     /** The native protocol on this connection, if it negotiated it (docs/native-protocol.md); else null. */
     private NativeEndpoint nativeEndpoint;
     /** Bytes that arrived while authentication waited for the cookie keyring, to feed once it answered. */
@@ -115,11 +131,14 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
      * @param maxMessageFds   the most descriptors one message may carry
      * @param buffers         where large message buffers come from
      * @param incoming        what the bytes of its messages may take while they arrive (max_incoming_bytes)
+     * @param maxIncomingFds  the most descriptors of its messages the bus holds before it stops reading from it
+     *                        (max_incoming_unix_fds)
      */
     public BusConnection(ConnectionEvents events, TransportConnection transport, CoreMapping mapping,
                          SaslServer sasl, ClientPolicy policy, NameRegistry<BusConnection> names, int maxMessageSize,
-                         int maxMessageFds, LargeBufferPool buffers, IncomingBudget incoming) {
+                         int maxMessageFds, LargeBufferPool buffers, IncomingBudget incoming, long maxIncomingFds) {
         this.events = events;
+        this.maxIncomingFds = maxIncomingFds;
         this.transport = transport;
         this.names = names;
         this.peer = mapping.attach(transport.credentials().uid(), this);
@@ -316,9 +335,59 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return peakIncomingFds;
     }
 
-    /** Descriptors received from this connection and not yet claimed by a whole message. */
-    public int incomingFds() {
-        return framer.queuedFds();
+    /**
+     * Descriptors received from this connection that the bus holds: those of its messages not yet written to every
+     * receiver (dbus-daemon's IncomingFDs), plus any that arrived ahead of their message.
+     */
+    public long incomingFds() {
+        return heldIncomingFds + framer.queuedFds();
+    }
+
+    /**
+     * Charges {@code m}'s descriptors to this connection, its sender, until the message lets them go: from then on
+     * they count against max_incoming_unix_fds.
+     */
+    public void chargeIncomingFds(BusMessage m) {
+        heldIncomingFds += m.fdCount();
+        m.chargeFdsTo(this);
+    }
+
+    @Override
+    public void fdsReleased(int count) {
+        heldIncomingFds -= count;
+        // dbus-daemon's live_messages_notify: the read watch comes back as soon as the count is below the limit.
+        if (readingPaused && heldIncomingFds < maxIncomingFds) {
+            readingPaused = false;
+            transport.resumeReading();
+        }
+    }
+
+    /**
+     * After a message was routed: stops reading while the bus holds max_incoming_unix_fds of this connection's
+     * descriptors (dbus-daemon's check_read_watch; it checks before each read, so like it this one lets the rest of
+     * the read in progress through).
+     */
+    private void throttleIncomingFds() {
+        if (!readingPaused && heldIncomingFds > 0 && heldIncomingFds >= maxIncomingFds
+                && state != ConnectionState.CLOSED) {
+            readingPaused = true;
+            transport.pauseReading();
+        }
+    }
+
+    /**
+     * Arms the pending_fd_timeout timer when descriptors wait for the rest of their message, and drops it when none
+     * do (dbus-daemon's check_pending_fds_cb: armed when the count leaves zero, not pushed back while it grows).
+     */
+    private void checkPendingFds() {
+        boolean pending = state != ConnectionState.CLOSED
+                && (nativeEndpoint != null ? nativeEndpoint.queuedFds() : framer.queuedFds()) > 0;
+        if (pending && pendingFdsTimeout == null) {
+            pendingFdsTimeout = events.armPendingFdsTimeout(this);
+        } else if (!pending && pendingFdsTimeout != null) {
+            pendingFdsTimeout.cancel(false);
+            pendingFdsTimeout = null;
+        }
     }
 
     /** The most bytes ever waiting for this connection ({@link #queuedBytes()}), now included. */
@@ -423,6 +492,11 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
 
     @Override
     public void onData(ByteBuffer data) {
+        receive(data);
+        checkPendingFds();
+    }
+
+    private void receive(ByteBuffer data) {
         if (state == ConnectionState.AUTHENTICATING) {
             if (sasl.state() == SaslState.WAITING_FOR_KEYRING) {
                 hold(data);
@@ -578,6 +652,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         if (partial.length > 0) {
             framer.onData(ByteBuffer.wrap(partial));
         }
+        checkPendingFds();
     }
 
     /** Keeps what arrived while the keyring is read; a client that sends much before the challenge is closed. */
@@ -633,6 +708,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
             peakIncomingFds = fds.length;
         }
         events.dispatch(this, message, fds);
+        if (fds.length > 0) {
+            throttleIncomingFds();
+        }
     }
 
     @Override
@@ -660,6 +738,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     public void close(ConnectionEvents closer) {
         state = ConnectionState.CLOSED;
         cancelAuthTimeout();
+        checkPendingFds();
         transport.close();
         framer.close();
         int[] unclaimed = nativeEndpoint != null ? nativeEndpoint.unclaimedFds() : framer.drainFds();
@@ -740,7 +819,9 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
                 return draining || transport.isWritable();
             }
             transport.write(m.head, 0, m.head.length);
-            if (m.tailLength >= BusMessage.LENT_TAIL_MIN) {
+            // A message with descriptors is lent however short: it then lives until the kernel took it, and so does
+            // its sender's charge for them (max_incoming_unix_fds), as dbus-daemon's message does until written.
+            if (m.tailLength >= BusMessage.LENT_TAIL_MIN || (m.fds.length > 0 && m.tailLength > 0)) {
                 m.expect(1); // the lending's reference, given back by m.written()
                 transport.writeLent(m.tail, m.tailOffset, m.tailLength, m);
             } else if (m.tailLength > 0) {

@@ -16,6 +16,10 @@ import org.capbus.dbus.wire.LargeBufferPool;
  * given back through {@link #written()}, so the pool cannot hand the buffer out again while a socket still sends
  * from it.
  *
+ * <p>A message a client sent with descriptors is charged to that client's incoming descriptors while it lives
+ * ({@link #chargeFdsTo}): dbus-daemon counts a connection's received messages against {@code max_incoming_unix_fds}
+ * until the last receiver has written them, and stops reading from it meanwhile.
+ *
  * <p>Event-loop thread only.
  */
 public final class BusMessage implements WrittenCallback {
@@ -41,6 +45,14 @@ public final class BusMessage implements WrittenCallback {
     private final FdCloser closer;
     /** Takes {@code tail} back once the last receiver has written the message; null if the buffer is shared. */
     private final LargeBufferPool pool;
+    /** Told when the descriptors close; null if nobody is charged for them. */
+    private FdCharge charge;
+
+    /** Who is charged for the descriptors while the message lives: its sender's incoming budget. */
+    public interface FdCharge {
+        /** The message's {@code count} descriptors were closed: the last receiver took its copy, or none will. */
+        void fdsReleased(int count);
+    }
 
     /** Closes descriptors; the transport's job, given to the bridge at start. */
     @FunctionalInterface
@@ -78,6 +90,14 @@ public final class BusMessage implements WrittenCallback {
         System.arraycopy(head, 0, out, 0, head.length);
         System.arraycopy(tail, tailOffset, out, head.length, tailLength);
         return out;
+    }
+
+    /**
+     * Charges the descriptors to {@code owner} until they close: {@code owner} has counted them already and is told
+     * {@link FdCharge#fdsReleased} once. Call once, before the message is sent, and only if it has descriptors.
+     */
+    public void chargeFdsTo(FdCharge owner) {
+        this.charge = owner;
     }
 
     /** The descriptors (the message's own array: the bus owns them until the last {@link #release()}). */
@@ -120,6 +140,11 @@ public final class BusMessage implements WrittenCallback {
             for (int fd : fds) {
                 closer.close(fd);
             }
+        }
+        if (charge != null) {
+            FdCharge owner = charge;
+            charge = null;
+            owner.fdsReleased(fds.length);
         }
     }
 }

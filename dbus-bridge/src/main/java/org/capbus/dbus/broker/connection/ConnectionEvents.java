@@ -48,6 +48,13 @@ public interface ConnectionEvents {
      */
     void fetchCookie(BusConnection c, CookieKeyring keyring);
 
+    /**
+     * Descriptors {@code c} sent wait for the rest of their message: returns the timer, on the loop, that closes
+     * {@code c} once they have waited {@code pending_fd_timeout} (the value configured now). The connection cancels it
+     * when the message is complete or it closes.
+     */
+    java.util.concurrent.ScheduledFuture<?> armPendingFdsTimeout(BusConnection c);
+
     /** Closes descriptors the bus will not pass on. */
     void closeFds(int[] fds, int count);
 }

@@ -22,6 +22,9 @@ public interface NativeEndpoint {
     /** Descriptors received and not claimed by a frame, for closing. */
     int[] unclaimedFds();
 
+    /** How many descriptors wait for the frame that claims them (for pending_fd_timeout). */
+    int queuedFds();
+
     /** A message from the peer's queue; returns whether the socket takes more. */
     boolean onMessage(long sequence, Handle destination, Message message, Handle[] transferred);
 

@@ -119,6 +119,11 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
     }
 
     @Override
+    public int queuedFds() {
+        return decoder.queuedFds();
+    }
+
+    @Override
     public void onProtocolViolation(String reason) {
         events.disconnect(connection, DisconnectReason.PROTOCOL_VIOLATION, "native protocol: " + reason);
     }

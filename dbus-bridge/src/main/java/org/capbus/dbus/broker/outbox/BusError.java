@@ -52,12 +52,18 @@ public enum BusError {
     PENDING_REPLIES(DBusErrors.LIMITS_EXCEEDED, QuotaResource.PENDING_REPLIES,
             "The maximum number of pending replies per connection has been reached"),
     /**
-     * The core refused: the receiver's queue (or its user's, or the sender's fair share of it) is full. Args:
-     * receiver, the core's reason ({@link #coreReason}: which budget).
+     * The core refused: the receiver's queue (or its user's, or the sender's fair share of it) is full, in bytes
+     * (max_outgoing_bytes), descriptors (max_outgoing_unix_fds) or messages. dbus-daemon's text (bus/bus.c,
+     * bus_context_check_security_policy), which names the message as its policy denials do, then which budget ran
+     * out, which dbus-daemon does not say. Args: that description (type, sender, interface, member, error name,
+     * requested_reply, destination), the core's reason ({@link #coreReason}).
      */
     QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.QUEUE,
-            "Rejected: destination has a full message queue; destination=\"%s\" (%s)"),
-    /** As {@link #QUEUE_FULL}, for a reply: the caller is told, so that it does not wait forever. Args: as it. */
+            "Rejected: destination has a full message queue, 0 matched rules; %s (%s)"),
+    /**
+     * As {@link #QUEUE_FULL}, for a reply: the caller is told, so that it does not wait forever (dbus-daemon refuses
+     * the reply to its sender instead). Args: the caller, the core's reason ({@link #coreReason}: which budget).
+     */
     REPLY_QUEUE_FULL(DBusErrors.LIMITS_EXCEEDED, QuotaResource.QUEUE,
             "The reply could not be queued: the queue of \"%s\" is full (%s)"),
     /** Too many callers wait for activations. Args: the name, max_pending_service_starts. */

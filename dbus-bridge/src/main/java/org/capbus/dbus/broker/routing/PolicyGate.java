@@ -77,16 +77,8 @@ final class PolicyGate {
     /** dbus-daemon's text of a denial, the AccessDenied error's and the log line's (complain_about_message). */
     private static String describe(String what, int matchedRules, BusConnection sender, BusConnection receiver,
                                    PolicyMessage pm, boolean requestedReply) {
-        return "Rejected " + what + " message, " + matchedRules + " matched rules; type=\"" + pm.type().configName()
-                + "\", sender=\"" + sender.uniqueName() + "\" (" + sender.loginfo()
-                + ") interface=\"" + unset(pm.interfaceName()) + "\" member=\"" + unset(pm.member())
-                + "\" error name=\"" + unset(pm.errorName()) + "\" requested_reply=\"" + (requestedReply ? 1 : 0)
-                + "\" destination=\"" + (pm.destination() == null ? DBusNames.DRIVER_NAME : pm.destination()) + "\" ("
-                + (receiver == null ? "bus" : receiver.loginfo()) + ")";
-    }
-
-    private static String unset(String s) {
-        return s == null ? "(unset)" : s;
+        return "Rejected " + what + " message, " + matchedRules + " matched rules; "
+                + Complaint.message(sender, receiver, pm, requestedReply);
     }
 
     private static final PeerNames DRIVER_NAMES = PeerNames.of(DBusNames.DRIVER_NAME);

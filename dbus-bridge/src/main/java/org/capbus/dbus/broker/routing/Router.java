@@ -197,13 +197,20 @@ public final class Router {
         }
     }
 
-    /** The message as it is forwarded; its buffer goes back to the pool once every receiver has written it. */
+    /**
+     * The message as it is forwarded; its buffer goes back to the pool once every receiver has written it, and its
+     * descriptors count against the sender's max_incoming_unix_fds until then.
+     */
     private BusMessage stitch(BusConnection sender, DBusMessage m, int[] fds) {
         byte[] head = SenderStitcher.stitch(m, sender.uniqueNameBytes());
         if (head == null) {
             return null;
         }
-        return new BusMessage(head, m.buffer(), m.bodyOffset(), m.bodyLength(), fds, fdCloser, buffers);
+        BusMessage out = new BusMessage(head, m.buffer(), m.bodyOffset(), m.bodyLength(), fds, fdCloser, buffers);
+        if (fds.length > 0) {
+            sender.chargeIncomingFds(out);
+        }
+        return out;
     }
 
     private void routeCall(BusConnection sender, DBusMessage m, int[] fds) {
@@ -372,8 +379,13 @@ public final class Router {
                 stats.quotaRejected(refusal.resource());
             }
             if (expectsReply) {
-                outbox.error(sender, m.serial(), refusal, target.uniqueName(),
-                        BusError.coreReason(code, sender.peer().lastQuota()));
+                String why = BusError.coreReason(code, sender.peer().lastQuota());
+                if (refusal == BusError.QUEUE_FULL) {
+                    outbox.error(sender, m.serial(), refusal,
+                            Complaint.message(sender, target, PolicyGate.policyMessage(m), false), why);
+                } else {
+                    outbox.error(sender, m.serial(), refusal, target.uniqueName(), why);
+                }
             }
         } else {
             stats.sent(m.type(), out.size(), 1);

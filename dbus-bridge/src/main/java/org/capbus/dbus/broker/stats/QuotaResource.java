@@ -24,7 +24,9 @@ public enum QuotaResource {
     /** A message that would exceed {@code max_message_size} once the bus adds its sender field. */
     MESSAGE_SIZE("message_size"),
     /** A message with more descriptors than one {@code sendmsg} passes (SCM_MAX_FD, 253). */
-    MESSAGE_UNIX_FDS("message_unix_fds");
+    MESSAGE_UNIX_FDS("message_unix_fds"),
+    /** {@code pending_fd_timeout}: descriptors waited too long for the rest of their message (the sender is closed). */
+    PENDING_FDS("pending_fds");
 
     private final String label;
 
