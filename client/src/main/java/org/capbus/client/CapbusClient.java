@@ -334,7 +334,7 @@ public final class CapbusClient implements AutoCloseable {
         CompletableFuture<T> checked = reply.thenApply(f -> {
             int status = f.payloadInt(0);
             if (status != Status.OK && !(op == Frame.SEND && (flags & Frame.FLAG_CONTINUE_ON_ERROR) != 0)) {
-                throw new CapbusException(status, what);
+                throw new CapbusException(status, f.payloadInt(4), what);
             }
             return then.apply(f);
         });

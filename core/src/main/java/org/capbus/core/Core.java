@@ -39,6 +39,10 @@ public final class Core {
     private long nextPeerId = 1;
     private long nextNodeId = 1;
     private DiscardListener discardListener;
+    /** Connected peers, nodes not destroyed, and handles held by connected peers: what must return to its level. */
+    int peerCount;
+    long nodeCount;
+    long handleCount;
 
     /** Peers whose queue became non-empty in the current transaction, told after it commits. */
     private Peer[] ready = new Peer[16];
@@ -85,6 +89,7 @@ public final class Core {
         if (user.core != this) {
             throw new IllegalArgumentException("user of another core: " + user);
         }
+        peerCount++;
         return new Peer(this, nextPeerId++, user, listener, peerLimits, false);
     }
 
@@ -99,12 +104,33 @@ public final class Core {
         if (user.core != this) {
             throw new IllegalArgumentException("user of another core: " + user);
         }
+        peerCount++;
         return new Peer(this, nextPeerId++, user, listener, peerLimits, true);
     }
 
     /** Called for every queued message dropped without being received (its receiver disconnected). */
     public void setDiscardListener(DiscardListener listener) {
         this.discardListener = listener;
+    }
+
+    /** Every user this core has accounted for (users are never removed): their accounts, for statistics. */
+    public java.util.Collection<User> users() {
+        return java.util.Collections.unmodifiableCollection(users.values());
+    }
+
+    /** Peers created and not yet disconnected. */
+    public int peerCount() {
+        return peerCount;
+    }
+
+    /** Nodes created and not yet destroyed. */
+    public long nodeCount() {
+        return nodeCount;
+    }
+
+    /** Distinct handles held by connected peers (a handle with several references counts once). */
+    public long handleCount() {
+        return handleCount;
     }
 
     /** The sequence number of the last committed event. */

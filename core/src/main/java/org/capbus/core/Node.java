@@ -70,6 +70,7 @@ public final class Node {
     /** Marks it destroyed and queues {@code NodeDestroyed} to every connected holder, as part of transaction {@code sequence}. */
     void destroy(long sequence) {
         destroyed = true;
+        owner.core.nodeCount--;
         for (int i = 0; i < holderCount; i++) {
             Handle h = holders[i];
             if (h.holder.connected) {

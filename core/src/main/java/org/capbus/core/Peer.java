@@ -63,6 +63,7 @@ public final class Peer {
             return null;
         }
         Node node = new Node(core.nextNodeId(), this, tag);
+        core.nodeCount++;
         Handle h = acquire(node);
         node.ownerHandle = h;
         return h;
@@ -150,6 +151,7 @@ public final class Peer {
                                  Usage[] peerUsages, Usage[] userUsages) {
         long sequence = c.lastSequence() + 1;
         int first = SendResult.OK;
+        int firstQuota = SendResult.QUOTA_NONE;
         int staged = 0;
         for (int i = 0; i < count; i++) {
             int code = stage(destinations[i], message, peerUsages, userUsages, i);
@@ -160,7 +162,12 @@ public final class Peer {
                 node.owner.enqueueMessage(sequence, node.ownerHandle, message, peerUsages[i], userUsages[i]);
             } else if (first == SendResult.OK) {
                 first = code;
+                firstQuota = lastQuota;
             }
+        }
+        if (first == SendResult.QUOTA) {
+            // The budget named is that of the refusal the send returns (its first), as in an all-or-nothing send.
+            lastQuota = firstQuota;
         }
         if (staged > 0) {
             c.commit();
@@ -228,8 +235,9 @@ public final class Peer {
     }
 
     /**
-     * Which budget ran out when a send of this peer last returned {@link SendResult#QUOTA} (for a multicast, the last
-     * refused destination): one of the {@code SendResult.QUOTA_*} kinds, {@link SendResult#QUOTA_NONE} before any.
+     * Which budget ran out when a send of this peer last returned {@link SendResult#QUOTA} (for a multicast, that of
+     * the destination whose refusal the send returned: its first failure): one of the {@code SendResult.QUOTA_*}
+     * kinds, {@link SendResult#QUOTA_NONE} before any.
      */
     public int lastQuota() {
         return lastQuota;
@@ -276,6 +284,7 @@ public final class Peer {
             return;
         }
         long sequence = core.commit();
+        core.handleCount--;
         handlesById.remove(handle);
         handlesByNode.remove(handle);
         Node node = handle.node;
@@ -369,7 +378,9 @@ public final class Peer {
         }
         connected = false;
         long sequence = core.commit();
+        core.peerCount--;
         Handle[] held = handlesById.toArray();
+        core.handleCount -= held.length;
         for (Handle h : held) {
             Node node = h.node;
             if (node.owner == this && !node.destroyed) {
@@ -532,6 +543,7 @@ public final class Peer {
         Handle h = handlesByNode.get(node.id);
         if (h == null) {
             h = new Handle(nextHandleId++, this, node);
+            core.handleCount++;
             handlesById.put(h);
             handlesByNode.put(h);
             node.addHolder(h);

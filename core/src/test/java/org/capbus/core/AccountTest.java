@@ -80,6 +80,27 @@ class AccountTest {
     }
 
     @Test
+    void shouldNameTheBudgetOfTheFirstRefusalOfAContinueOnErrorMulticast() {
+        Peer sender = core.createPeer(core.user(2), null);
+        Peer otherReceiver = core.createPeer(core.user(3), null);
+        Handle otherNode = otherReceiver.createNode("o");
+        // Another user holds half of the other receiver's bytes: the sender's share of them is smaller.
+        Peer filler = core.createPeer(core.user(4), null);
+        assertThat(filler.send(otherReceiver.grant(otherNode, filler), bytes(500))).isEqualTo(SendResult.OK);
+        Handle[] destinations = {handleFor(sender), otherReceiver.grant(otherNode, sender)};
+        int[] results = new int[2];
+
+        // 60 fds are more than the sender's share of the first receiver's fds; 300 bytes more than its share of the
+        // second's bytes.
+        int code = sender.send(destinations, 2, new Message("m", 300, null, 60), SendResult.CONTINUE_ON_ERROR,
+                results);
+
+        assertThat(code).isEqualTo(SendResult.QUOTA);
+        assertThat(results).containsExactly(SendResult.QUOTA, SendResult.QUOTA);
+        assertThat(sender.lastQuota()).as("the first refusal's budget").isEqualTo(SendResult.QUOTA_FDS);
+    }
+
+    @Test
     void shouldCountEveryResource() {
         Account account = new Account(receiverUser, new Limits(1000, 2, 3, 4), false);
         Usage own = account.usage(receiverUser);

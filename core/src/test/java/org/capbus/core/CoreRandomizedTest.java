@@ -111,6 +111,8 @@ class CoreRandomizedTest {
             for (User u : users) {
                 check(u.account.isEmpty(), "user account not zero at the end: " + u);
             }
+            check(core.peerCount() == 0 && core.nodeCount() == 0 && core.handleCount() == 0,
+                    "core counts not zero at the end");
             for (Peer p : peers) {
                 check(p.account.isEmpty(), "peer account not zero at the end: " + p);
                 check(expected.get(p).isEmpty(), "undelivered expectation at " + p);
@@ -350,6 +352,19 @@ class CoreRandomizedTest {
 
         /** Every account holds exactly what the model says is queued, per sending user, and stays within limits. */
         void checkAccounts() {
+            // The core's own counts (what Debug.Stats reports) agree with a walk over the model.
+            int connected = 0;
+            long handles = 0;
+            for (Peer p : peers) {
+                if (p.isConnected()) {
+                    connected++;
+                    handles += p.handleCount();
+                }
+            }
+            check(core.peerCount() == connected, "peer count " + core.peerCount() + ", connected " + connected);
+            check(core.handleCount() == handles, "handle count " + core.handleCount() + ", held " + handles);
+            long live = nodes.stream().filter(n -> !n.isDestroyed()).count();
+            check(core.nodeCount() == live, "node count " + core.nodeCount() + ", not destroyed " + live);
             Map<User, long[]> perUser = new HashMap<>();
             for (Peer p : peers) {
                 long[] total = new long[4];

@@ -196,6 +196,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         return state;
     }
 
+    @Override
     public Core core() {
         return mapping.core();
     }

@@ -41,7 +41,7 @@ public final class Driver implements Receiver {
         this.introspectable = new IntrospectableInterface(this);
         // dbus-daemon's order, which its introspection shows.
         this.interfaces = List.of(dbus, new PropertiesInterface(this, dbus), introspectable,
-                new MonitoringInterface(state, outbox, host), new StatsInterface(state), new PeerInterface());
+                new MonitoringInterface(state, outbox, host), new StatsInterface(state, host), new PeerInterface());
     }
 
     List<DriverInterface> interfaces() {

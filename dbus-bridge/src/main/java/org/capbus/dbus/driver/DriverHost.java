@@ -3,6 +3,7 @@ package org.capbus.dbus.driver;
 import java.util.function.Consumer;
 
 import org.capbus.config.BusConfig;
+import org.capbus.core.Core;
 import org.capbus.dbus.broker.connection.BusConnection;
 import org.capbus.dbus.broker.state.PendingActivation;
 import org.capbus.dbus.broker.stats.DisconnectReason;
@@ -45,4 +46,7 @@ public interface DriverHost {
 
     /** systemd's ActivationFailure signal, sent to the bus by {@code sender}. */
     void activationFailure(BusConnection sender, DBusMessage signal);
+
+    /** The capability core under the bus (its accounting, for Debug.Stats). */
+    Core core();
 }

@@ -3,6 +3,8 @@ package org.capbus.dbus.driver;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.capbus.core.Core;
+import org.capbus.core.User;
 import org.capbus.dbus.DBusErrors;
 import org.capbus.dbus.broker.connection.BusConnection;
 import org.capbus.dbus.broker.state.Activations;
@@ -34,6 +36,10 @@ import org.capbus.dbus.wire.MessageBuilder;
  *       the core and its socket buffer ({@code OutgoingMessages} is a lower bound, see {@link #outgoingMessages}).
  *       {@code PeakIncomingBytes} is the largest message received.</li>
  *   <li>Totals since the connection was made are capbus's own keys, {@code org.capbus.Debug.Stats.Total*} (UINT64).</li>
+ *   <li>GetStats's {@code org.capbus.Debug.Stats.Core*} keys are the capability core's accounting: connected peers
+ *       (connections, the driver's and each pending activation's), nodes not destroyed, handles held, and what is
+ *       charged to every user's account (messages, bytes, handles and descriptors in flight). Once every client
+ *       that came has left and the bus is idle they are back where they were: tests read them to find leaks.</li>
  * </ul>
  *
  * <p>Access: dbus-daemon lets any connection call these methods and leaves restricting them to the configuration's
@@ -46,13 +52,15 @@ final class StatsInterface extends DriverInterface {
     static final String NAME = "org.freedesktop.DBus.Debug.Stats";
 
     private final BusState state;
+    private final DriverHost host;
     private final List<DriverMethod> methods;
     /** The Serial values, unsigned 32-bit counters that wrap like dbus-daemon's. */
     private int statsSerial;
     private int connectionStatsSerial;
 
-    StatsInterface(BusState state) {
+    StatsInterface(BusState state, DriverHost host) {
         this.state = state;
+        this.host = host;
         this.methods = List.of(
                 new DriverMethod("GetStats", "", "a{sv}", this::getStats),
                 new DriverMethod("GetConnectionStats", "s", "a{sv}", this::getConnectionStats),
@@ -78,6 +86,19 @@ final class StatsInterface extends DriverInterface {
         int active = state.activeConnectionCount();
         BusPeaks peaks = state.peaks();
         Activations activations = state.activations();
+        // The core's accounting, over every user it knows (not only those with a connection open): what a leak of
+        // a charge, a handle or a node on any path would leave behind once the bus is idle.
+        Core core = host.core();
+        long queuedMessages = 0;
+        long queuedBytes = 0;
+        long queuedHandles = 0;
+        long queuedFds = 0;
+        for (User u : core.users()) {
+            queuedMessages += u.chargedMessages();
+            queuedBytes += u.chargedBytes();
+            queuedHandles += u.chargedHandles();
+            queuedFds += u.chargedFds();
+        }
         MessageBuilder reply = new StatsDictionary(r.reply())
                 .uint32("Serial", Integer.toUnsignedLong(statsSerial++))
                 .uint32("ListMemPoolUsedBytes", 0)
@@ -97,6 +118,13 @@ final class StatsInterface extends DriverInterface {
                 .uint64(StatsDictionary.EXTENSION_PREFIX + "ActivationWaitingBytes", activations.waitingBytes())
                 .uint64(StatsDictionary.EXTENSION_PREFIX + "ActivationWaitingFDs", activations.waitingFds())
                 .uint32(StatsDictionary.EXTENSION_PREFIX + "PendingReplies", state.replies().size())
+                .uint32(StatsDictionary.EXTENSION_PREFIX + "CorePeers", core.peerCount())
+                .uint64(StatsDictionary.EXTENSION_PREFIX + "CoreNodes", core.nodeCount())
+                .uint64(StatsDictionary.EXTENSION_PREFIX + "CoreHandles", core.handleCount())
+                .uint64(StatsDictionary.EXTENSION_PREFIX + "CoreQueuedMessages", queuedMessages)
+                .uint64(StatsDictionary.EXTENSION_PREFIX + "CoreQueuedBytes", queuedBytes)
+                .uint64(StatsDictionary.EXTENSION_PREFIX + "CoreQueuedHandles", queuedHandles)
+                .uint64(StatsDictionary.EXTENSION_PREFIX + "CoreQueuedFDs", queuedFds)
                 .end();
         r.send(reply);
     }

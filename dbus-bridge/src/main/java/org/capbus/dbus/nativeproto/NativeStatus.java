@@ -15,6 +15,20 @@ public final class NativeStatus {
     public static final int UNKNOWN_OPERATION = 10;
     public static final int ACCESS_DENIED = 11;
 
+    // The detail of a REPLY (section 4.2): which resource a QUOTA or LIMITS_EXCEEDED refusal ran out of; 0 otherwise.
+    /** No detail: the status is not a quota refusal, or the resource is not known. */
+    public static final int DETAIL_NONE = 0;
+    /** {@code QUOTA}: the receiver's budget of queued bytes (its own, its user's, or the sender's share of them). */
+    public static final int DETAIL_BYTES = 1;
+    /** {@code QUOTA}: the receiver's budget of queued messages. */
+    public static final int DETAIL_MESSAGES = 2;
+    /** {@code QUOTA}: the receiver's budget of handles in flight. */
+    public static final int DETAIL_HANDLES = 3;
+    /** {@code QUOTA}: the receiver's budget of descriptors in flight. */
+    public static final int DETAIL_FDS = 4;
+    /** {@code LIMITS_EXCEEDED}: {@code max_names_per_connection}. */
+    public static final int DETAIL_NAMES = 5;
+
     private NativeStatus() {
     }
 

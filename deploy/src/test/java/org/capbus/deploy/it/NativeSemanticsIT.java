@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The core's semantics seen over sockets, with seeded random sequences of operations by several native connections
  * (as the core's own randomised tests, but through the protocol): one global order at every receiver, one sequence
  * number per multicast at all its receivers, causality, failed sends delivering nothing, NodeDestroyed to every
- * holder.
+ * holder; and the same order at native and D-Bus receivers of events from both worlds.
  */
 class NativeSemanticsIT {
     private static final TestBus.Shared BUSES = new TestBus.Shared();
@@ -205,6 +205,117 @@ class NativeSemanticsIT {
         } finally {
             for (Party p : parties) {
                 p.client.close();
+            }
+        }
+    }
+
+    private static final int DBUS_ROUNDS = 40;
+    private static final int NATIVE_TICKS = 80;
+    private static final java.util.regex.Pattern MONITOR_TICK =
+            java.util.regex.Pattern.compile("member=Tick\\n\\s+string \"([^\"]*)\"");
+
+    /**
+     * One order across both worlds: a native service and a D-Bus client (python3-dbus) emit signals, interleaved
+     * (the native side from a thread of its own, and in answer to the D-Bus client's calls), and three receivers of
+     * different kinds see every one of them in the same order: a D-Bus subscriber (python3-dbus match rule), a
+     * native subscriber (AddMatch through the protocol) and dbus-monitor. Causality crosses the worlds: the D-Bus
+     * client's {@code d<i>} comes before the native answer {@code s<i>} it caused, which comes before {@code d<i+1>}.
+     */
+    @org.junit.jupiter.api.Test
+    void shouldShowEveryReceiverOfBothWorldsTheSameOrder() throws Exception {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        String rule = "type='signal',interface='org.capbus.Order',member='Tick'";
+        String python = String.join("\n",
+                "import dbus, dbus.mainloop.glib",
+                "from gi.repository import GLib",
+                "dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)",
+                "b = dbus.SessionBus()",
+                "loop = GLib.MainLoop()",
+                "def tick(s):",
+                "    print(s, flush=True)",
+                "    if s == 'end':",
+                "        loop.quit()",
+                "b.add_signal_receiver(tick, signal_name='Tick', dbus_interface='org.capbus.Order')",
+                "b.call_blocking('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetId', '', [])",
+                "print('READY', flush=True)",
+                "loop.run()");
+        List<String> nativeSeen = new CopyOnWriteArrayList<>();
+        try (CapbusClient service = CapbusClient.connect(bus.address());
+             CapbusClient observer = CapbusClient.connect(bus.address());
+             Clients.Background dbusObserver = Clients.start(bus, Clients.PYTHON, "-c", python);
+             Clients.Background monitor = Clients.start(bus, "dbus-monitor", "--session", rule)) {
+            observer.onSignal(m -> {
+                try {
+                    nativeSeen.add((String) m.getParameters()[0]);
+                } catch (org.freedesktop.dbus.exceptions.DBusException e) {
+                    nativeSeen.add(e.toString());
+                }
+            });
+            NativeProtocolIT.await(observer.addMatch(rule));
+            // The native service answers Ping(s) by emitting s<i>, then replying.
+            java.util.function.Consumer<Delivery> ping = d -> {
+                if (!d.isDBus() || d.replyHandle() == null) {
+                    return;
+                }
+                try {
+                    String c = (String) d.dbusMessage().getParameters()[0];
+                    service.emitSignal("/org/capbus/Order", "org.capbus.Order", "Tick", "s", "s" + c.substring(1));
+                    service.replyDBus(d, "s", c);
+                } catch (org.freedesktop.dbus.exceptions.DBusException e) {
+                    service.replyDBusError(d, "org.capbus.test.Error", e.toString());
+                }
+            };
+            Node node = NativeProtocolIT.await(service.createNode((n, d) -> ping.accept(d)));
+            service.onRootMessage(ping);
+            assertThat(NativeProtocolIT.await(service.registerName("org.capbus.test.OrderNative", node, 0x4)))
+                    .isEqualTo(1);
+            dbusObserver.awaitStdout("READY");
+            Await.until(() -> monitor.stdout().contains("NameAcquired") || monitor.stdout().contains("member="),
+                    () -> "dbus-monitor did not start: " + monitor.stdout());
+
+            try (Clients.Background dbusClient = Clients.start(bus, Clients.PYTHON, "-c", String.join("\n",
+                    "import dbus, dbus.lowlevel",
+                    "b = dbus.SessionBus()",
+                    "print('STARTED', flush=True)",
+                    "for i in range(" + DBUS_ROUNDS + "):",
+                    "    m = dbus.lowlevel.SignalMessage('/org/capbus/Order', 'org.capbus.Order', 'Tick')",
+                    "    m.append('d%d' % i, signature='s')",
+                    "    b.send_message(m)",
+                    "    b.call_blocking('org.capbus.test.OrderNative', '/org/capbus/Order', 'org.capbus.Order',"
+                            + " 'Ping', 's', ['c%d' % i])",
+                    "print('DONE', flush=True)"))) {
+                dbusClient.awaitStdout("STARTED");
+                for (int i = 0; i < NATIVE_TICKS; i++) {
+                    NativeProtocolIT.await(service.emitSignal("/org/capbus/Order", "org.capbus.Order", "Tick", "s",
+                            "n" + i));
+                }
+                dbusClient.awaitStdout("DONE");
+            }
+            NativeProtocolIT.await(service.emitSignal("/org/capbus/Order", "org.capbus.Order", "Tick", "s", "end"));
+
+            int total = 2 * DBUS_ROUNDS + NATIVE_TICKS + 1;
+            Await.until(() -> nativeSeen.size() >= total, () -> "the native observer saw " + nativeSeen);
+            assertThat(dbusObserver.awaitExit()).isZero();
+            Await.until(() -> monitor.stdout().contains("string \"end\""), () -> "the monitor saw " + monitor.stdout());
+            List<String> dbusSeen = dbusObserver.stdout().lines().dropWhile(l -> !l.equals("READY")).skip(1).toList();
+            List<String> monitorSeen = new ArrayList<>();
+            java.util.regex.Matcher m = MONITOR_TICK.matcher(monitor.stdout());
+            while (m.find()) {
+                monitorSeen.add(m.group(1));
+            }
+            assertThat(nativeSeen).hasSize(total).endsWith("end").doesNotHaveDuplicates();
+            assertThat(dbusSeen).as("the D-Bus subscriber's order").isEqualTo(nativeSeen);
+            assertThat(monitorSeen).as("dbus-monitor's order").isEqualTo(nativeSeen);
+            for (int i = 0; i < DBUS_ROUNDS; i++) {
+                assertThat(nativeSeen.indexOf("d" + i)).as("d%d before s%d", i, i)
+                        .isLessThan(nativeSeen.indexOf("s" + i));
+                if (i + 1 < DBUS_ROUNDS) {
+                    assertThat(nativeSeen.indexOf("s" + i)).as("s%d before d%d", i, i + 1)
+                            .isLessThan(nativeSeen.indexOf("d" + (i + 1)));
+                }
+            }
+            for (int i = 0; i + 1 < NATIVE_TICKS; i++) {
+                assertThat(nativeSeen.indexOf("n" + i)).isLessThan(nativeSeen.indexOf("n" + (i + 1)));
             }
         }
     }

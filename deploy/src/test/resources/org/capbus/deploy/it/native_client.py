@@ -6,6 +6,9 @@ Usage:
                                  Echo(s) -> s; ReadFd(h) -> s (the descriptor's content); Drop releases the reply
                                  handle unanswered; anything else -> error org.capbus.test.Error.Unknown
   native_client.py probe         exercise every request's failures on raw frames; print "OK <check>" per check
+  native_client.py refusals BYTES HANDLES FORBIDDEN
+                                 provoke QUOTA (bytes, handles), ACCESS_DENIED and LIMITS_EXCEEDED on a bus with those
+                                 budgets, max_names_per_connection 2 and FORBIDDEN denied; print "OK <status> <detail>"
 Connects to $DBUS_SESSION_BUS_ADDRESS (unix:path=...).
 """
 import array
@@ -21,6 +24,7 @@ REPLY, WELCOME, MESSAGE, NODE_DESTROYED, NODE_RELEASED = 0x8000, 0x8001, 0x8002,
 CONTINUE_ON_ERROR, DBUS = 0x1, 0x2
 STATUS = ['OK', 'DESTROYED', 'QUOTA', 'INVALID_HANDLE', 'INVALID_ARGUMENT', 'NOT_PERMITTED', 'NAME_NOT_FOUND',
           'NOT_NATIVE', 'INVALID_MESSAGE', 'LIMITS_EXCEEDED', 'UNKNOWN_OPERATION', 'ACCESS_DENIED']
+DETAIL = ['none', 'bytes', 'messages', 'handles', 'fds', 'names']
 
 
 class Frame:
@@ -30,6 +34,10 @@ class Frame:
 
     def status(self):
         return STATUS[struct.unpack_from('<I', self.payload, 0)[0]]
+
+    def detail(self):
+        """A REPLY's detail: for QUOTA and LIMITS_EXCEEDED, the resource that ran out, by name."""
+        return DETAIL[struct.unpack_from('<I', self.payload, 4)[0]]
 
 
 class NativeConnection:
@@ -292,10 +300,34 @@ def probe():
     print('DONE', flush=True)
 
 
+def refusal(frame, status, detail):
+    got = (frame.status(), frame.detail())
+    if got != (status, detail):
+        print('FAILED expected %s %s, got %s %s' % (status, detail, *got), flush=True)
+        sys.exit(1)
+    print('OK', status, detail, flush=True)
+
+
+def refusals(budget_bytes, budget_handles, forbidden):
+    """The refusals of a bus whose receivers may hold budget_bytes bytes and budget_handles handles, whose
+    max_names_per_connection is 2 and whose policy denies owning forbidden."""
+    c = NativeConnection()
+    node = c.request(CREATE_NODE).targets[0]
+    refusal(c.request(SEND, 0, [node], payload=b'x' * (budget_bytes + 1)), 'QUOTA', 'bytes')
+    refusal(c.request(SEND, 0, [node], handles=[node] * (budget_handles + 1)), 'QUOTA', 'handles')
+    refusal(c.request(REGISTER_NAME, 0, [node], payload=forbidden.encode()), 'ACCESS_DENIED', 'none')
+    for name in (b'org.capbus.test.PyFirst', b'org.capbus.test.PySecond'):
+        assert c.request(REGISTER_NAME, 0, [node], payload=name).status() == 'OK'
+    refusal(c.request(REGISTER_NAME, 0, [node], payload=b'org.capbus.test.PyThird'), 'LIMITS_EXCEEDED', 'names')
+    print('DONE', flush=True)
+
+
 if __name__ == '__main__':
     if sys.argv[1] == 'serve':
         serve(sys.argv[2])
     elif sys.argv[1] == 'probe':
         probe()
+    elif sys.argv[1] == 'refusals':
+        refusals(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     else:
         sys.exit(__doc__)

@@ -22,7 +22,8 @@ import org.capbus.dbus.broker.state.BusState;
 import org.capbus.dbus.broker.stats.BusStats;
 import org.capbus.dbus.broker.stats.DisconnectReason;
 import org.capbus.dbus.broker.stats.PolicyDenial;
-import org.capbus.dbus.broker.stats.QuotaResource;import org.capbus.dbus.bus.ReleaseNameResult;
+import org.capbus.dbus.broker.stats.QuotaResource;
+import org.capbus.dbus.bus.ReleaseNameResult;
 import org.capbus.dbus.bus.RequestNameResult;
 import org.capbus.dbus.nativeproto.NativeFrame;
 import org.capbus.dbus.nativeproto.NativeFrameDecoder;
@@ -253,10 +254,12 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
                 NativeFrameWriter.putInt(extra, 4 * i, results == null ? status(code) : status(results[i]));
             }
         }
+        int detail = NativeStatus.DETAIL_NONE;
         if (code == SendResult.QUOTA) {
             stats.quotaRejected(QuotaResource.QUEUE);
+            detail = quotaDetail(peer.lastQuota());
         }
-        write(NativeFrameWriter.reply(f.requestId(), status(code), 0, null, extra));
+        write(NativeFrameWriter.reply(f.requestId(), status(code), detail, null, extra));
         // The fds now belong to the message: closed when its last receiver took them (or at once if none did).
         body.release();
         return -1;
@@ -393,7 +396,8 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
         long limit = maxNames;
         if (state.names().primaryOwner(name) != connection && state.names().ownedNameCount(connection) >= limit) {
             stats.quotaRejected(QuotaResource.NAMES);
-            reply(f, NativeStatus.LIMITS_EXCEEDED);
+            write(NativeFrameWriter.reply(f.requestId(), NativeStatus.LIMITS_EXCEEDED, NativeStatus.DETAIL_NAMES, null,
+                    null));
             return;
         }
         RequestNameResult<BusConnection> result = state.names().requestName(name, connection, f.flags());
@@ -596,6 +600,17 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
             case SendResult.DESTROYED -> NativeStatus.DESTROYED;
             case SendResult.QUOTA -> NativeStatus.QUOTA;
             default -> NativeStatus.INVALID_HANDLE;
+        };
+    }
+
+    /** The REPLY detail naming the budget a {@code SendResult.QUOTA} ran out of ({@code Peer.lastQuota()}). */
+    private static int quotaDetail(int quota) {
+        return switch (quota) {
+            case SendResult.QUOTA_BYTES -> NativeStatus.DETAIL_BYTES;
+            case SendResult.QUOTA_MESSAGES -> NativeStatus.DETAIL_MESSAGES;
+            case SendResult.QUOTA_HANDLES -> NativeStatus.DETAIL_HANDLES;
+            case SendResult.QUOTA_FDS -> NativeStatus.DETAIL_FDS;
+            default -> NativeStatus.DETAIL_NONE;
         };
     }
 
