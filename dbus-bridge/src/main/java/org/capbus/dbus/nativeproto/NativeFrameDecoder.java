@@ -3,12 +3,17 @@ package org.capbus.dbus.nativeproto;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
+import org.capbus.dbus.wire.IncomingBudget;
+
 /**
  * Splits a native connection's byte stream into {@link NativeFrame}s: an explicit state machine (header, then
  * body) that takes bytes split anywhere. The 24-byte header is gathered into a fixed array and checked against the
  * limits before anything is allocated; the body's array then grows with the bytes that arrive (at most
  * {@value #FIRST_BODY} bytes at first, then fourfold, to the frame's length), never to the length the header announces
- * before they do: a client announcing a 32 MiB frame and sending nothing holds {@value #FIRST_BODY} bytes. Descriptors
+ * before they do: a client announcing a 32 MiB frame and sending nothing holds {@value #FIRST_BODY} bytes. Each growth is
+ * charged to the connection's {@link IncomingBudget} first (max_incoming_bytes, and four times that per user, as for
+ * D-Bus messages), and the charge goes when the frame is delivered; a growth the budget refuses is a violation (the
+ * connection is closed). Descriptors
  * that arrive with the bytes wait in arrival order and are claimed by the frame whose header counts them, once its
  * last byte is in.
  *
@@ -35,6 +40,9 @@ public final class NativeFrameDecoder {
     private static final byte[] NO_BYTES = new byte[0];
 
     private final Listener listener;
+    private final IncomingBudget budget;
+    /** Bytes charged to {@link #budget} for the body being read: its capacity. */
+    private int charged;
     private final long maxPayload;
     private final int maxFds;
     private final byte[] header = new byte[NativeFrame.HEADER_LENGTH];
@@ -53,7 +61,13 @@ public final class NativeFrameDecoder {
      * @param maxFds     the most descriptors one frame may carry (the bus's max_message_unix_fds)
      */
     public NativeFrameDecoder(Listener listener, long maxPayload, int maxFds) {
+        this(listener, maxPayload, maxFds, IncomingBudget.UNLIMITED);
+    }
+
+    /** As above, charging each frame's body to {@code budget} while its bytes arrive. */
+    public NativeFrameDecoder(Listener listener, long maxPayload, int maxFds, IncomingBudget budget) {
         this.listener = listener;
+        this.budget = budget;
         this.maxPayload = maxPayload;
         this.maxFds = maxFds;
     }
@@ -115,8 +129,9 @@ public final class NativeFrameDecoder {
                 }
             } else {
                 int n = Math.min(data.remaining(), bodyLength - bodyFilled);
-                if (bodyFilled + n > body.length) {
-                    body = Arrays.copyOf(body, Math.min(bodyLength, Math.max(4 * body.length, bodyFilled + n)));
+                if (bodyFilled + n > body.length
+                        && !grow(Math.min(bodyLength, Math.max(4 * body.length, bodyFilled + n)))) {
+                    return;
                 }
                 data.get(body, bodyFilled, n);
                 bodyFilled += n;
@@ -162,16 +177,48 @@ public final class NativeFrameDecoder {
             return;
         }
         bodyLength = (int) (length - NativeFrame.HEADER_LENGTH);
-        body = bodyLength == 0 ? NO_BYTES : new byte[Math.min(bodyLength, FIRST_BODY)];
+        body = NO_BYTES;
         bodyFilled = 0;
+        if (bodyLength > 0 && !grow(Math.min(bodyLength, FIRST_BODY))) {
+            return;
+        }
         if (bodyLength == 0) {
             finishFrame();
         }
     }
 
+    /** Moves the body into an array of {@code capacity} bytes, charged to the budget first; false after a refusal. */
+    private boolean grow(int capacity) {
+        int extra = capacity - body.length;
+        if (!budget.charge(extra)) {
+            violation("incoming bytes: a frame of " + (NativeFrame.HEADER_LENGTH + bodyLength)
+                    + " bytes arriving (expected: within max_incoming_bytes)");
+            return false;
+        }
+        charged += extra;
+        body = Arrays.copyOf(body, capacity);
+        return true;
+    }
+
+    /** Gives the body's charge back: the frame was delivered or dropped. */
+    private void refund() {
+        if (charged > 0) {
+            budget.refund(charged);
+            charged = 0;
+        }
+    }
+
+    /** The connection is closing: drops the frame being read and refunds its charge; later input is ignored. */
+    public void close() {
+        failed = true;
+        body = null;
+        refund();
+    }
+
     private void finishFrame() {
         byte[] b = body;
         body = null;
+        refund();
         headerFilled = 0;
         int operation = NativeFrameWriter.getShort(header, NativeFrame.OFFSET_OPERATION);
         int flags = NativeFrameWriter.getShort(header, NativeFrame.OFFSET_FLAGS);
@@ -210,6 +257,7 @@ public final class NativeFrameDecoder {
     private void violation(String reason) {
         failed = true;
         body = null;
+        refund();
         listener.onProtocolViolation(reason);
     }
 }

@@ -101,6 +101,74 @@ class NativeFrameDecoderTest {
         assertThat(d.heldBytes()).isZero();
     }
 
+    /** A budget that counts what is charged, refusing beyond {@code limit}. */
+    private static final class CountingBudget implements org.capbus.dbus.wire.IncomingBudget {
+        private final long limit;
+        long charged;
+        long peak;
+
+        CountingBudget(long limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public boolean charge(int bytes) {
+            if (charged + bytes > limit) {
+                return false;
+            }
+            charged += bytes;
+            peak = Math.max(peak, charged);
+            return true;
+        }
+
+        @Override
+        public void refund(int bytes) {
+            charged -= bytes;
+        }
+    }
+
+    @Test
+    void shouldChargeAFrameWhileItArrivesAndRefundItAtDelivery() {
+        int payload = 300_000;
+        byte[] frame = NativeFrameWriter.frame(NativeFrame.SEND, 0, 5, new long[] {3}, null, 0, new byte[payload], 0,
+                payload);
+        CountingBudget budget = new CountingBudget(Long.MAX_VALUE);
+        Collector c = new Collector();
+        NativeFrameDecoder d = new NativeFrameDecoder(c, 32 << 20, 16, budget);
+
+        d.onData(ByteBuffer.wrap(frame, 0, 100_000));
+        assertThat(budget.charged).isEqualTo(d.heldBytes()).isPositive();
+        d.onData(ByteBuffer.wrap(frame, 100_000, frame.length - 100_000));
+
+        assertThat(c.frames).hasSize(1);
+        assertThat(budget.peak).isEqualTo(frame.length - NativeFrame.HEADER_LENGTH);
+        assertThat(budget.charged).as("refunded at delivery").isZero();
+    }
+
+    @Test
+    void shouldRefuseAFrameTheBudgetCannotTakeAndRefundOnClose() {
+        byte[] frame = NativeFrameWriter.frame(NativeFrame.SEND, 0, 5, new long[] {3}, null, 0, new byte[300_000], 0,
+                300_000);
+        CountingBudget budget = new CountingBudget(100_000);
+        Collector c = new Collector();
+        NativeFrameDecoder d = new NativeFrameDecoder(c, 32 << 20, 16, budget);
+
+        d.onData(ByteBuffer.wrap(frame, 0, 60_000));
+        assertThat(c.violations).isEmpty();
+        assertThat(budget.charged).isEqualTo(NativeFrameDecoder.FIRST_BODY);
+        d.onData(ByteBuffer.wrap(frame, 60_000, 100_000));
+
+        assertThat(c.violations).singleElement().asString().startsWith("incoming bytes:");
+        assertThat(budget.charged).as("refunded with the violation").isZero();
+        assertThat(c.frames).isEmpty();
+
+        CountingBudget other = new CountingBudget(Long.MAX_VALUE);
+        NativeFrameDecoder closing = new NativeFrameDecoder(new Collector(), 32 << 20, 16, other);
+        closing.onData(ByteBuffer.wrap(frame, 0, 90_000));
+        closing.close();
+        assertThat(other.charged).as("refunded when the connection closes").isZero();
+    }
+
     private static Collector decode(byte[] frame, int maxPayload, int maxFds, int fdsArrived) {
         Collector c = new Collector();
         NativeFrameDecoder d = new NativeFrameDecoder(c, maxPayload, maxFds);

@@ -55,6 +55,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     /** The configuration's policy for this connection's user. */
     private ClientPolicy policy;
     private final MessageFramer framer;
+    private final IncomingBudget incoming;
     private final long connectedAtNanos = System.nanoTime();
     private ConnectionState state = ConnectionState.AUTHENTICATING;
     private String uniqueName;
@@ -144,6 +145,7 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         this.peer = mapping.attach(transport.credentials().uid(), this);
         this.sasl = sasl;
         this.policy = policy;
+        this.incoming = incoming;
         this.framer = new MessageFramer(this, maxMessageSize, maxMessageFds, buffers, incoming);
     }
 
@@ -741,8 +743,19 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         checkPendingFds();
         transport.close();
         framer.close();
+        if (nativeEndpoint != null) {
+            nativeEndpoint.close();
+        }
         int[] unclaimed = nativeEndpoint != null ? nativeEndpoint.unclaimedFds() : framer.drainFds();
         closer.closeFds(unclaimed, unclaimed.length);
+    }
+
+    /**
+     * What the bytes of this connection's messages may take while they arrive (max_incoming_bytes, four times that per
+     * user): the native protocol's frames are charged to it too.
+     */
+    public IncomingBudget incomingBudget() {
+        return incoming;
     }
 
     /** Turns it into a monitor (BecomeMonitor): from now on it only receives. Called by the bus state. */

@@ -19,6 +19,9 @@ public interface NativeEndpoint {
     /** Bytes of native frames. */
     void onData(ByteBuffer data);
 
+    /** The connection is closing: the frame being read is dropped and its incoming charge refunded. */
+    void close();
+
     /** Descriptors received and not claimed by a frame, for closing. */
     int[] unclaimedFds();
 

@@ -89,7 +89,7 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
         this.maxNames = maxNames;
         this.fdCloser = fdCloser;
         this.peer = connection.peer();
-        this.decoder = new NativeFrameDecoder(this, maxMessageSize, maxFds);
+        this.decoder = new NativeFrameDecoder(this, maxMessageSize, maxFds, connection.incomingBudget());
     }
 
     /** Registers the connection on the bus (its unique name) and sends WELCOME. */
@@ -111,6 +111,11 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
     @Override
     public void onData(ByteBuffer data) {
         decoder.onData(data);
+    }
+
+    @Override
+    public void close() {
+        decoder.close();
     }
 
     @Override
