@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.capbus.dbus.wire.RecordingBudget;
 import org.junit.jupiter.api.Test;
 
 class NativeFrameDecoderTest {
@@ -101,38 +102,12 @@ class NativeFrameDecoderTest {
         assertThat(d.heldBytes()).isZero();
     }
 
-    /** A budget that counts what is charged, refusing beyond {@code limit}. */
-    private static final class CountingBudget implements org.capbus.dbus.wire.IncomingBudget {
-        private final long limit;
-        long charged;
-        long peak;
-
-        CountingBudget(long limit) {
-            this.limit = limit;
-        }
-
-        @Override
-        public boolean charge(int bytes) {
-            if (charged + bytes > limit) {
-                return false;
-            }
-            charged += bytes;
-            peak = Math.max(peak, charged);
-            return true;
-        }
-
-        @Override
-        public void refund(int bytes) {
-            charged -= bytes;
-        }
-    }
-
     @Test
     void shouldChargeAFrameWhileItArrivesAndRefundItAtDelivery() {
         int payload = 300_000;
         byte[] frame = NativeFrameWriter.frame(NativeFrame.SEND, 0, 5, new long[] {3}, null, 0, new byte[payload], 0,
                 payload);
-        CountingBudget budget = new CountingBudget(Long.MAX_VALUE);
+        RecordingBudget budget = new RecordingBudget(Long.MAX_VALUE);
         Collector c = new Collector();
         NativeFrameDecoder d = new NativeFrameDecoder(c, 32 << 20, 16, budget);
 
@@ -149,7 +124,7 @@ class NativeFrameDecoderTest {
     void shouldRefuseAFrameTheBudgetCannotTakeAndRefundOnClose() {
         byte[] frame = NativeFrameWriter.frame(NativeFrame.SEND, 0, 5, new long[] {3}, null, 0, new byte[300_000], 0,
                 300_000);
-        CountingBudget budget = new CountingBudget(100_000);
+        RecordingBudget budget = new RecordingBudget(100_000);
         Collector c = new Collector();
         NativeFrameDecoder d = new NativeFrameDecoder(c, 32 << 20, 16, budget);
 
@@ -162,7 +137,7 @@ class NativeFrameDecoderTest {
         assertThat(budget.charged).as("refunded with the violation").isZero();
         assertThat(c.frames).isEmpty();
 
-        CountingBudget other = new CountingBudget(Long.MAX_VALUE);
+        RecordingBudget other = new RecordingBudget(Long.MAX_VALUE);
         NativeFrameDecoder closing = new NativeFrameDecoder(new Collector(), 32 << 20, 16, other);
         closing.onData(ByteBuffer.wrap(frame, 0, 90_000));
         closing.close();

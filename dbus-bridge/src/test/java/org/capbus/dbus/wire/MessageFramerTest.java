@@ -42,33 +42,6 @@ class MessageFramerTest {
         }
     }
 
-    /** A budget that records what is charged, refusing beyond {@code limit}. */
-    private static final class RecordingBudget implements IncomingBudget {
-        final long limit;
-        long charged;
-        long peak;
-
-        RecordingBudget(long limit) {
-            this.limit = limit;
-        }
-
-        @Override
-        public boolean charge(int bytes) {
-            if (charged + bytes > limit) {
-                return false;
-            }
-            charged += bytes;
-            peak = Math.max(peak, charged);
-            return true;
-        }
-
-        @Override
-        public void refund(int bytes) {
-            charged -= bytes;
-            assertThat(charged).isNotNegative();
-        }
-    }
-
     /** A fixed header announcing a method call of {@code length} bytes: 16 bytes, the rest never sent. */
     private static byte[] announce(int length) {
         ByteBuffer b = ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
