@@ -16,6 +16,11 @@ import org.capbus.dbus.wire.IncomingBudget;
  */
 public final class IncomingQuota {
     private final LongSupplier maxIncomingBytes;
+    /**
+     * Bytes charged now, per user. A user's entry stays once made (one small array per uid that ever connected, so
+     * bounded by the system's users): each budget holds its user's array, and charging a message costs no map lookup,
+     * no boxing and no insertion, which the first version paid on every message.
+     */
     private final Map<Long, long[]> chargedPerUser = new HashMap<>();
 
     /** A quota reading {@code max_incoming_bytes} from {@code maxIncomingBytes} (so a reload applies at once). */
@@ -25,7 +30,7 @@ public final class IncomingQuota {
 
     /** The budget of one connection of {@code uid}. */
     public IncomingBudget budgetFor(long uid) {
-        return new ConnectionBudget(uid);
+        return new ConnectionBudget(chargedPerUser.computeIfAbsent(uid, k -> new long[1]));
     }
 
     /** Bytes charged now for {@code uid}'s connections. */
@@ -44,23 +49,18 @@ public final class IncomingQuota {
     }
 
     private final class ConnectionBudget implements IncomingBudget {
-        private final long uid;
+        /** The user's charge, shared by every budget of that user. */
+        private final long[] user;
         private long charged;
 
-        ConnectionBudget(long uid) {
-            this.uid = uid;
+        ConnectionBudget(long[] user) {
+            this.user = user;
         }
 
         @Override
         public boolean charge(int bytes) {
-            long[] user = chargedPerUser.get(uid);
-            long userCharged = user == null ? 0 : user[0];
-            if (charged + bytes > perConnection() || userCharged + bytes > perUser()) {
+            if (charged + bytes > perConnection() || user[0] + bytes > perUser()) {
                 return false;
-            }
-            if (user == null) {
-                user = new long[1];
-                chargedPerUser.put(uid, user);
             }
             user[0] += bytes;
             charged += bytes;
@@ -70,11 +70,7 @@ public final class IncomingQuota {
         @Override
         public void refund(int bytes) {
             charged -= bytes;
-            long[] user = chargedPerUser.get(uid);
             user[0] -= bytes;
-            if (user[0] == 0) {
-                chargedPerUser.remove(uid);
-            }
         }
     }
 }
