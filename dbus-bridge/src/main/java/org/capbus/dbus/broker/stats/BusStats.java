@@ -168,24 +168,31 @@ public final class BusStats {
      */
     public Map<String, long[]> counters() {
         Map<String, long[]> m = new LinkedHashMap<>();
-        m.put("messagesIn", messagesIn.clone());
-        m.put("bytesIn", bytesIn.clone());
-        m.put("messagesOut", messagesOut.clone());
-        m.put("bytesOut", bytesOut.clone());
+        arrays().forEach((name, values) -> m.put(name, values.clone()));
         m.put("driverMessagesOut", new long[] {driverMessagesOut});
         m.put("driverBytesOut", new long[] {driverBytesOut});
         m.put("broadcasts", new long[] {broadcasts});
         m.put("broadcastDeliveries", new long[] {broadcastDeliveries});
-        m.put("fanout", fanout.clone());
         m.put("unexpectedReplies", new long[] {unexpectedReplies});
-        m.put("quotaRejections", quotaRejections.clone());
-        m.put("policyDenials", policyDenials.clone());
         m.put("accepted", new long[] {accepted});
-        m.put("disconnects", disconnects.clone());
-        m.put("authenticated", authenticated.clone());
-        m.put("errorsSent", errorsSent.clone());
-        m.put("latency", latency.clone());
         m.put("latencySum", new long[] {latencySumNanos});
+        return m;
+    }
+
+    /** The counter arrays themselves (not copies), by the names {@link #counters()} gives them. */
+    private Map<String, long[]> arrays() {
+        Map<String, long[]> m = new LinkedHashMap<>();
+        m.put("messagesIn", messagesIn);
+        m.put("bytesIn", bytesIn);
+        m.put("messagesOut", messagesOut);
+        m.put("bytesOut", bytesOut);
+        m.put("fanout", fanout);
+        m.put("quotaRejections", quotaRejections);
+        m.put("policyDenials", policyDenials);
+        m.put("disconnects", disconnects);
+        m.put("authenticated", authenticated);
+        m.put("errorsSent", errorsSent);
+        m.put("latency", latency);
         return m;
     }
 
@@ -196,18 +203,7 @@ public final class BusStats {
      * Event-loop thread.
      */
     public void carryOver(Map<String, long[]> previous) {
-        Map<String, long[]> mine = new HashMap<>();
-        mine.put("messagesIn", messagesIn);
-        mine.put("bytesIn", bytesIn);
-        mine.put("messagesOut", messagesOut);
-        mine.put("bytesOut", bytesOut);
-        mine.put("fanout", fanout);
-        mine.put("quotaRejections", quotaRejections);
-        mine.put("policyDenials", policyDenials);
-        mine.put("disconnects", disconnects);
-        mine.put("authenticated", authenticated);
-        mine.put("errorsSent", errorsSent);
-        mine.put("latency", latency);
+        Map<String, long[]> mine = arrays();
         for (Map.Entry<String, long[]> e : previous.entrySet()) {
             long[] from = e.getValue();
             long[] into = mine.get(e.getKey());
