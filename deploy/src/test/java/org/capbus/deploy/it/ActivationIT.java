@@ -44,22 +44,8 @@ class ActivationIT {
     }
 
     private static String configuration(Path serviceDir, long startTimeoutMs) {
-        return """
-                <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-                 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-                <busconfig>
-                  <type>session</type>
-                  <listen>unix:tmpdir=/tmp</listen>
-                  <auth>EXTERNAL</auth>
-                  <servicedir>%s</servicedir>
-                  <limit name="service_start_timeout">%d</limit>
-                  <policy context="default">
-                    <allow send_destination="*"/>
-                    <allow receive_sender="*"/>
-                    <allow own="*"/>
-                  </policy>
-                </busconfig>
-                """.formatted(serviceDir, startTimeoutMs);
+        return TestBus.configurationWithElements("  <servicedir>" + serviceDir + "</servicedir>\n"
+                + "  <limit name=\"service_start_timeout\">" + startTimeoutMs + "</limit>\n");
     }
 
     private TestBus start(BusKind kind, String... extraArguments) {

@@ -177,6 +177,11 @@ public final class TestBus implements AutoCloseable {
         return configuration("    <allow user=\"*\"/>\n", limits);
     }
 
+    /** The tests' session configuration with {@code extraElements} added (service directories, limits). */
+    public static String configurationWithElements(String extraElements) {
+        return configuration("", extraElements);
+    }
+
     private static String configuration(String extraPolicy, String extraElements) {
         return """
                 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
