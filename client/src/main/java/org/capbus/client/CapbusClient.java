@@ -4,7 +4,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +39,7 @@ public final class CapbusClient implements AutoCloseable {
     private static final int[] NO_FDS = new int[0];
 
     private final ClientTransport transport;
+    private final FrameReader reader;
     private final String uniqueName;
     private final Handle root;
     private final Object writeLock = new Object();
@@ -53,8 +53,9 @@ public final class CapbusClient implements AutoCloseable {
     private volatile Consumer<Message> signalHandler = m -> { };
     private volatile boolean closed;
 
-    private CapbusClient(ClientTransport transport, String uniqueName, Handle root) {
+    private CapbusClient(ClientTransport transport, FrameReader reader, String uniqueName, Handle root) {
         this.transport = transport;
+        this.reader = reader;
         this.uniqueName = uniqueName;
         this.root = root;
         this.eventThread = new Thread(this::readLoop, "capbus-client-" + CLIENTS.incrementAndGet());
@@ -89,11 +90,12 @@ public final class CapbusClient implements AutoCloseable {
                         + " protocol is turned off in its configuration");
             }
             writeAll(ch, ByteBuffer.wrap("BEGIN\r\n".getBytes(StandardCharsets.US_ASCII)));
-            Frame welcome = readFrame(ch);
+            FrameReader reader = new FrameReader(ch);
+            Frame welcome = reader.next();
             if (welcome.operation() != Frame.WELCOME || welcome.targets().length != 1) {
                 throw new IOException("expected WELCOME, got operation 0x" + Integer.toHexString(welcome.operation()));
             }
-            CapbusClient c = new CapbusClient(ch, new String(welcome.payload(), StandardCharsets.UTF_8),
+            CapbusClient c = new CapbusClient(ch, reader, new String(welcome.payload(), StandardCharsets.UTF_8),
                     new Handle(welcome.targets()[0]));
             c.eventThread.start();
             return c;
@@ -358,7 +360,7 @@ public final class CapbusClient implements AutoCloseable {
     private void readLoop() {
         try {
             while (!closed) {
-                dispatch(readFrame(transport));
+                dispatch(reader.next());
             }
         } catch (IOException | RuntimeException e) {
             if (!closed) {
@@ -467,18 +469,6 @@ public final class CapbusClient implements AutoCloseable {
                 throw new EOFException("the bus closed the connection");
             }
         }
-    }
-
-    private static Frame readFrame(ClientTransport ch) throws IOException {
-        ByteBuffer header = ByteBuffer.allocate(Frame.HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, header);
-        long length = header.getInt(0) & 0xFFFFFFFFL;
-        if (length < Frame.HEADER_LENGTH || length > Integer.MAX_VALUE) {
-            throw new IOException("frame length: " + length + " (expected: >= 24)");
-        }
-        ByteBuffer body = ByteBuffer.allocate((int) length - Frame.HEADER_LENGTH);
-        readFully(ch, body);
-        return Frame.decode(header, body.array());
     }
 
     /** One SASL line, read byte by byte so that nothing after it is consumed. */

@@ -68,6 +68,34 @@ record Frame(int operation, int flags, long requestId, long[] targets, long[] ha
         return new Frame(operation, flags, requestId, targets, handles, fds, payload);
     }
 
+    /** Decodes the whole frame {@code b[off, off+length)} (its length field already checked). */
+    static Frame decode(byte[] b, int off, int length) {
+        ByteBuffer bb = ByteBuffer.wrap(b, off, length).slice().order(ByteOrder.LITTLE_ENDIAN);
+        int operation = bb.getShort(4) & 0xFFFF;
+        int flags = bb.getShort(6) & 0xFFFF;
+        long requestId = bb.getLong(8);
+        int t = bb.getShort(16) & 0xFFFF;
+        int h = bb.getShort(18) & 0xFFFF;
+        int fds = bb.getShort(20) & 0xFFFF;
+        bb.position(HEADER_LENGTH);
+        long[] targets = t == 0 ? NO_IDS : new long[t];
+        for (int i = 0; i < t; i++) {
+            targets[i] = bb.getLong();
+        }
+        long[] handles = h == 0 ? NO_IDS : new long[h];
+        for (int i = 0; i < h; i++) {
+            handles[i] = bb.getLong();
+        }
+        byte[] payload = new byte[bb.remaining()];
+        bb.get(payload);
+        return new Frame(operation, flags, requestId, targets, handles, fds, payload);
+    }
+
+    /** The little-endian u32 at {@code b[off]}. */
+    static long u32(byte[] b, int off) {
+        return (b[off] & 0xFFL) | (b[off + 1] & 0xFFL) << 8 | (b[off + 2] & 0xFFL) << 16 | (b[off + 3] & 0xFFL) << 24;
+    }
+
     /** u32 at {@code offset} of the payload. */
     int payloadInt(int offset) {
         return ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN).getInt(offset);

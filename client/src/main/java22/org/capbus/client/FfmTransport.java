@@ -41,6 +41,7 @@ final class FfmTransport implements ClientTransport {
     /** struct msghdr: name, namelen(+pad), iov, iovlen, control, controllen, flags(+pad). */
     private static final int MSGHDR_SIZE = 56;
     private static final int CMSG_HEADER = 16;
+    private static final int WRITE_BUFFER = 64 * 1024;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
@@ -60,6 +61,16 @@ final class FfmTransport implements ClientTransport {
     private final MemorySegment readHeader;
     private final MemorySegment readIov;
     private final MemorySegment readState;
+    /**
+     * Native memory of writes up to {@link #WRITE_BUFFER} bytes, reused: writes are serialised by the client's write
+     * lock. Freed by the collector with the transport (a write may still be running when it is closed).
+     */
+    private final Arena writeArena = Arena.ofAuto();
+    private final MemorySegment writeData;
+    private final MemorySegment writeIov;
+    private final MemorySegment writeHeader;
+    private final MemorySegment writeControl;
+    private final MemorySegment writeState;
     private int[] fds = new int[8];
     private int fdCount;
     private volatile boolean closed;
@@ -77,6 +88,11 @@ final class FfmTransport implements ClientTransport {
         this.readHeader = readArena.allocate(MSGHDR_SIZE, 8);
         this.readIov = readArena.allocate(16, 8);
         this.readState = readArena.allocate(CAPTURE);
+        this.writeData = writeArena.allocate(WRITE_BUFFER);
+        this.writeIov = writeArena.allocate(16, 8);
+        this.writeHeader = writeArena.allocate(MSGHDR_SIZE, 8);
+        this.writeControl = writeArena.allocate(CMSG_HEADER + 4L * SCM_MAX_FD, 8);
+        this.writeState = writeArena.allocate(CAPTURE);
     }
 
     static FfmTransport connect(String path) throws IOException {
@@ -172,14 +188,25 @@ final class FfmTransport implements ClientTransport {
         if (passFds.length > SCM_MAX_FD) {
             throw new IOException("fd count: " + passFds.length + " (expected: <= " + SCM_MAX_FD + ")");
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment data = arena.allocate(Math.max(1, src.remaining()));
-            MemorySegment.copy(MemorySegment.ofBuffer(src), 0, data, 0, src.remaining());
-            MemorySegment iov = arena.allocate(16, 8);
-            MemorySegment header = arena.allocate(MSGHDR_SIZE, 8);
-            MemorySegment state = arena.allocate(CAPTURE);
+        if (src.remaining() <= WRITE_BUFFER) {
+            MemorySegment.copy(MemorySegment.ofBuffer(src), 0, writeData, 0, src.remaining());
+            send(writeData, src.remaining(), passFds, writeIov, writeHeader, writeControl, writeState);
+        } else {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment data = arena.allocate(src.remaining());
+                MemorySegment.copy(MemorySegment.ofBuffer(src), 0, data, 0, src.remaining());
+                send(data, src.remaining(), passFds, arena.allocate(16, 8), arena.allocate(MSGHDR_SIZE, 8),
+                        arena.allocate(CMSG_HEADER + 4L * SCM_MAX_FD, 8), arena.allocate(CAPTURE));
+            }
+        }
+        src.position(src.limit());
+    }
+
+    /** Sends {@code data[0, total)}, the descriptors with its first byte. */
+    private void send(MemorySegment data, long total, int[] passFds, MemorySegment iov, MemorySegment header,
+                      MemorySegment control, MemorySegment state) throws IOException {
+        try {
             long sent = 0;
-            long total = src.remaining();
             boolean fdsSent = passFds.length == 0;
             while (sent < total) {
                 header.fill((byte) 0);
@@ -189,7 +216,6 @@ final class FfmTransport implements ClientTransport {
                 header.set(JAVA_LONG, 24, 1);
                 if (!fdsSent) {
                     long controlLength = CMSG_HEADER + 4L * passFds.length;
-                    MemorySegment control = arena.allocate((controlLength + 7) & ~7L, 8);
                     control.set(JAVA_LONG, 0, controlLength);
                     control.set(JAVA_INT, 8, SOL_SOCKET);
                     control.set(JAVA_INT, 12, SCM_RIGHTS);
@@ -197,7 +223,7 @@ final class FfmTransport implements ClientTransport {
                         control.set(JAVA_INT, CMSG_HEADER + 4L * i, passFds[i]);
                     }
                     header.set(ADDRESS, 32, control);
-                    header.set(JAVA_LONG, 40, control.byteSize());
+                    header.set(JAVA_LONG, 40, (controlLength + 7) & ~7L);
                 }
                 long n = (long) SENDMSG.invokeExact(state, fd, header, MSG_NOSIGNAL);
                 if (n < 0) {
@@ -210,7 +236,6 @@ final class FfmTransport implements ClientTransport {
                 fdsSent = true;
                 sent += n;
             }
-            src.position(src.limit());
         } catch (IOException e) {
             throw e;
         } catch (Throwable t) {
