@@ -51,6 +51,7 @@ public final class CapbusClient implements AutoCloseable {
     private volatile Consumer<Handle> handleDestroyed = h -> { };
     private volatile Consumer<Delivery> rootHandler = d -> { };
     private volatile Consumer<Message> signalHandler = m -> { };
+    private volatile Consumer<CapbusException> postFailure = e -> { };
     private volatile boolean closed;
 
     private CapbusClient(ClientTransport transport, FrameReader reader, String uniqueName, Handle root) {
@@ -144,6 +145,55 @@ public final class CapbusClient implements AutoCloseable {
     public CompletableFuture<Void> send(Handle destination, byte[] payload, int[] fds, Handle... transfer) {
         return request(Frame.SEND, 0, ids(List.of(destination)), ids(List.of(transfer)), payload, fds, "SEND",
                 f -> null);
+    }
+
+    /**
+     * Sends {@code payload} to {@code destination} without an answer when it succeeds (the protocol's {@code QUIET}
+     * flag): the bus writes one frame less per message, and the caller keeps no future. A refusal (nothing was
+     * delivered) goes to {@link #onPostFailure} with the returned request id. For streams of messages whose
+     * success the application learns otherwise (an answer from the receiver).
+     */
+    public long post(Handle destination, byte[] payload, Handle... transfer) {
+        return postFrame(new long[] {destination.id()}, payload, transfer);
+    }
+
+    /** {@link #post} to every destination as one transaction, all or nothing. */
+    public long postAll(List<Handle> destinations, byte[] payload, Handle... transfer) {
+        return postFrame(ids(destinations), payload, transfer);
+    }
+
+    private long postFrame(long[] targets, byte[] payload, Handle[] transfer) {
+        long id = nextRequest.getAndIncrement();
+        writeQuiet(new Frame(Frame.SEND, Frame.FLAG_QUIET, id, targets, ids(List.of(transfer)), 0, payload));
+        return id;
+    }
+
+    private void writeQuiet(Frame frame) {
+        if (closed) {
+            throw new IllegalStateException("the connection is closed");
+        }
+        try {
+            synchronized (writeLock) {
+                transport.write(frame.encode(), NO_FDS);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("the connection to the bus failed", e);
+        }
+    }
+
+    /**
+     * Drops one reference of {@code handle} without an answer when it succeeds ({@code QUIET}); a refusal goes to
+     * {@link #onPostFailure} with the returned request id.
+     */
+    public long releaseQuietly(Handle handle) {
+        long id = nextRequest.getAndIncrement();
+        writeQuiet(new Frame(Frame.RELEASE, Frame.FLAG_QUIET, id, new long[] {handle.id()}, Frame.NO_IDS, 0, NO_BYTES));
+        return id;
+    }
+
+    /** Told (on the event thread) of each {@link #post} or {@link #releaseQuietly} the bus refused. */
+    public void onPostFailure(Consumer<CapbusException> listener) {
+        this.postFailure = listener;
     }
 
     /** Whether this runtime passes descriptors (Java 22+, through FFM). */
@@ -381,6 +431,10 @@ public final class CapbusClient implements AutoCloseable {
                 CompletableFuture<Frame> p = pending.remove(f.requestId());
                 if (p != null) {
                     p.complete(f);
+                } else if (f.payloadInt(0) != Status.OK) {
+                    // Only a refused post is answered without a pending request.
+                    postFailure.accept(new CapbusException(f.payloadInt(0), f.payloadInt(4), "quiet request",
+                            f.requestId()));
                 }
             }
             case Frame.MESSAGE -> onMessage(f);

@@ -27,6 +27,7 @@ record Frame(int operation, int flags, long requestId, long[] targets, long[] ha
 
     static final int FLAG_CONTINUE_ON_ERROR = 0x1;
     static final int FLAG_DBUS = 0x2;
+    static final int FLAG_QUIET = 0x4;
 
     /** The frame's bytes. */
     ByteBuffer encode() {

@@ -60,7 +60,7 @@ final class Flow {
     /** Waits until every receiver has counted {@code target}. */
     void awaitSlowest(long target) {
         waiter = Thread.currentThread();
-        long deadline = System.nanoTime() + 600_000_000_000L;
+        long deadline = System.nanoTime() + 120_000_000_000L;
         while (slowest() < target) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("receivers stopped at " + slowest() + " of " + target);

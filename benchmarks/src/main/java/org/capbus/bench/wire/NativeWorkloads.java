@@ -8,9 +8,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 import org.capbus.client.CapbusClient;
+import org.capbus.client.CapbusException;
 import org.capbus.client.Delivery;
 import org.capbus.client.Handle;
 import org.capbus.client.Node;
@@ -19,7 +20,9 @@ import org.capbus.client.Node;
  * The shapes over the native protocol, with capbus-client as both ends. A service hands each client a node of its
  * own (the protocol's capability pattern, as in examples/capability-service): the client's calls go to that node,
  * so the service knows whom to answer without a reply handle per call; the answers go to a node the client gave
- * the service once. Multicast is one {@code SEND} with every receiver's handle as a destination.
+ * the service once. Multicast is one {@code SEND} with every receiver's handle as a destination. Messages go with
+ * {@link CapbusClient#post} (the protocol's {@code QUIET}: the bus answers only a refusal, as D-Bus answers a send),
+ * and the transfer shape's releases with {@link CapbusClient#releaseQuietly}.
  */
 final class NativeWorkloads {
     static final byte[] PAYLOAD = "a thirty character payload ...".getBytes(StandardCharsets.US_ASCII);
@@ -41,15 +44,13 @@ final class NativeWorkloads {
         return f.get(30, TimeUnit.SECONDS);
     }
 
-    /** Counts refused sends (their futures fail), without a lambda per operation. */
-    private static final class Failures implements BiConsumer<Object, Throwable> {
+    /** Counts refused posts and releases. */
+    private static final class Failures implements Consumer<CapbusException> {
         final LongAdder count = new LongAdder();
 
         @Override
-        public void accept(Object ignored, Throwable error) {
-            if (error != null) {
-                count.increment();
-            }
+        public void accept(CapbusException refusal) {
+            count.increment();
         }
     }
 
@@ -64,6 +65,8 @@ final class NativeWorkloads {
         RoundTrip(String address, Shape shape) throws Exception {
             service = CapbusClient.connect(address);
             client = CapbusClient.connect(address);
+            service.onPostFailure(failures);
+            client.onPostFailure(failures);
             Node entry = await(service.createNode((n, hello) -> {
                 // The client's hello carries its answer node and, for the transfer shape, the token it will
                 // carry on every call: the service keeps one reference to the token from here on, so releasing
@@ -91,15 +94,15 @@ final class NativeWorkloads {
             }
             Handle carry = token.handle();
             pipeline = new Pipeline(shape.depth, shape.transfer
-                    ? () -> client.send(perClient, PAYLOAD, carry).whenComplete(failures)
-                    : () -> client.send(perClient, PAYLOAD).whenComplete(failures));
+                    ? () -> client.post(perClient, PAYLOAD, carry)
+                    : () -> client.post(perClient, PAYLOAD));
         }
 
         private void answer(Handle answerTo, Delivery call) {
-            service.send(answerTo, call.payload()).whenComplete(failures);
+            service.post(answerTo, call.payload());
             for (Handle h : call.handles()) {
                 if (h != null) {
-                    service.release(h).whenComplete(failures);
+                    service.releaseQuietly(h);
                 }
             }
         }
@@ -135,6 +138,7 @@ final class NativeWorkloads {
 
         Multicast(String address, int count) throws Exception {
             emitter = CapbusClient.connect(address);
+            emitter.onPostFailure(failures);
             flow = new Flow(count);
             CountDownLatch joined = new CountDownLatch(count);
             Node entry = await(emitter.createNode((n, hello) -> {
@@ -165,7 +169,7 @@ final class NativeWorkloads {
             List<Handle> to = List.copyOf(destinations);
             for (long i = 0; i < emits; i++) {
                 flow.beforeEmit(base, i);
-                emitter.sendAll(to, PAYLOAD).whenComplete(failures);
+                emitter.postAll(to, PAYLOAD);
             }
             flow.awaitSlowest(base + emits);
         }

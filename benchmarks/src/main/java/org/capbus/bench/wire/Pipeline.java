@@ -36,7 +36,7 @@ final class Pipeline {
         for (int i = 0; i < depth; i++) {
             sendNext();
         }
-        if (!finished.await(10, TimeUnit.MINUTES)) {
+        if (!finished.await(2, TimeUnit.MINUTES)) {
             throw new IllegalStateException("round trips did not complete: " + done.get() + " of " + ops);
         }
         if (error != null) {

@@ -5,12 +5,12 @@ package org.capbus.bench.wire;
  * round measures by default.
  */
 enum Shape {
-    ROUNDTRIP_D1("round trip, depth 1", "call", 1, 0, false, 20_000),
-    ROUNDTRIP_D32("round trip, depth 32", "call", 32, 0, false, 100_000),
-    MULTICAST_10("multicast to 10 receivers", "delivery", 0, 10, false, 100_000),
-    MULTICAST_100("multicast to 100 receivers", "delivery", 0, 100, false, 200_000),
-    TRANSFER_D1("handle transfer per call, depth 1", "call", 1, 0, true, 20_000),
-    TRANSFER_D32("handle transfer per call, depth 32", "call", 32, 0, true, 100_000);
+    ROUNDTRIP_D1("round trip, depth 1", "call", 1, 0, false, 40_000),
+    ROUNDTRIP_D32("round trip, depth 32", "call", 32, 0, false, 200_000),
+    MULTICAST_10("multicast to 10 receivers", "delivery", 0, 10, false, 1_000_000),
+    MULTICAST_100("multicast to 100 receivers", "delivery", 0, 100, false, 2_000_000),
+    TRANSFER_D1("handle transfer per call, depth 1", "call", 1, 0, true, 40_000),
+    TRANSFER_D32("handle transfer per call, depth 32", "call", 32, 0, true, 200_000);
 
     final String title;
     final String unit;

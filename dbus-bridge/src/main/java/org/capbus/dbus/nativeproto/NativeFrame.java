@@ -71,6 +71,11 @@ public record NativeFrame(int operation, int flags, long requestId, long[] targe
     public static final int FLAG_CONTINUE_ON_ERROR = 0x1;
     /** SEND / MESSAGE flag: the payload is one D-Bus message. */
     public static final int FLAG_DBUS = 0x2;
+    /**
+     * SEND and RELEASE flag: no {@code REPLY} when the request succeeds (a refusal is still answered). Saves the bus
+     * a frame, and often a write, per message: D-Bus sends are not acknowledged either.
+     */
+    public static final int FLAG_QUIET = 0x4;
 
     /** The number of payload bytes. */
     public int payloadLength() {

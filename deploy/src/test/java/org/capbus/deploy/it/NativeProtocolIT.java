@@ -139,6 +139,48 @@ class NativeProtocolIT {
     }
 
     @Test
+    void shouldPostAndReleaseQuietlyWithOnlyRefusalsAnswered() throws Exception {
+        TestBus bus = BUSES.get(BusKind.CAPBUS);
+        try (CapbusClient service = CapbusClient.connect(bus.address());
+             CapbusClient client = CapbusClient.connect(bus.address())) {
+            Recorder serviceNode = new Recorder();
+            Node node = await(service.createNode(serviceNode));
+            await(service.registerName("org.capbus.test.NativeQuiet", node, 0x4));
+            LinkedBlockingQueue<CapbusException> refused = new LinkedBlockingQueue<>();
+            client.onPostFailure(refused::add);
+            service.onPostFailure(refused::add);
+            Recorder tokenNode = new Recorder();
+            Node token = await(client.createNode(tokenNode));
+            Handle toService = await(client.resolve("org.capbus.test.NativeQuiet"));
+
+            client.post(toService, "one".getBytes(StandardCharsets.UTF_8), token.handle());
+            Delivery d = take(serviceNode.messages);
+            assertThat(new String(d.payload(), StandardCharsets.UTF_8)).isEqualTo("one");
+            service.releaseQuietly(d.handles().get(0));
+            assertThat(take(tokenNode.notifications)).isEqualTo("released");
+
+            // Refusals come back with the request id of what was refused.
+            await(service.destroy(node));
+            long refusedPost = client.post(toService, "two".getBytes(StandardCharsets.UTF_8));
+            CapbusException e = refused.poll(Await.BOUND.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(e).isNotNull();
+            assertThat(e.requestId()).isEqualTo(refusedPost);
+            assertThat(e.status()).isEqualTo(Status.DESTROYED);
+            client.releaseQuietly(toService);
+            long refusedRelease = client.releaseQuietly(toService);
+            e = refused.poll(Await.BOUND.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(e).isNotNull();
+            assertThat(e.requestId()).isEqualTo(refusedRelease);
+            assertThat(e.status()).isEqualTo(Status.INVALID_HANDLE);
+            // Requests are answered in order: once a later one is, every quiet success has gone unanswered.
+            await(client.createNode(new Recorder()));
+            await(service.createNode(new Recorder()));
+            assertThat(refused).isEmpty();
+            assertThat(serviceNode.messages).isEmpty();
+        }
+    }
+
+    @Test
     void shouldAnswerAGdbusCallFromANativeService() throws Exception {
         TestBus bus = BUSES.get(BusKind.CAPBUS);
         try (CapbusClient service = CapbusClient.connect(bus.address())) {
@@ -235,7 +277,7 @@ class NativeProtocolIT {
         ClientResult probe = Clients.run(bus, Clients.PYTHON, Clients.resource("native_client.py"), "probe");
         assertThat(probe.exitCode()).as(probe.describe()).isZero();
         assertThat(probe.stdout()).contains("OK ids never reused").contains("OK a bad frame closed its connection")
-                .contains("DONE");
+                .contains("OK quiet requests are answered only when refused").contains("DONE");
         // The bus still serves everyone else.
         Clients.runOk(bus, "gdbus", "call", "--session", "--dest", "org.freedesktop.DBus", "--object-path",
                 "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.GetId");

@@ -21,7 +21,7 @@ HEADER = struct.Struct('<IHHQHHHH')  # length, operation, flags, request id, tar
 
 CREATE_NODE, SEND, RELEASE, DESTROY_NODE, REGISTER_NAME, RELEASE_NAME, RESOLVE_NAME, DBUS_SEND = range(1, 9)
 REPLY, WELCOME, MESSAGE, NODE_DESTROYED, NODE_RELEASED = 0x8000, 0x8001, 0x8002, 0x8003, 0x8004
-CONTINUE_ON_ERROR, DBUS = 0x1, 0x2
+CONTINUE_ON_ERROR, DBUS, QUIET = 0x1, 0x2, 0x4
 STATUS = ['OK', 'DESTROYED', 'QUOTA', 'INVALID_HANDLE', 'INVALID_ARGUMENT', 'NOT_PERMITTED', 'NAME_NOT_FOUND',
           'NOT_NATIVE', 'INVALID_MESSAGE', 'LIMITS_EXCEEDED', 'UNKNOWN_OPERATION', 'ACCESS_DENIED']
 DETAIL = ['none', 'bytes', 'messages', 'handles', 'fds', 'names']
@@ -289,6 +289,25 @@ def probe():
         expect(c.request(RELEASE, targets=[n]), 'OK', 'release a node')
         expect(c.request(RELEASE, targets=[n]), 'INVALID_HANDLE', 'release it again')
     print('OK ids never reused', sorted(ids), flush=True)
+    # QUIET: a send or release that succeeds is not answered; one that is refused still is, with its request id
+    q = c.request(CREATE_NODE).targets[0]
+    gone = c.request(CREATE_NODE).targets[0]
+    quiet = [c.send_frame(SEND, QUIET, [q], payload=b'quiet'), c.send_frame(SEND, QUIET, [999], payload=b'no'),
+             c.send_frame(RELEASE, QUIET, [gone]), c.send_frame(RELEASE, QUIET, [gone])]
+    c.events = []
+    c.request(CREATE_NODE)  # answered in request order: after every answer the quiet requests were given
+    answered = [(f.request_id, f.status()) for f in c.events if f.op == REPLY]
+    if answered != [(quiet[1], 'INVALID_HANDLE'), (quiet[3], 'INVALID_HANDLE')]:
+        print('FAILED quiet requests answered: %r (ids %r)' % (answered, quiet))
+        sys.exit(1)
+    while True:  # the message itself comes after the replies of the requests read with it
+        f = c.next_event()
+        if f.op == MESSAGE and f.targets == [q]:
+            break
+    if f.payload != b'quiet':
+        print('FAILED the quiet send delivered %r' % f.payload)
+        sys.exit(1)
+    print('OK quiet requests are answered only when refused', flush=True)
     # a bad frame closes only its own connection
     c.send_frame(0, raw=HEADER.pack(24, CREATE_NODE, 0, 1, 0, 0, 0, 7))
     try:

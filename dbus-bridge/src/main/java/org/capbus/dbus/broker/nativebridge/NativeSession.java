@@ -184,7 +184,8 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
     private int trySend(NativeFrame f) {
         int flags = f.flags();
         long[] targets = f.targets();
-        if (targets.length == 0 || (flags & ~(NativeFrame.FLAG_CONTINUE_ON_ERROR | NativeFrame.FLAG_DBUS)) != 0) {
+        if (targets.length == 0
+                || (flags & ~(NativeFrame.FLAG_CONTINUE_ON_ERROR | NativeFrame.FLAG_DBUS | NativeFrame.FLAG_QUIET)) != 0) {
             return NativeStatus.INVALID_ARGUMENT;
         }
         Handle[] destinations = new Handle[targets.length];
@@ -264,7 +265,9 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
             stats.quotaRejected(QuotaResource.QUEUE);
             detail = quotaDetail(peer.lastQuota());
         }
-        write(NativeFrameWriter.reply(f.requestId(), status(code), detail, null, extra));
+        if (code != SendResult.OK || (flags & NativeFrame.FLAG_QUIET) == 0) {
+            write(NativeFrameWriter.reply(f.requestId(), status(code), detail, null, extra));
+        }
         // The fds now belong to the message: closed when its last receiver took them (or at once if none did).
         body.release();
         return -1;
@@ -280,7 +283,7 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
         if (!slot.callee.isRegistered()) {
             return NativeStatus.DESTROYED;
         }
-        reply(f, NativeStatus.OK);
+        replyOk(f);
         bridge.answered(slot);
         dropClientRef(replyHandle);
         events.dispatch(slot.callee, m, f.fds());
@@ -300,9 +303,16 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
         if (!matches) {
             return NativeStatus.INVALID_MESSAGE;
         }
-        reply(f, NativeStatus.OK);
+        replyOk(f);
         events.dispatch(connection, m, f.fds());
         return -1;
+    }
+
+    /** The OK reply of a send or release, unless it asked for none ({@code QUIET}). */
+    private void replyOk(NativeFrame f) {
+        if ((f.flags() & NativeFrame.FLAG_QUIET) == 0) {
+            reply(f, NativeStatus.OK);
+        }
     }
 
     private void dbusSend(NativeFrame f) {
@@ -333,7 +343,7 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
     }
 
     private void release(NativeFrame f) {
-        if (!shape(f, 1, 0) || f.flags() != 0 || f.payloadLength() != 0) {
+        if (!shape(f, 1, 0) || (f.flags() & ~NativeFrame.FLAG_QUIET) != 0 || f.payloadLength() != 0) {
             reply(f, NativeStatus.INVALID_ARGUMENT);
             return;
         }
@@ -346,7 +356,7 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
             reply(f, NativeStatus.NOT_PERMITTED);
             return;
         }
-        reply(f, NativeStatus.OK);
+        replyOk(f);
         dropClientRef(h);
     }
 
