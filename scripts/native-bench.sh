@@ -5,7 +5,8 @@
 #   scripts/native-bench.sh [--rounds N] [--scale F] [--shapes roundtrip_d1,...] [--out FILE.md]
 # Builds the distribution and the benchmarks jar (offline Maven, CAPBUS_NO_BUILD=1 skips it), starts
 # deploy/target/capbus-dist/capbus/bin/capbus --session on a temporary socket (CAPBUS_BUS overrides the command;
-# CAPBUS_JAVA_OPTS reaches the bus, e.g. a flight recording), runs org.capbus.bench.wire.NativeBench, stops the bus.
+# CAPBUS_JAVA_OPTS reaches the bus, e.g. a flight recording), runs org.capbus.bench.wire.NativeBench (CAPBUS_BENCH_JAR
+# overrides benchmarks/target/benchmarks.jar, e.g. a copy while the tree is rebuilt), stops the bus.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$here/scripts/find-jdk.sh"
@@ -33,6 +34,6 @@ while [ ! -s "$work/address" ]; do
   sleep 0.05
 done
 echo "bus pid $pid at $(head -n1 "$work/address"); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-"$java" --enable-native-access=ALL-UNNAMED -cp "$here/benchmarks/target/benchmarks.jar" \
+"$java" --enable-native-access=ALL-UNNAMED -cp "${CAPBUS_BENCH_JAR:-$here/benchmarks/target/benchmarks.jar}" \
   org.capbus.bench.wire.NativeBench --address "$(head -n1 "$work/address")" --bus-pid "$pid" \
   --metrics "http://127.0.0.1:$port/metrics" "$@"

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.freedesktop.dbus.messages.DBusSignal;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MethodCall;
@@ -52,6 +53,7 @@ public final class CapbusClient implements AutoCloseable {
     private volatile Consumer<Delivery> rootHandler = d -> { };
     private volatile Consumer<Message> signalHandler = m -> { };
     private volatile Consumer<CapbusException> postFailure = e -> { };
+    private final DBusExports exports = new DBusExports(this);
     private volatile boolean closed;
 
     private CapbusClient(ClientTransport transport, FrameReader reader, String uniqueName, Handle root) {
@@ -130,6 +132,55 @@ public final class CapbusClient implements AutoCloseable {
             nodes.put(n.handle().id(), n);
             return n;
         });
+    }
+
+    /**
+     * Creates a node for exported objects alone ({@link #exportObject(Node, String, DBusInterface)}): a D-Bus method
+     * call to a path with nothing exported there is answered with {@code org.freedesktop.DBus.Error.UnknownObject};
+     * other messages are dropped (the handles they carry released).
+     */
+    public CompletableFuture<Node> createNode() {
+        return createNode(new NodeHandler() {
+            @Override
+            public void onMessage(Node node, Delivery delivery) {
+                for (Handle h : delivery.handles()) {
+                    if (h != null) {
+                        releaseQuietly(h);
+                    }
+                }
+            }
+        }).thenApply(n -> {
+            exports.exportsOnly(n.handle().id());
+            return n;
+        });
+    }
+
+    /**
+     * Exports a dbus-java object at {@code path} on {@code node}, as dbus-java's
+     * {@code DBusConnection.exportObject(path, object)} does: D-Bus method calls to that path reaching the node (through
+     * a name registered for it) run the object's methods, with dbus-java's marshalling of arguments, return values and
+     * errors (a {@code DBusExecutionException} becomes the D-Bus error it names), and {@code Introspect},
+     * {@code org.freedesktop.DBus.Properties} ({@code @DBusBoundProperty} methods, or the object's own
+     * {@code Properties}) and {@code org.freedesktop.DBus.Peer} are answered from it. Methods run on the event thread:
+     * they must not wait for this client's futures. Calls to paths with nothing exported go to the node's handler.
+     */
+    public void exportObject(Node node, String path, DBusInterface object) throws DBusException {
+        exports.export(node.handle().id(), path, object);
+    }
+
+    /** {@link #exportObject(Node, String, DBusInterface)} on the root node: for calls to this unique name. */
+    public void exportObject(String path, DBusInterface object) throws DBusException {
+        exports.export(root.id(), path, object);
+    }
+
+    /** Stops exporting what {@link #exportObject(Node, String, DBusInterface)} exported at {@code path}. */
+    public void unExportObject(Node node, String path) {
+        exports.unexport(node.handle().id(), path);
+    }
+
+    /** Stops exporting what {@link #exportObject(String, DBusInterface)} exported at {@code path}. */
+    public void unExportObject(String path) {
+        exports.unexport(root.id(), path);
     }
 
     /** Sends {@code payload} to {@code destination}, transferring {@code transfer}. */
@@ -333,12 +384,10 @@ public final class CapbusClient implements AutoCloseable {
 
     /** Answers a D-Bus method call through its reply handle with a method return of {@code args}. */
     public CompletableFuture<Void> replyDBus(Delivery call, String signature, Object... args) {
-        Handle reply = requireReplyHandle(call);
+        requireReplyHandle(call);
         try {
-            Message r = DBusMessages.FACTORY.createMethodReturn((MethodCall) call.dbusMessage(),
-                    signature == null || signature.isEmpty() ? null : signature, args);
-            return request(Frame.SEND, Frame.FLAG_DBUS, new long[] {reply.id()}, null, DBusMessages.toBytes(r),
-                    DBusMessages.fds(r), "SEND", f -> null);
+            return sendReply(call, DBusMessages.FACTORY.createMethodReturn((MethodCall) call.dbusMessage(),
+                    signature == null || signature.isEmpty() ? null : signature, args));
         } catch (DBusException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -346,15 +395,21 @@ public final class CapbusClient implements AutoCloseable {
 
     /** Answers a D-Bus method call with the error {@code errorName} and a message. */
     public CompletableFuture<Void> replyDBusError(Delivery call, String errorName, String text) {
-        Handle reply = requireReplyHandle(call);
+        requireReplyHandle(call);
         Message m = call.dbusMessage();
         try {
-            Message r = DBusMessages.FACTORY.createError(null, m.getSource(), errorName, m.getSerial(), "s", text);
-            return request(Frame.SEND, Frame.FLAG_DBUS, new long[] {reply.id()}, null, DBusMessages.toBytes(r),
-                    DBusMessages.fds(r), "SEND", f -> null);
+            return sendReply(call, DBusMessages.FACTORY.createError(null, m.getSource(), errorName, m.getSerial(), "s",
+                    text));
         } catch (DBusException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /** Sends {@code reply} (a method return or error built by dbus-java) through {@code call}'s reply handle. */
+    CompletableFuture<Void> sendReply(Delivery call, Message reply) {
+        Handle handle = requireReplyHandle(call);
+        return request(Frame.SEND, Frame.FLAG_DBUS, new long[] {handle.id()}, null, DBusMessages.toBytes(reply),
+                DBusMessages.fds(reply), "SEND", f -> null);
     }
 
     private static Handle requireReplyHandle(Delivery call) {
@@ -440,6 +495,7 @@ public final class CapbusClient implements AutoCloseable {
             case Frame.MESSAGE -> onMessage(f);
             case Frame.NODE_DESTROYED -> {
                 Node n = nodes.remove(f.targets()[0]);
+                exports.forget(f.targets()[0]);
                 if (n != null) {
                     n.handler().onDestroyed(n);
                 } else {
@@ -467,6 +523,9 @@ public final class CapbusClient implements AutoCloseable {
         Delivery d = new Delivery(f.requestId(), f.payload(), Collections.unmodifiableList(carried),
                 (f.flags() & Frame.FLAG_DBUS) != 0, f.fdCount(), fds);
         long target = f.targets()[0];
+        if (d.isDBus() && exports.dispatch(target, d) == DBusExports.Outcome.ANSWERED) {
+            return;
+        }
         if (target == root.id()) {
             if (d.isDBus()) {
                 Message m = d.dbusMessage();
