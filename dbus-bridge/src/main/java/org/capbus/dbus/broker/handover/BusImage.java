@@ -19,6 +19,24 @@ import org.capbus.dbus.io.TransportConnection;
 public record BusImage(String guid, long nextUniqueId, long nextSerial, List<Connection> connections,
                        List<Name> names, List<Rule> matchRules, List<Reply> replies, List<Monitor> monitors) {
 
+    /**
+     * The same image over the new process's sockets: {@code transports.get(i)} replaces connection i's (the decoder
+     * knows only descriptors; the transport adopts them).
+     */
+    public BusImage overTransports(List<TransportConnection> transports) {
+        if (transports.size() != connections.size()) {
+            throw new IllegalArgumentException(transports.size() + " sockets for " + connections.size()
+                    + " connections");
+        }
+        List<Connection> moved = new java.util.ArrayList<>(connections.size());
+        for (int i = 0; i < connections.size(); i++) {
+            Connection c = connections.get(i);
+            moved.add(new Connection(transports.get(i), c.phase(), c.uniqueName(), c.authMechanism(), c.unixFds(),
+                    c.authTranscript(), c.partialInput(), c.unclaimedFds()));
+        }
+        return new BusImage(guid, nextUniqueId, nextSerial, moved, names, matchRules, replies, monitors);
+    }
+
     /** Where a connection stands. */
     public enum Phase {
         AUTHENTICATING, AWAITING_HELLO, ACTIVE, MONITOR
