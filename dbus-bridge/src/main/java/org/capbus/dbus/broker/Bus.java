@@ -569,8 +569,12 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                 replies.add(new BusImage.Reply(a, serial, b));
             }
         });
+        org.capbus.dbus.broker.handover.ActivationImage activations = activator.exportImage(c -> {
+            Integer id = ids.get(c);
+            return id == null ? -1 : id;
+        });
         return new BusImage(guid, state.nextUniqueId(), outbox.serialCounter(), connections, names, rules, replies,
-                monitors);
+                monitors, activations);
     }
 
     /**
@@ -624,6 +628,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         }
         // Each slot got a full reply_timeout from now: the deadline it had is not part of the format (version 1).
         armReplyTimer();
+        activator.restoreImage(image.activations(), restored, host::closeFd);
         return java.util.List.copyOf(restored);
     }
 
