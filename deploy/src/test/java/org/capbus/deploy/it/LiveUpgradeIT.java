@@ -297,6 +297,93 @@ class LiveUpgradeIT {
         }
     }
 
+    /**
+     * What the bus holds for a connection that does not read travels with its descriptors: 40 calls of 32 KiB, each
+     * carrying a descriptor (below the sender's max_incoming_unix_fds of 64, which would stop the bus reading it),
+     * wait in the old process for a receiver that reads nothing; after the upgrade the receiver gets every one, in
+     * order, each with an open descriptor.
+     */
+    @Test
+    void descriptorsQueuedForAClientThatDoesNotReadArriveAfterTheUpgrade(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        Path gate = dir.resolve("gate");
+        try {
+            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, busEnvironment(launcher));
+                 Clients.Background receiver = Clients.start(bus, Clients.PYTHON, Clients.resource("fd_flood.py"),
+                         "receiver", "40", gate.toString())) {
+                receiver.awaitStdout("READY");
+                String name = word(receiver.stdout(), "READY");
+                assertThat(Clients.python(bus, "fd_flood.py", "sender", name, "40").stdout()).contains("SENT 40");
+                long queuedFds = connectionStat(bus, name, "OutgoingFDs");
+                assertThat(queuedFds).as("descriptors waiting in the bus for the receiver").isPositive();
+
+                upgrade(bus.pid());
+                Files.createFile(gate);
+                assertThat(receiver.awaitExit()).as(receiver.stderr()).isZero();
+                assertThat(receiver.stdout()).contains("GOT 40").doesNotContain("BAD");
+            }
+        } finally {
+            Files.deleteIfExists(launcher);
+        }
+    }
+
+    /**
+     * A client caught between AUTH and BEGIN, and one that sent half a method call, finish after the upgrade as if
+     * nothing happened: the first is authenticated and gets the next unique name, the second's call is answered.
+     */
+    @Test
+    void aConnectionMidAuthenticationAndHalfAMessageFinishAfterTheUpgrade() throws Exception {
+        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        try {
+            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, busEnvironment(launcher));
+                 RawConnection authenticating = RawConnection.connectUnauthenticated(bus);
+                 RawConnection halfway = RawConnection.open(bus);
+                 RawConnection witness = RawConnection.open(bus)) {
+                String busId = witness.callDriver("GetId").firstString();
+                String hexUid = java.util.HexFormat.of().formatHex(
+                        Integer.toString(RawConnection.uid()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                authenticating.send(("\0AUTH EXTERNAL " + hexUid + "\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                assertThat(authenticating.readLine(Await.BOUND)).startsWith("OK ");
+                int serial = halfway.nextSerial();
+                byte[] call = WireMessage.driverCall(serial, "GetId").build();
+                halfway.send(java.util.Arrays.copyOf(call, call.length / 2));
+                // A round trip on another connection: the bus has had the chance to read the half (it reads each
+                // socket as it becomes readable); if it has not, the bytes wait in the socket, which travels too.
+                witness.callDriver("GetId");
+
+                upgrade(bus.pid());
+                halfway.send(java.util.Arrays.copyOfRange(call, call.length / 2, call.length));
+                WireMessage reply = halfway.readUntil(m -> m.replySerial() == serial, Await.BOUND);
+                assertThat(reply.type()).isEqualTo(WireMessage.METHOD_RETURN);
+                assertThat(reply.firstString()).isEqualTo(busId);
+
+                authenticating.send("BEGIN\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                String unique = authenticating.hello();
+                int last = Math.max(number(halfway.uniqueName()), number(witness.uniqueName()));
+                assertThat(number(unique)).as("unique names continue: " + unique).isEqualTo(last + 1);
+                assertThat(witness.callDriver("GetNameOwner", unique).firstString()).isEqualTo(unique);
+            }
+        } finally {
+            Files.deleteIfExists(launcher);
+        }
+    }
+
+    private static int number(String unique) {
+        return Integer.parseInt(unique.substring(unique.indexOf('.') + 1));
+    }
+
+    /** One number of {@code Debug.Stats.GetConnectionStats(name)}. */
+    private static long connectionStat(TestBus bus, String name, String key) {
+        Matcher m = Pattern.compile("'" + key + "': <uint(?:32|64) (\\d+)>")
+                .matcher(driver(bus, "Debug.Stats.GetConnectionStats", name));
+        assertThat(m.find()).as(key).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
     private static final String SLOW = "org.capbus.UpgradeAct.Slow";
     private static final String ENV = "org.capbus.UpgradeAct.Env";
     private static final Pattern STAT_ENTRY =
