@@ -105,7 +105,7 @@ class LiveUpgradeIT {
     }
 
     @Test
-    void aNewBinaryThatFailsOrCannotReadTheStateLeavesTheOldBusServing() throws Exception {
+    void aNewBinaryThatFailsCannotReadTheStateOrCrashesLeavesTheOldBusServing() throws Exception {
         Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
         try {
             useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
@@ -127,6 +127,14 @@ class LiveUpgradeIT {
                 assertThat(older.stdout()).startsWith("failed: ").contains("reads hand-over format versions 1 to 0");
                 assertServes(bus, service);
                 assertThat(bus.stderr()).contains("live upgrade failed, this process goes on serving");
+
+                // A new process that dies after it took the sockets and the state, before READY: as if killed.
+                useLauncher(launcher, "CAPBUS_HANDOVER_CRASH_AFTER_RESTORE=1 exec " + BusKind.CAPBUS.executable()
+                        + " \"$@\"");
+                ClientResult crashed = upgradeCommand(bus.pid());
+                assertThat(crashed.exitCode()).as(crashed.describe()).isEqualTo(1);
+                assertThat(crashed.stdout()).startsWith("failed: ");
+                assertServes(bus, service);
 
                 // And the installation fixed, the same bus upgrades.
                 useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
