@@ -146,9 +146,12 @@ class LiveUpgradeIT {
         }
     }
 
-    /** Prometheus must see the counters continue across an upgrade, not start again from zero. */
+    /**
+     * Three upgrades one after the other under a steady signal stream: the subscriber gets every signal once, in order,
+     * on its first connection, and Prometheus sees the counters continue across each upgrade, not start from zero.
+     */
     @Test
-    void metricsCountersContinueInTheNewProcess() throws Exception {
+    void repeatedUpgradesUnderASteadyStreamLoseNothingAndTheCountersContinue() throws Exception {
         Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
         int port;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
@@ -157,38 +160,55 @@ class LiveUpgradeIT {
         String target = "127.0.0.1:" + port;
         String config = TestBus.configuration(false).replace("</busconfig>",
                 "  <metrics address=\"" + target + "\"/>\n</busconfig>");
+        int ticks = 400;
         try {
             useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher))) {
-                for (int i = 0; i < 10; i++) {
-                    Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
-                            "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.ListNames");
-                }
-                String calls = "capbus_messages_received_total{type=\"method_call\"}";
+            try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher));
+                 Clients.Background sub = Clients.start(bus, Clients.PYTHON, peer(), "subscriber")) {
+                sub.awaitStdout("READY");
+                String signals = "capbus_messages_received_total{type=\"signal\"}";
                 String accepted = "capbus_connections_accepted_total";
-                double callsBefore = metric(target, calls);
                 double acceptedBefore = metric(target, accepted);
-                assertThat(acceptedBefore).isGreaterThanOrEqualTo(10);
-
-                upgrade(bus.pid());
-
-                // The new process serves metrics once the old one, which held the port, is gone.
-                double[] after = new double[2];
-                Await.until(java.time.Duration.ofSeconds(30), () -> {
-                    try {
-                        after[0] = metric(target, calls);
-                        after[1] = metric(target, accepted);
-                        return true;
-                    } catch (IOException e) {
-                        return false;
+                // A steady stream (a signal every 25 ms, about 10 s) through three upgrades, one after the other.
+                try (Clients.Background emitter = Clients.start(bus, Clients.PYTHON, peer(), "emitter",
+                        Integer.toString(ticks), "25")) {
+                    Await.until(() -> sub.stdout().contains("GOT 20"), sub::stdout);
+                    long pid = bus.pid();
+                    double previous = metric(target, signals);
+                    for (int i = 0; i < 3; i++) {
+                        pid = upgrade(pid);
+                        double now = scrapeWhenServed(target, signals);
+                        assertThat(now).as("%s after upgrade %d", signals, i + 1).isGreaterThanOrEqualTo(previous);
+                        previous = now;
                     }
-                }, () -> "metrics served again on " + target);
-                assertThat(after[0]).as(calls).isGreaterThanOrEqualTo(callsBefore);
-                assertThat(after[1]).as(accepted).isGreaterThanOrEqualTo(acceptedBefore);
+                    emitter.awaitStdout("END");
+                    sub.awaitStdout("END");
+                }
+                assertThat(ticks(sub.stdout())).as("each tick once, in order").isEqualTo(range(ticks));
+                assertThat(word(sub.stdout(), "END")).isEqualTo(word(sub.stdout(), "READY"));
+                // Counted once by whichever process received each: had a process started from zero, the total
+                // would be short of what was sent.
+                assertThat(scrapeWhenServed(target, signals)).as(signals).isGreaterThanOrEqualTo(ticks + 1);
+                assertThat(scrapeWhenServed(target, accepted)).as(accepted)
+                        .isGreaterThanOrEqualTo(acceptedBefore + 1);
             }
         } finally {
             Files.deleteIfExists(launcher);
         }
+    }
+
+    /** A series of the metrics, once a process serves them again (the new one waits for the old to free the port). */
+    private static double scrapeWhenServed(String target, String series) {
+        double[] value = new double[1];
+        Await.until(java.time.Duration.ofSeconds(30), () -> {
+            try {
+                value[0] = metric(target, series);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }, () -> "metrics served again on " + target);
+        return value[0];
     }
 
     /** The value of one series in a scrape of {@code target}; IOException while nothing serves there. */
