@@ -569,8 +569,12 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                 replies.add(new BusImage.Reply(a, serial, b));
             }
         });
+        org.capbus.dbus.broker.handover.ActivationImage activations = activator.exportImage(c -> {
+            Integer id = ids.get(c);
+            return id == null ? -1 : id;
+        });
         return new BusImage(guid, state.nextUniqueId(), outbox.serialCounter(), connections, names, rules, replies,
-                monitors);
+                monitors, activations);
     }
 
     /**
@@ -598,36 +602,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             if (ci.phase() == BusImage.Phase.MONITOR && !monitorRules.containsKey(restored.size())) {
                 monitorRules.put(restored.size(), java.util.List.of());
             }
-            TransportConnection transport = ci.transport();
-            PeerCredentials creds = transport.credentials();
-            BusConnection c = new BusConnection(this, transport, mapping,
-                    new SaslServer(saslConfig, creds.uid(), true), policyFor(creds), state.names(), maxMessageSize(),
-                    maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()),
-                    config.limits().get(BusLimit.MAX_INCOMING_UNIX_FDS));
-            state.add(c);
-            restored.add(c);
-            if (ci.phase() == BusImage.Phase.AUTHENTICATING) {
-                c.resumeAuthentication(ci.authTranscript());
-                long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
-                c.setAuthTimeout(host.loop().schedule(() -> {
-                    if (c.state() == ConnectionState.AUTHENTICATING) {
-                        disconnect(c, DisconnectReason.AUTH_FAILED, "authentication timed out");
-                        flush();
-                    }
-                }, timeoutMs, TimeUnit.MILLISECONDS));
-                continue;
-            }
-            c.resumeAuthenticated(ci.authMechanism(), ci.unixFds());
-            if (ci.unixFds()) {
-                transport.enableFdPassing();
-            }
-            mapping.createRoot(c);
-            switch (ci.phase()) {
-                case ACTIVE -> state.restoreRegistered(c, ci.uniqueName());
-                case MONITOR -> state.restoreMonitor(c, ci.uniqueName(), monitorRules.get(restored.size() - 1));
-                default -> { }
-            }
-            c.resumeInput(ci.partialInput(), ci.unclaimedFds());
+            restored.add(restoreConnection(ci, monitorRules.get(restored.size())));
         }
         for (BusImage.Name n : image.names()) {
             for (int i = 0; i < n.owners().length; i++) {
@@ -653,10 +628,46 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         }
         // Each slot got a full reply_timeout from now: the deadline it had is not part of the format (version 1).
         armReplyTimer();
-        log.info("took over {} connections, {} names, {} match rules, {} reply slots, {} monitors",
-                restored.size(), image.names().size(), image.matchRules().size(), image.replies().size(),
-                image.monitors().size());
+        activator.restoreImage(image.activations(), restored, host::closeFd);
         return java.util.List.copyOf(restored);
+    }
+
+    /**
+     * One connection of {@link #restoreImage}. A method of its own so that the JIT compiles it in the new process's
+     * rehearsal of the takeover; inlined in the loop it would run interpreted through the real one.
+     */
+    private BusConnection restoreConnection(BusImage.Connection ci,
+                                            java.util.List<org.capbus.dbus.bus.MatchRule> monitorRules) {
+        TransportConnection transport = ci.transport();
+        PeerCredentials creds = transport.credentials();
+        BusConnection c = new BusConnection(this, transport, mapping,
+                new SaslServer(saslConfig, creds.uid(), true), policyFor(creds), state.names(), maxMessageSize(),
+                maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()),
+                config.limits().get(BusLimit.MAX_INCOMING_UNIX_FDS));
+        state.add(c);
+        if (ci.phase() == BusImage.Phase.AUTHENTICATING) {
+            c.resumeAuthentication(ci.authTranscript());
+            long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
+            c.setAuthTimeout(host.loop().schedule(() -> {
+                if (c.state() == ConnectionState.AUTHENTICATING) {
+                    disconnect(c, DisconnectReason.AUTH_FAILED, "authentication timed out");
+                    flush();
+                }
+            }, timeoutMs, TimeUnit.MILLISECONDS));
+            return c;
+        }
+        c.resumeAuthenticated(ci.authMechanism(), ci.unixFds());
+        if (ci.unixFds()) {
+            transport.enableFdPassing();
+        }
+        mapping.createRoot(c);
+        switch (ci.phase()) {
+            case ACTIVE -> state.restoreRegistered(c, ci.uniqueName());
+            case MONITOR -> state.restoreMonitor(c, ci.uniqueName(), monitorRules);
+            default -> { }
+        }
+        c.resumeInput(ci.partialInput(), ci.unclaimedFds());
+        return c;
     }
 
     private static org.capbus.dbus.bus.MatchRule parseRule(String text) {
@@ -703,6 +714,15 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                 outbox.error(caller, serial & 0xFFFFFFFFL, BusError.REPLY_TIMEOUT));
         armReplyTimer();
         flush();
+    }
+
+    /**
+     * Lets go of what a bus that never served holds outside its loop (the service-directory watcher's thread), and
+     * nothing else: the live upgrade's rehearsal restores a made-up bus and throws it away (its connections were never
+     * registered with the transport, and their descriptors are closed by whoever made them).
+     */
+    public void discard() {
+        activator.shutdown();
     }
 
     /** Closes every connection, for shutdown. */

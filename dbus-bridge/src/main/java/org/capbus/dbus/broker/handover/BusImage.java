@@ -7,17 +7,42 @@ import org.capbus.dbus.io.TransportConnection;
 /**
  * The D-Bus side of a bus as a live upgrade hands it over (docs/live-upgrade.md): the bus id, the counters that
  * must continue, every connection with where it stands, the well-known names with their queues, the match rules,
- * the reply slots and the monitors. Connections are numbered by their place in {@link #connections()}; the other
- * parts refer to them by that number. Taken by {@code Bus.exportImage} on the old process's loop after every queued
- * delivery moved into the socket buffers (so no core queue needs to travel), and given to {@code Bus.restoreImage}
- * on the new one's. Immutable once built; any thread.
+ * the reply slots, the monitors and service activation ({@link ActivationImage}). Connections are numbered by their
+ * place in {@link #connections()}; the other parts refer to them by that number. Taken by {@code Bus.exportImage} on
+ * the old process's loop after every queued delivery moved into the socket buffers (so no core queue of a connection
+ * needs to travel), and given to {@code Bus.restoreImage} on the new one's. Immutable once built; any thread.
  *
  * @param guid          the bus id clients saw in the address and in {@code GetId}
  * @param nextUniqueId  the N of the next unique name {@code :1.N}
  * @param nextSerial    the serial of the bus's next own message
  */
 public record BusImage(String guid, long nextUniqueId, long nextSerial, List<Connection> connections,
-                       List<Name> names, List<Rule> matchRules, List<Reply> replies, List<Monitor> monitors) {
+                       List<Name> names, List<Rule> matchRules, List<Reply> replies, List<Monitor> monitors,
+                       ActivationImage activations) {
+
+    /** A bus without activation state to carry. */
+    public BusImage(String guid, long nextUniqueId, long nextSerial, List<Connection> connections, List<Name> names,
+                    List<Rule> matchRules, List<Reply> replies, List<Monitor> monitors) {
+        this(guid, nextUniqueId, nextSerial, connections, names, matchRules, replies, monitors, ActivationImage.NONE);
+    }
+
+    /**
+     * The same image over the new process's sockets: {@code transports.get(i)} replaces connection i's (the decoder
+     * knows only descriptors; the transport adopts them).
+     */
+    public BusImage overTransports(List<TransportConnection> transports) {
+        if (transports.size() != connections.size()) {
+            throw new IllegalArgumentException(transports.size() + " sockets for " + connections.size()
+                    + " connections");
+        }
+        List<Connection> moved = new java.util.ArrayList<>(connections.size());
+        for (int i = 0; i < connections.size(); i++) {
+            Connection c = connections.get(i);
+            moved.add(new Connection(transports.get(i), c.phase(), c.uniqueName(), c.authMechanism(), c.unixFds(),
+                    c.authTranscript(), c.partialInput(), c.unclaimedFds()));
+        }
+        return new BusImage(guid, nextUniqueId, nextSerial, moved, names, matchRules, replies, monitors, activations);
+    }
 
     /** Where a connection stands. */
     public enum Phase {
