@@ -8,13 +8,16 @@ import org.capbus.client.Delivery;
 import org.capbus.client.Handle;
 import org.capbus.client.Node;
 import org.capbus.client.NodeHandler;
+import org.freedesktop.dbus.annotations.DBusInterfaceName;
+import org.freedesktop.dbus.interfaces.DBusInterface;
 
 /**
  * capbus native protocol example (see docs/migrating.md): a counter service.
  *
  * <ul>
- *   <li>To D-Bus clients it is an ordinary service, {@code org.capbus.example.Counter}: {@code gdbus call ... Ping}
- *       and {@code busctl call ... Ping} work unchanged.</li>
+ *   <li>To D-Bus clients it is an ordinary service, {@code org.capbus.example.Counter}: its D-Bus face is a
+ *       dbus-java interface exported on its node ({@link CapbusClient#exportObject}), so {@code gdbus call ... Ping},
+ *       {@code busctl call ... Ping} and {@code gdbus introspect}/{@code busctl introspect} work unchanged.</li>
  *   <li>To native clients it hands out capabilities: a message "open" to its node gets back a handle to a new
  *       per-client node (a counter of its own). The holder can pass that handle to anyone; whoever holds it can
  *       "add" to that counter. When the last holder lets go, the service hears NodeReleased and closes the
@@ -25,6 +28,12 @@ import org.capbus.client.NodeHandler;
  * DBUS_SESSION_BUS_ADDRESS. Runs on Java 17 and later. Handlers run on the client's event thread.
  */
 public class CapabilityDemo {
+
+    /** The service's D-Bus interface, as it was written for dbus-java. */
+    @DBusInterfaceName("org.capbus.example.Counter")
+    public interface CounterService extends DBusInterface {
+        String Ping();
+    }
 
     public static void main(String[] args) throws Exception {
         if (args.length == 1 && args[0].equals("service")) {
@@ -44,13 +53,9 @@ public class CapabilityDemo {
             @Override
             public void onMessage(Node node, Delivery d) {
                 if (d.isDBus()) {
-                    // A D-Bus client (gdbus, busctl, python-dbus...): answered through its one-shot reply handle.
+                    // A D-Bus call to a path with nothing exported (the exported object answers its own path).
                     if (d.replyHandle() != null) {
-                        if ("Ping".equals(d.dbusMessage().getName())) {
-                            bus.replyDBus(d, "s", "pong from " + bus.uniqueName());
-                        } else {
-                            bus.replyDBusError(d, "org.freedesktop.DBus.Error.UnknownMethod", "only Ping here");
-                        }
+                        bus.replyDBusError(d, "org.freedesktop.DBus.Error.UnknownObject", "no object there");
                     }
                     return;
                 }
@@ -79,6 +84,17 @@ public class CapabilityDemo {
                         .thenCompose(v -> bus.release(replyTo)));
             }
         }).get();
+        bus.exportObject(service, "/org/capbus/example", new CounterService() {
+            @Override
+            public String Ping() {
+                return "pong from " + bus.uniqueName();
+            }
+
+            @Override
+            public String getObjectPath() {
+                return "/org/capbus/example";
+            }
+        });
         int result = bus.registerName("org.capbus.example.Counter", service, 0x4).get();
         if (result != 1) {
             throw new IllegalStateException("org.capbus.example.Counter is taken (RequestName result " + result + ")");

@@ -25,6 +25,7 @@ done
 echo "--- gdbus call";  gdbus call --session --dest org.capbus.example.Counter --object-path /org/capbus/example \
     --method org.capbus.example.Counter.Ping
 echo "--- busctl call"; busctl --user call org.capbus.example.Counter /org/capbus/example org.capbus.example.Counter Ping
+echo "--- busctl introspect"; busctl --user introspect org.capbus.example.Counter /org/capbus/example
 echo "--- native clients"; "$java" -cp "$cp" "$here/CapabilityDemo.java" client
 sleep 0.5
 echo "--- the service said"; cat "$tmp/service.log"
