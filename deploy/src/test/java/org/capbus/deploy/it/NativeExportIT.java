@@ -155,6 +155,7 @@ class NativeExportIT {
                     .contains("readonly i Count = 42;").contains("readwrite s Label = 'counter';");
             assertThat(Clients.runOk(bus, "gdbus", "introspect", "--session", "--dest", NAME, "--object-path",
                     "/org/capbus").stdout()).contains("node test");
+            assertThat(Clients.runOk(bus, busctl(bus, "tree", NAME)).stdout()).contains(PATH);
             String busctl = Clients.runOk(bus, busctl(bus, "introspect", NAME, PATH)).stdout();
             assertThat(busctl).contains(IFACE).containsPattern("\\.Add\\s+method\\s+i\\s+i")
                     .containsPattern("\\.Count\\s+property\\s+i\\s+42")
