@@ -157,8 +157,8 @@ public final class CapbusClient implements AutoCloseable {
 
     /**
      * Exports a dbus-java object at {@code path} on {@code node}, as dbus-java's
-     * {@code DBusConnection.exportObject(path, object)} does: D-Bus method calls to that path reaching the node (through
-     * a name registered for it) run the object's methods, with dbus-java's marshalling of arguments, return values and
+     * {@code DBusConnection.exportObject(path, object)} does: D-Bus method calls to that path reaching the node
+     * (through a name registered for it) run the object's methods, with dbus-java's marshalling of arguments, return values and
      * errors (a {@code DBusExecutionException} becomes the D-Bus error it names), and {@code Introspect},
      * {@code org.freedesktop.DBus.Properties} ({@code @DBusBoundProperty} methods, or the object's own
      * {@code Properties}) and {@code org.freedesktop.DBus.Peer} are answered from it. Methods run on the event thread:

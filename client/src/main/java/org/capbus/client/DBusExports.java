@@ -40,9 +40,9 @@ import org.freedesktop.dbus.utils.DBusNamingUtil;
  * their object paths are answered as a dbus-java connection answers them, through dbus-java's own reflection and
  * marshalling (its {@link ExportedObject} method table and introspection data, {@link ObjectTree} for parent paths,
  * {@link Marshalling} for arguments and return values, its message factory for returns and errors): the object's
- * methods (a {@link DBusExecutionException} becomes an error named after its class, as dbus-java names it), {@code Introspectable.Introspect},
- * {@code Properties} ({@code @DBusBoundProperty} getters and setters, and objects implementing dbus-java's
- * {@link Properties}), and {@code Peer}.
+ * methods (a {@link DBusExecutionException} becomes an error named after its class, as dbus-java names it),
+ * {@code Introspectable.Introspect}, {@code Properties} ({@code @DBusBoundProperty} getters and setters, and objects
+ * implementing dbus-java's {@link Properties}), and {@code Peer}.
  *
  * <p>Methods run on the client's event thread, one call at a time, in the bus's order. Exports are added and removed
  * from any thread; calls are dispatched on the event thread.
@@ -51,7 +51,8 @@ final class DBusExports {
     static final String INTROSPECTABLE = "org.freedesktop.DBus.Introspectable";
     static final String PROPERTIES = "org.freedesktop.DBus.Properties";
     static final String PEER = "org.freedesktop.DBus.Peer";
-    private static final String DOCTYPE = "<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n"
+    private static final String DOCTYPE =
+            "<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n"
             + "\"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n";
     /** The package of dbus-java's classes for the specification's errors, and the specification's prefix. */
     private static final String DBUS_JAVA_ERRORS = "org.freedesktop.dbus.errors";
@@ -124,13 +125,16 @@ final class DBusExports {
         String sig = call.getSig() == null ? "" : call.getSig();
         ExportedObject eo = tree.objects.get(path);
         try {
-            if (INTROSPECTABLE.equals(iface) || iface == null && eo == null && "Introspect".equals(member)) {
+            // A call without an interface is the object's own method if it has one by that name and signature.
+            boolean standard = iface == null
+                    && (eo == null || !eo.getMethods().containsKey(new MethodTuple(member, sig)));
+            if (INTROSPECTABLE.equals(iface) || standard && "Introspect".equals(member)) {
                 String xml = "Introspect".equals(member) && sig.isEmpty() ? tree.introspection.Introspect(path) : null;
                 if (xml != null) {
                     reply(d, call, "s", DOCTYPE + xml);
                     return Outcome.ANSWERED;
                 }
-            } else if (PEER.equals(iface)) {
+            } else if (PEER.equals(iface) || standard) {
                 if ("Ping".equals(member) && sig.isEmpty()) {
                     reply(d, call, null);
                     return Outcome.ANSWERED;

@@ -114,8 +114,8 @@ class FrameReaderTest {
     void shouldReadAFrameLongerThanItsBufferAndTheFramesAfterIt() throws IOException {
         byte[] big = new byte[300_000];
         Arrays.fill(big, (byte) 'x');
-        byte[] stream = frames(message(1, "small"), new Frame(Frame.MESSAGE, 0, 2, new long[] {7}, Frame.NO_IDS, 0, big),
-                message(3, "after"));
+        byte[] stream = frames(message(1, "small"),
+                new Frame(Frame.MESSAGE, 0, 2, new long[] {7}, Frame.NO_IDS, 0, big), message(3, "after"));
         List<byte[]> chunks = new ArrayList<>();
         for (int i = 0; i < stream.length; i += 10_000) {
             chunks.add(Arrays.copyOfRange(stream, i, Math.min(stream.length, i + 10_000)));

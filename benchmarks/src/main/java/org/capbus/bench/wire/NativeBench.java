@@ -18,8 +18,8 @@ import java.util.Map;
  * is the figure that counts on a shared machine, plus this process's CPU and the rest of the machine's as noise.
  *
  * <p>Usage: {@code NativeBench --address unix:path=SOCKET --bus-pid PID [--rounds 5] [--scale 1.0]
- * [--shapes roundtrip_d1,...] [--sides native,dbus] [--metrics URL] [--out FILE.md]}. scripts/native-bench.sh starts a bus and runs it. One thread
- * drives; each connection's reading thread answers.
+ * [--shapes roundtrip_d1,...] [--sides native,dbus] [--metrics URL] [--out FILE.md]}. scripts/native-bench.sh starts
+ * a bus and runs it. One thread drives; each connection's reading thread answers.
  */
 public final class NativeBench {
     enum Side { NATIVE, DBUS }
@@ -102,8 +102,8 @@ public final class NativeBench {
                     runs.computeIfAbsent(shape, s -> new EnumMap<>(Side.class))
                             .computeIfAbsent(side, s -> new ArrayList<>()).add(r);
                     System.err.printf(Locale.ROOT, "round %d %-14s %-6s %10.0f %s/s  bus %7.2f us/%s  client %7.2f"
-                                    + "  other %.2f cores  load %.2f  bus syscalls/op %.2f%n", round + 1, shape.key(), side,
-                            r.opsPerSecond, shape.unit, r.busMicrosPerOp, shape.unit, r.clientMicrosPerOp,
+                                    + "  other %.2f cores  load %.2f  bus syscalls/op %.2f%n", round + 1, shape.key(),
+                            side, r.opsPerSecond, shape.unit, r.busMicrosPerOp, shape.unit, r.clientMicrosPerOp,
                             r.otherCores, r.load, r.syscallsPerOp);
                 }
             }
@@ -162,12 +162,13 @@ public final class NativeBench {
             double dCpu = median(d, Run::busMicrosPerOp);
             double load = Math.max(median(n, Run::load), median(d, Run::load));
             double loadMax = Math.max(max(n, Run::load), max(d, Run::load));
-            sb.append(String.format(Locale.ROOT, "| %s (per %s) | %,.0f | %,.0f | %.2f | %.2f | %.2f | %.2f | %.2f / %.2f"
-                            + " | %.2f / %.2f | %.1f (max %.1f) |%n", s.title, s.unit, nOps, dOps, nOps / dOps, nCpu, dCpu,
-                    nCpu / dCpu, median(n, Run::clientMicrosPerOp), median(d, Run::clientMicrosPerOp),
+            sb.append(String.format(Locale.ROOT, "| %s (per %s) | %,.0f | %,.0f | %.2f | %.2f | %.2f | %.2f"
+                            + " | %.2f / %.2f | %.2f / %.2f | %.1f (max %.1f) |%n", s.title, s.unit, nOps, dOps,
+                    nOps / dOps, nCpu, dCpu, nCpu / dCpu, median(n, Run::clientMicrosPerOp), median(d, Run::clientMicrosPerOp),
                     median(n, Run::syscallsPerOp), median(d, Run::syscallsPerOp), load, loadMax));
         }
-        sb.append(String.format(Locale.ROOT, "%nMedians of %d rounds; bus CPU = utime+stime of the bus process.%n", rounds));
+        sb.append(String.format(Locale.ROOT, "%nMedians of %d rounds; bus CPU = utime+stime of the bus process.%n",
+                rounds));
         return sb.toString();
     }
 

@@ -162,7 +162,8 @@ final class RawDBusConnection implements AutoCloseable {
         if (body + 4 > m.length) {
             return "";
         }
-        int len = (m[body] & 0xFF) | (m[body + 1] & 0xFF) << 8 | (m[body + 2] & 0xFF) << 16 | (m[body + 3] & 0xFF) << 24;
+        int len = (m[body] & 0xFF) | (m[body + 1] & 0xFF) << 8 | (m[body + 2] & 0xFF) << 16
+                | (m[body + 3] & 0xFF) << 24;
         return new String(m, body + 4, len, StandardCharsets.UTF_8);
     }
 

@@ -55,7 +55,8 @@ final class UnixSocket implements AutoCloseable {
     private volatile boolean closed;
 
     private static MethodHandle bind(String name, MemoryLayout result, MemoryLayout... args) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), FunctionDescriptor.of(result, args));
+        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(),
+                FunctionDescriptor.of(result, args));
     }
 
     private UnixSocket(int fd) {
