@@ -15,8 +15,10 @@ import java.util.concurrent.TimeUnit;
 
 import org.freedesktop.dbus.annotations.DBusBoundProperty;
 import org.freedesktop.dbus.annotations.DBusInterfaceName;
+import org.freedesktop.dbus.annotations.DBusProperty;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.interfaces.DBusInterface;
+import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MethodCall;
 import org.freedesktop.dbus.messages.constants.MessageType;
@@ -94,6 +96,45 @@ class DBusExportsTest {
         @Override
         public String getObjectPath() {
             return PATH;
+        }
+    }
+
+    /** A service that answers Properties itself, its properties declared with {@code @DBusProperty}. */
+    @DBusInterfaceName("org.capbus.test.Settings")
+    @DBusProperty(name = "Theme", type = String.class, access = DBusProperty.Access.READ_WRITE)
+    public interface Settings extends DBusInterface {
+        String Reset();
+    }
+
+    /** Its implementation: dbus-java's Properties, by hand. */
+    public static final class SettingsImpl implements Settings, Properties {
+        String theme = "dark";
+
+        @Override
+        public String Reset() {
+            theme = "dark";
+            return theme;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <A> A Get(String iface, String property) {
+            return "Theme".equals(property) ? (A) theme : null;
+        }
+
+        @Override
+        public <A> void Set(String iface, String property, A value) {
+            theme = (String) value;
+        }
+
+        @Override
+        public Map<String, Variant<?>> GetAll(String iface) {
+            return Map.of("Theme", new Variant<>(theme));
+        }
+
+        @Override
+        public String getObjectPath() {
+            return "/org/capbus/test/Settings";
         }
     }
 
@@ -206,5 +247,43 @@ class DBusExportsTest {
             script.get(30, TimeUnit.SECONDS);
         }
         assertThat(impl.label).isEqualTo("renamed");
+    }
+
+    @Test
+    void shouldLetAnObjectImplementingPropertiesAnswerThemAndListItsDeclaredProperties() throws Exception {
+        SettingsImpl impl = new SettingsImpl();
+        String path = "/org/capbus/test/Settings";
+        String iface = "org.capbus.test.Settings";
+        CompletableFuture<Void> script = CompletableFuture.runAsync(() -> {
+            try (SocketChannel ch = server.accept()) {
+                CapbusClientTest.Peer p = new CapbusClientTest.Peer(ch);
+                p.handshake(true);
+                p.reply(p.frame(), Status.OK, new long[] {NODE}, new byte[0]);
+                p.reply(p.frame(), Status.OK, new long[] {6}, new byte[0]);
+
+                String xml = (String) call(p, path, DBusExports.INTROSPECTABLE, "Introspect", null).getParameters()[0];
+                assertThat(xml).contains("<interface name=\"" + iface + "\">")
+                        .contains("<property name=\"Theme\" type=\"s\" access=\"readwrite\"");
+                Message theme = call(p, path, DBusExports.PROPERTIES, "Get", "ss", iface, "Theme");
+                assertThat(theme.getSig()).isEqualTo("v");
+                assertThat(((Variant<?>) theme.getParameters()[0]).getValue()).isEqualTo("dark");
+                call(p, path, DBusExports.PROPERTIES, "Set", "ssv", iface, "Theme", new Variant<>("light"));
+                @SuppressWarnings("unchecked")
+                Map<String, Variant<?>> all = (Map<String, Variant<?>>) call(p, path, DBusExports.PROPERTIES, "GetAll",
+                        "s", iface).getParameters()[0];
+                assertThat(all.get("Theme").getValue()).isEqualTo("light");
+                assertThat(call(p, path, DBusExports.PROPERTIES, "Get", "ss", iface, "Nope").getName())
+                        .isEqualTo("org.freedesktop.DBus.Error.UnknownProperty");
+                assertThat(call(p, path, iface, "Reset", null).getParameters()).containsExactly("dark");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try (CapbusClient client = CapbusClient.connect(address)) {
+            Node node = client.createNode().get(10, TimeUnit.SECONDS);
+            client.exportObject(node, path, impl);
+            client.createNode().get(10, TimeUnit.SECONDS);
+            script.get(30, TimeUnit.SECONDS);
+        }
     }
 }
