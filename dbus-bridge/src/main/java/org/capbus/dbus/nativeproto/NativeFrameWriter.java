@@ -14,8 +14,30 @@ public final class NativeFrameWriter {
                                byte[] payload, int payloadOffset, int payloadLength) {
         long[] t = targets == null ? NO_IDS : targets;
         long[] h = handles == null ? NO_IDS : handles;
+        byte[] b = new byte[NativeFrame.HEADER_LENGTH + 8 * (t.length + h.length) + payloadLength];
+        int p = putHeader(b, operation, flags, requestId, t, h, fdCount, payloadLength);
+        if (payloadLength > 0) {
+            System.arraycopy(payload, payloadOffset, b, p, payloadLength);
+        }
+        return b;
+    }
+
+    /**
+     * The header and ids of a frame whose {@code payloadLength} payload bytes the caller writes right after them: a
+     * message delivered to many receivers shares its payload, each receiver's frame differs only here.
+     */
+    public static byte[] header(int operation, int flags, long requestId, long target, long[] handles, int fdCount,
+                                int payloadLength) {
+        long[] h = handles == null ? NO_IDS : handles;
+        byte[] b = new byte[NativeFrame.HEADER_LENGTH + 8 * (1 + h.length)];
+        putHeader(b, operation, flags, requestId, new long[] {target}, h, fdCount, payloadLength);
+        return b;
+    }
+
+    /** Fills the header and ids into {@code b}; returns where the payload starts. */
+    private static int putHeader(byte[] b, int operation, int flags, long requestId, long[] t, long[] h, int fdCount,
+                                 int payloadLength) {
         int length = NativeFrame.HEADER_LENGTH + 8 * (t.length + h.length) + payloadLength;
-        byte[] b = new byte[length];
         putInt(b, NativeFrame.OFFSET_LENGTH, length);
         putShort(b, NativeFrame.OFFSET_OPERATION, operation);
         putShort(b, NativeFrame.OFFSET_FLAGS, flags);
@@ -32,10 +54,7 @@ public final class NativeFrameWriter {
             putLong(b, p, id);
             p += 8;
         }
-        if (payloadLength > 0) {
-            System.arraycopy(payload, payloadOffset, b, p, payloadLength);
-        }
-        return b;
+        return p;
     }
 
     /** A {@code REPLY}: status, detail, then {@code extra} (may be null). */

@@ -525,10 +525,15 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
         if (fdCount > 0 && !connection.transport().attachFds(fds, 0, fdCount)) {
             fdCount = 0;
         }
-        byte[] frame = NativeFrameWriter.frame(NativeFrame.MESSAGE, flags, sequence, new long[] {target}, handles,
-                fdCount, payload, 0, payload.length);
-        write(frame);
-        connection.countOut(frame.length);
+        // The payload is the message's one array, shared by every receiver: written after this receiver's header,
+        // not copied into a frame of its own first.
+        byte[] header = NativeFrameWriter.header(NativeFrame.MESSAGE, flags, sequence, target, handles, fdCount,
+                payload.length);
+        write(header);
+        if (payload.length > 0) {
+            connection.transport().write(payload, 0, payload.length);
+        }
+        connection.countOut(header.length + payload.length);
     }
 
     @Override
