@@ -25,7 +25,9 @@ class HandoverFormatTest {
                 List.of(new BusImage.Connection(a, BusImage.Phase.ACTIVE, ":1.3", "EXTERNAL", true, new byte[0],
                                 new byte[] {'l', 0, 0, 1}, new int[] {31}),
                         new BusImage.Connection(b, BusImage.Phase.AUTHENTICATING, null, null, false,
-                                "\0AUTH EXTERNAL 30\r\n".getBytes(), new byte[0], new int[0])),
+                                "\0AUTH EXTERNAL 30\r\n".getBytes(), new byte[0], new int[0],
+                                new org.capbus.dbus.sasl.SaslServer.CookieChallenge(
+                                        new org.capbus.dbus.sasl.CookieKeyring.Cookie(7, "5ec12e7"), "c0ffee"))),
                 List.of(new BusImage.Name("org.example.A", new int[] {0}, new int[] {4})),
                 List.of(new BusImage.Rule(0, "type='signal',interface='org.example.A'")),
                 List.of(new BusImage.Reply(0, 9, 0)),
@@ -59,6 +61,8 @@ class HandoverFormatTest {
         assertThat(r.connections().get(0).unclaimedFds()).containsExactly(131);
         assertThat(r.connections().get(1).phase()).isEqualTo(BusImage.Phase.AUTHENTICATING);
         assertThat(new String(r.connections().get(1).authTranscript())).isEqualTo("\0AUTH EXTERNAL 30\r\n");
+        assertThat(r.connections().get(1).cookieChallenge()).isEqualTo(bus.connections().get(1).cookieChallenge());
+        assertThat(r.connections().get(0).cookieChallenge()).isNull();
         assertThat(r.names().get(0).flags()).containsExactly(4);
         assertThat(r.matchRules()).containsExactly(bus.matchRules().get(0));
         assertThat(r.replies()).containsExactly(new BusImage.Reply(0, 9, 0));

@@ -18,6 +18,7 @@ import org.capbus.dbus.broker.connection.BusConnection;
 import org.capbus.dbus.broker.connection.BusMessage;
 import org.capbus.dbus.broker.connection.CoreMapping;
 import org.capbus.dbus.broker.handover.ActivationImage;
+import org.capbus.dbus.broker.handover.NotNowException;
 import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.broker.outbox.Outbox;
 import org.capbus.dbus.broker.routing.Router;
@@ -331,8 +332,8 @@ final class Activator implements ActivationStarter {
      * waiting callers (read from their core queues without taking them: if the hand-over fails nothing changed).
      * Callers that have gone ({@code index} gives -1) are left out, as delivery would drop them.
      *
-     * @throws IllegalStateException if an activation is at a moment the hand-over cannot carry: its child is being
-     *                               spawned (no process yet), or a request waits for systemd to connect
+     * @throws NotNowException if an activation is at a moment the hand-over cannot carry: its child is being spawned
+     *                         (no process yet), or a request waits for systemd to connect
      */
     ActivationImage exportImage(java.util.function.ToIntFunction<BusConnection> index) {
         long now = System.nanoTime();
@@ -343,8 +344,7 @@ final class Activator implements ActivationStarter {
             if (starting && p.systemdUnit() == null && p.service() != null) {
                 pid = p.launch() == null ? -1 : p.launch().pid();
                 if (pid < 0) {
-                    throw new IllegalStateException("the service " + p.name() + " is being spawned right now;"
-                            + " try again");
+                    throw new NotNowException("the service " + p.name() + " is being spawned");
                 }
             }
             List<ActivationImage.StartCall> calls = new java.util.ArrayList<>();
@@ -358,8 +358,7 @@ final class Activator implements ActivationStarter {
             p.queue().forEachQueuedMessage(m -> {
                 ActivationWaiter w = (ActivationWaiter) m.payload();
                 if (w.fromBus() != null) {
-                    throw new IllegalStateException("a request for " + p.name() + " waits for systemd to connect;"
-                            + " try again");
+                    throw new NotNowException("a request for " + p.name() + " waits for systemd to connect");
                 }
                 int i = index.applyAsInt(w.sender());
                 if (i >= 0) {

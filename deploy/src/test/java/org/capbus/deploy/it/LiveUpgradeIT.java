@@ -400,6 +400,46 @@ class LiveUpgradeIT {
         }
     }
 
+    /**
+     * A client that got its DBUS_COOKIE_SHA1 challenge from the old process answers the new one, which checks the
+     * answer against that same challenge: the client is authenticated as if nothing happened.
+     */
+    @Test
+    void aCookieAuthenticationGoesOnAcrossTheUpgrade() throws Exception {
+        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        String config = TestBus.configuration(false).replace("<auth>EXTERNAL</auth>", "<auth>DBUS_COOKIE_SHA1</auth>");
+        java.nio.charset.Charset ascii = java.nio.charset.StandardCharsets.US_ASCII;
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        try {
+            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+            try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher));
+                 RawConnection client = RawConnection.connectUnauthenticated(bus)) {
+                client.send(("\0AUTH DBUS_COOKIE_SHA1 " + hex.formatHex(Integer.toString(RawConnection.uid())
+                        .getBytes(ascii)) + "\r\n").getBytes(ascii));
+                String data = client.readLine(Await.BOUND);
+                assertThat(data).startsWith("DATA ");
+                String[] challenge = new String(hex.parseHex(data.substring(5)), ascii).split(" ");
+
+                upgrade(bus.pid());
+
+                // The client's side, as libdbus computes it from the keyring the bus wrote.
+                Path keyring = Path.of(System.getProperty("user.home"), ".dbus-keyrings", challenge[0]);
+                String secret = Files.readAllLines(keyring).stream().map(l -> l.split(" "))
+                        .filter(f -> f[0].equals(challenge[1])).map(f -> f[2]).findFirst().orElseThrow();
+                String clientChallenge = "0123456789abcdef0123456789abcdef";
+                String hash = hex.formatHex(java.security.MessageDigest.getInstance("SHA-1").digest(
+                        (challenge[2] + ":" + clientChallenge + ":" + secret).getBytes(ascii)));
+                client.send(("DATA " + hex.formatHex((clientChallenge + " " + hash).getBytes(ascii)) + "\r\n")
+                        .getBytes(ascii));
+                assertThat(client.readLine(Await.BOUND)).startsWith("OK ");
+                client.send("BEGIN\r\n".getBytes(ascii));
+                assertThat(client.hello()).startsWith(":");
+            }
+        } finally {
+            Files.deleteIfExists(launcher);
+        }
+    }
+
     private static int number(String unique) {
         return Integer.parseInt(unique.substring(unique.indexOf('.') + 1));
     }
