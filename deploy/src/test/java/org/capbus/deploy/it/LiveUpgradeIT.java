@@ -440,6 +440,74 @@ class LiveUpgradeIT {
         }
     }
 
+    /**
+     * Under a service manager: a bus started by socket activation (systemd-socket-activate passes the listening
+     * socket) with a notification socket, as the shipped Type=notify units run it. After the upgrade the manager has
+     * been told the new main process (by the old one, then by the new one with READY=1), a client connected before
+     * keeps its connection, and the passed socket still accepts: socket activation goes on working.
+     */
+    @Test
+    void underAServiceManagerTheNewProcessIsAnnouncedAndTheActivatedSocketKeepsServing(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        Path socket = dir.resolve("bus");
+        Path notify = dir.resolve("notify");
+        Path config = Files.writeString(dir.resolve("bus.conf"), TestBus.configuration(false));
+        try (Clients.Background manager = Clients.Background.start(Map.of(), List.of(Clients.PYTHON, "-c", """
+                import socket, sys
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                s.bind(sys.argv[1])
+                print('listening', flush=True)
+                while True:
+                    print(s.recv(4096).decode().replace('\\n', ' '), flush=True)
+                """, notify.toString()))) {
+            manager.awaitStdout("listening");
+            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+            Map<String, String> env = new java.util.HashMap<>(BusKind.CAPBUS.environment());
+            env.putAll(busEnvironment(launcher));
+            env.put("NOTIFY_SOCKET", notify.toString());
+            List<String> command = new ArrayList<>(List.of("/usr/bin/systemd-socket-activate", "--listen=" + socket));
+            for (String name : env.keySet()) {
+                command.add("--setenv=" + name);
+            }
+            command.addAll(List.of("--setenv=PATH", "--setenv=HOME", BusKind.CAPBUS.executable().toString(),
+                    "--config-file=" + config, "--nofork", "--address=systemd:"));
+            try (Clients.Background activator = Clients.Background.start(env, command)) {
+                activator.awaitStderr("Listening on " + socket);
+                Map<String, String> client = Map.of("DBUS_SESSION_BUS_ADDRESS", "unix:path=" + socket);
+                try (Clients.Background sub = Clients.Background.start(client, List.of(Clients.PYTHON, peer(),
+                        "subscriber"))) {
+                    sub.awaitStdout("READY");
+                    manager.awaitStdout("READY=1");
+                    long oldPid = activator.process().pid();
+
+                    long newPid = upgrade(oldPid);
+
+                    // The old process names its successor; the successor confirms and says it is ready.
+                    Await.until(() -> manager.stdout().lines().filter(l -> l.contains("MAINPID=" + newPid)).count()
+                            >= 2, manager::stdout);
+                    assertThat(manager.stdout().lines().filter(l -> l.contains("MAINPID=" + newPid)))
+                            .anyMatch(l -> l.contains("READY=1"));
+                    Await.until(() -> !activator.process().isAlive(), () -> "the old process did not end");
+                    // A client of before, and a new one through the socket the manager passed.
+                    try (Clients.Background emitter = Clients.Background.start(client, List.of(Clients.PYTHON, peer(),
+                            "emitter", "5", "10"))) {
+                        assertThat(emitter.awaitExit()).as(emitter.describe()).isZero();
+                    }
+                    sub.awaitStdout("END");
+                    assertThat(ticks(sub.stdout())).isEqualTo(range(5));
+                    ClientResult fresh = Clients.run(client, Clients.CLIENT_BOUND, List.of("gdbus", "call",
+                            "--session", "--dest", "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus",
+                            "--method", "org.freedesktop.DBus.GetConnectionUnixProcessID", "org.freedesktop.DBus"));
+                    assertThat(fresh.exitCode()).as(fresh.describe()).isZero();
+                    assertThat(fresh.stdout()).contains("uint32 " + newPid);
+                }
+            }
+        } finally {
+            Files.deleteIfExists(launcher);
+        }
+    }
+
     private static int number(String unique) {
         return Integer.parseInt(unique.substring(unique.indexOf('.') + 1));
     }
