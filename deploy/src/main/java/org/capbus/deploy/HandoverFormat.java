@@ -215,7 +215,6 @@ final class HandoverFormat {
         s.writeInt(a.pending().size());
         for (ActivationImage.Pending p : a.pending()) {
             s.writeUTF(p.name());
-            s.writeBoolean(p.starting());
             ActivationImage.Service f = p.service();
             s.writeBoolean(f != null);
             if (f != null) {
@@ -252,7 +251,6 @@ final class HandoverFormat {
         List<ActivationImage.Pending> pending = new ArrayList<>();
         for (int n = s.readInt(), i = 0; i < n; i++) {
             String name = s.readUTF();
-            boolean starting = s.readBoolean();
             ActivationImage.Service service = null;
             if (s.readBoolean()) {
                 service = new ActivationImage.Service(readNullableUtf(s), s.readUTF(), readNullableUtf(s),
@@ -269,7 +267,7 @@ final class HandoverFormat {
             for (int k = s.readInt(), j = 0; j < k; j++) {
                 waiters.add(new ActivationImage.Waiter(s.readInt(), readBytes(s), readFds(s, fds)));
             }
-            pending.add(new ActivationImage.Pending(name, starting, service, unit, pid, elapsed, calls, waiters));
+            pending.add(new ActivationImage.Pending(name, service, unit, pid, elapsed, calls, waiters));
         }
         return new ActivationImage(environment, pending);
     }
