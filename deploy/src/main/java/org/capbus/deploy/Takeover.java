@@ -36,6 +36,11 @@ final class Takeover {
      * below {@link HandoverFormat#MAX_READ_VERSION} (simulates an older capbus).
      */
     static final String MAX_FORMAT_ENV = "CAPBUS_HANDOVER_MAX_FORMAT";
+    /**
+     * For tests of a binary older than some sections: a comma-separated list of section ids this process reads as
+     * unknown (it skips them if optional, refuses the hand-over if one is required), as a capbus built before them.
+     */
+    static final String UNKNOWN_SECTIONS_ENV = "CAPBUS_HANDOVER_UNKNOWN_SECTIONS";
 
     private Takeover() {
     }
@@ -94,7 +99,7 @@ final class Takeover {
             int[] table = fds.stream().mapToInt(Integer::intValue).toArray();
             HandoverFormat.Decoded decoded;
             try {
-                decoded = HandoverFormat.decode(frame.payload(), table, maxRead);
+                decoded = HandoverFormat.decode(frame.payload(), table, maxRead, unknownSections());
             } catch (HandoverFormat.UnreadableException e) {
                 return fail(channel, e.getMessage());
             }
@@ -116,10 +121,8 @@ final class Takeover {
                                 c.authMechanism(), c.unixFds(), c.authTranscript(), c.partialInput(),
                                 c.unclaimedFds()));
                     }
-                    BusImage b = decoded.bus();
                     carryOverCounters(daemon, decoded.counters());
-                    return daemon.bus().restoreImage(new BusImage(b.guid(), b.nextUniqueId(), b.nextSerial(),
-                            connections, b.names(), b.matchRules(), b.replies(), b.monitors()));
+                    return daemon.bus().restoreImage(decoded.bus().withConnections(connections));
                 });
             } catch (IOException | RuntimeException e) {
                 return fail(channel, "cannot restore the state: " + e);
@@ -173,6 +176,20 @@ final class Takeover {
         });
         daemon.bus().stats().carryOver(bus);
         daemon.transport().counters().carryOver(transport);
+    }
+
+    /** The sections this process pretends not to know ({@link #UNKNOWN_SECTIONS_ENV}); normally none. */
+    private static java.util.Set<Integer> unknownSections() {
+        String v = System.getenv(UNKNOWN_SECTIONS_ENV);
+        java.util.Set<Integer> out = new java.util.HashSet<>();
+        if (v != null) {
+            for (String id : v.split(",")) {
+                if (id.strip().matches("[0-9]{1,5}")) {
+                    out.add(Integer.parseInt(id.strip()));
+                }
+            }
+        }
+        return out;
     }
 
     private static int maxReadVersion() {

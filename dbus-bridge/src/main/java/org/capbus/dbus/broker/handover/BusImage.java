@@ -15,9 +15,22 @@ import org.capbus.dbus.io.TransportConnection;
  * @param guid          the bus id clients saw in the address and in {@code GetId}
  * @param nextUniqueId  the N of the next unique name {@code :1.N}
  * @param nextSerial    the serial of the bus's next own message
+ * @param natives       the native protocol's connections and the core graph they hold; null when none is open
  */
 public record BusImage(String guid, long nextUniqueId, long nextSerial, List<Connection> connections,
-                       List<Name> names, List<Rule> matchRules, List<Reply> replies, List<Monitor> monitors) {
+                       List<Name> names, List<Rule> matchRules, List<Reply> replies, List<Monitor> monitors,
+                       NativeImage natives) {
+
+    /** An image without native connections. */
+    public BusImage(String guid, long nextUniqueId, long nextSerial, List<Connection> connections, List<Name> names,
+                    List<Rule> matchRules, List<Reply> replies, List<Monitor> monitors) {
+        this(guid, nextUniqueId, nextSerial, connections, names, matchRules, replies, monitors, null);
+    }
+
+    /** The same image over {@code other} connections (the new process's transports, in the same order). */
+    public BusImage withConnections(List<Connection> other) {
+        return new BusImage(guid, nextUniqueId, nextSerial, other, names, matchRules, replies, monitors, natives);
+    }
 
     /** Where a connection stands. */
     public enum Phase {
