@@ -245,7 +245,7 @@ class LiveUpgradeIT {
      * The bus's environment: the test's launcher, and no AOT cache training (a fresh jar would make the first start
      * and each upgrade train one, which takes longer than the start bound on a loaded machine; not what is tested).
      */
-    private static Map<String, String> busEnvironment(Path launcher) {
+    static Map<String, String> busEnvironment(Path launcher) {
         return Map.of("CAPBUS_LAUNCHER", launcher.toString(), "CAPBUS_AOT", "0");
     }
 
@@ -266,12 +266,12 @@ class LiveUpgradeIT {
         return newPid;
     }
 
-    private static ClientResult upgradeCommand(long pid) {
+    static ClientResult upgradeCommand(long pid) {
         return Clients.run(Map.of("CAPBUS_NO_BUILD", "1"), java.time.Duration.ofSeconds(90),
                 List.of(BusKind.CAPBUS.executable().toString(), "--upgrade=" + pid));
     }
 
-    private static void useLauncher(Path launcher, String body) throws IOException {
+    static void useLauncher(Path launcher, String body) throws IOException {
         Files.writeString(launcher, "#!/bin/sh\n" + body + "\n");
         Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwx------"));
     }
@@ -280,7 +280,7 @@ class LiveUpgradeIT {
         return Clients.resource("upgrade_peer.py");
     }
 
-    private static String word(String output, String key) {
+    static String word(String output, String key) {
         for (String line : output.split("\n")) {
             if (line.startsWith(key + " ")) {
                 return line.substring(key.length() + 1).strip();
