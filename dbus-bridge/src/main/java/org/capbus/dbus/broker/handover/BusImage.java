@@ -5,9 +5,9 @@ import java.util.List;
 import org.capbus.dbus.io.TransportConnection;
 
 /**
- * The D-Bus side of a bus as a live upgrade hands it over (docs/live-upgrade.md): the bus id, the counters that
- * must continue, every connection with where it stands, the well-known names with their queues, the match rules,
- * the reply slots and the monitors. Connections are numbered by their place in {@link #connections()}; the other
+ * A bus as a live upgrade hands it over (docs/live-upgrade.md): the bus id, the counters that must continue, every
+ * connection with where it stands, the well-known names with their queues, the match rules, the reply slots, the
+ * monitors, and the native connections' part of the core ({@link NativeImage}). Connections are numbered by their place in {@link #connections()}; the other
  * parts refer to them by that number. Taken by {@code Bus.exportImage} on the old process's loop after every queued
  * delivery moved into the socket buffers (so no core queue needs to travel), and given to {@code Bus.restoreImage}
  * on the new one's. Immutable once built; any thread.
