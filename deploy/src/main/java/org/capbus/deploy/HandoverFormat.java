@@ -246,25 +246,7 @@ final class HandoverFormat {
                     }
                     case SECTION_CONNECTIONS -> {
                         for (int n = s.readInt(), i = 0; i < n; i++) {
-                            int socketFd = fd(fds, s.readInt());
-                            BusImage.Phase phase = BusImage.Phase.values()[s.readByte()];
-                            String unique = readNullableUtf(s);
-                            String mechanism = readNullableUtf(s);
-                            boolean unixFds = s.readBoolean();
-                            byte[] transcript = readBytes(s);
-                            byte[] partial = readBytes(s);
-                            int[] unclaimed = readFds(s, fds);
-                            byte[] pending = readBytes(s);
-                            int k = s.readInt();
-                            long[] at = new long[k];
-                            int[][] sets = new int[k][];
-                            for (int j = 0; j < k; j++) {
-                                at[j] = s.readLong();
-                                sets[j] = readFds(s, fds);
-                            }
-                            sockets.add(new TransportImage.Socket(socketFd, new TransportImage.Pending(pending, at, sets)));
-                            connections.add(new BusImage.Connection(null, phase, unique, mechanism, unixFds, transcript,
-                                    partial, unclaimed));
+                            readConnection(s, fds, sockets, connections);
                         }
                     }
                     case SECTION_NAMES -> {
@@ -436,6 +418,34 @@ final class HandoverFormat {
                 }
             }
         }
+    }
+
+    /**
+     * One entry of the connections section. A method of its own (as is each per-entry step) so that the JIT compiles
+     * it during the new process's rehearsal ({@link TakeoverRehearsal}); a loop body inlined in {@link #decode} would
+     * run interpreted through the real takeover.
+     */
+    private static void readConnection(DataInputStream s, int[] fds, List<TransportImage.Socket> sockets,
+                                       List<BusImage.Connection> connections) throws IOException, UnreadableException {
+        int socketFd = fd(fds, s.readInt());
+        BusImage.Phase phase = BusImage.Phase.values()[s.readByte()];
+        String unique = readNullableUtf(s);
+        String mechanism = readNullableUtf(s);
+        boolean unixFds = s.readBoolean();
+        byte[] transcript = readBytes(s);
+        byte[] partial = readBytes(s);
+        int[] unclaimed = readFds(s, fds);
+        byte[] pending = readBytes(s);
+        int k = s.readInt();
+        long[] at = new long[k];
+        int[][] sets = new int[k][];
+        for (int j = 0; j < k; j++) {
+            at[j] = s.readLong();
+            sets[j] = readFds(s, fds);
+        }
+        sockets.add(new TransportImage.Socket(socketFd, new TransportImage.Pending(pending, at, sets)));
+        connections.add(new BusImage.Connection(null, phase, unique, mechanism, unixFds, transcript, partial,
+                unclaimed));
     }
 
     private static void checkIndex(int index, int size) throws UnreadableException {

@@ -79,11 +79,18 @@ final class Takeover {
             } catch (IOException | RuntimeException e) {
                 return fail(channel, "cannot start the bus: " + e);
             }
+            // While the old process still serves: the pause clients will see is the code below, run once.
+            long rehearsal = TakeoverRehearsal.run(daemon);
             channel.send(Upgrader.FRAME_PREPARED, new byte[0], new int[0]);
+            long waitStart = System.nanoTime();
+            long received = 0;
             List<Integer> fds = new ArrayList<>();
             HandoverChannel.Frame frame;
             while (true) {
                 frame = channel.receive();
+                if (received == 0) {
+                    received = System.nanoTime();
+                }
                 for (int fd : frame.fds()) {
                     fds.add(fd);
                 }
@@ -96,6 +103,7 @@ final class Takeover {
                     return null;
                 }
             }
+            long transferred = System.nanoTime();
             int[] table = fds.stream().mapToInt(Integer::intValue).toArray();
             HandoverFormat.Decoded decoded;
             try {
@@ -106,6 +114,8 @@ final class Takeover {
             if (!decoded.bus().guid().equals(daemon.bus().guid())) {
                 return fail(channel, "the state is of bus " + decoded.bus().guid() + ", not " + daemon.bus().guid());
             }
+            long decodedAt = System.nanoTime();
+            long[] adoptedAt = new long[1];
             List<TransportConnection> adopted;
             List<ConnectionHandler> handlers;
             try {
@@ -114,25 +124,26 @@ final class Takeover {
                     for (TransportImage.Socket s : decoded.sockets()) {
                         adopted.add(daemon.transport().adoptConnection(s.fd()));
                     }
-                    List<BusImage.Connection> connections = new ArrayList<>();
-                    for (int i = 0; i < adopted.size(); i++) {
-                        BusImage.Connection c = decoded.bus().connections().get(i);
-                        connections.add(new BusImage.Connection(adopted.get(i), c.phase(), c.uniqueName(),
-                                c.authMechanism(), c.unixFds(), c.authTranscript(), c.partialInput(),
-                                c.unclaimedFds()));
-                    }
+                    adoptedAt[0] = System.nanoTime();
                     carryOverCounters(daemon, decoded.counters());
-                    return daemon.bus().restoreImage(decoded.bus().withConnections(connections));
+                    return daemon.bus().restoreImage(decoded.bus().overTransports(adopted));
                 });
             } catch (IOException | RuntimeException e) {
                 return fail(channel, "cannot restore the state: " + e);
             }
+            long restored = System.nanoTime();
             channel.send(Upgrader.FRAME_READY, new byte[0], new int[0]);
+            // Where this process's part of the pause went (the old process logs the whole of it).
+            log.info("live upgrade: rehearsed in {} ms; state received in {} ms after the first frame (quiesce before"
+                    + " it: {} ms), decoded in {} ms, {} sockets adopted in {} ms, bus restored in {} ms", rehearsal,
+                    millis(transferred - received), millis(received - waitStart), millis(decodedAt - transferred),
+                    decoded.sockets().size(), millis(adoptedAt[0] - decodedAt), millis(restored - adoptedAt[0]));
             HandoverChannel.Frame go = channel.receive();
             if (go.type() != Upgrader.FRAME_GO) {
                 log.error("live upgrade: the old process did not let go; exiting");
                 Runtime.getRuntime().halt(1);
             }
+            long goAt = System.nanoTime();
             channel.close();
             // From here on this process owns the sockets.
             List<String> addresses = new ArrayList<>();
@@ -152,11 +163,12 @@ final class Takeover {
                 daemon.bus().flush();
                 return null;
             });
+            long startedAt = System.nanoTime();
             daemon.tookOverAddresses(addresses, config);
             daemon.serveMetricsLater(config, peer);
             SystemdNotifier.notify("MAINPID=" + ProcessHandle.current().pid() + "\nREADY=1");
-            log.info("live upgrade: took over from pid {} ({} connections, {} listeners)", peer, adopted.size(),
-                    addresses.size());
+            log.info("live upgrade: took over from pid {} ({} connections, {} listeners; serving {} ms after GO)",
+                    peer, adopted.size(), addresses.size(), millis(startedAt - goAt));
             return daemon;
         } catch (IOException | RuntimeException e) {
             return fail(channel, e.getMessage() != null ? e.getMessage() : e.toString());
@@ -190,6 +202,10 @@ final class Takeover {
             }
         }
         return out;
+    }
+
+    private static String millis(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e6);
     }
 
     private static int maxReadVersion() {

@@ -134,6 +134,11 @@ final class Syscalls {
                 ERRNO_OPTION, Linker.Option.critical(true));
     }
 
+    /** {@code socketpair}, bound on first use: only the live upgrade's rehearsal (a new process) makes pairs. */
+    private static final class SocketPair {
+        static final MethodHandle SOCKETPAIR = bind("socketpair", false);
+    }
+
     private static long call(MethodHandle function, MemorySegment state, long a, long b, long c, long d, long e,
                              long f) {
         try {
@@ -164,6 +169,18 @@ final class Syscalls {
 
     int socket(int domain, int type, int protocol) {
         return checkInt(call(SOCKET, callState, domain, type, protocol, 0, 0, 0));
+    }
+
+    /** Two connected unix stream sockets, non-blocking and close-on-exec, into {@code pair}; 0 or -errno. */
+    int socketPair(int[] pair) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            int result = checkInt(call(SocketPair.SOCKETPAIR, callState, AF_UNIX,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds.address(), 0, 0));
+            pair[0] = fds.getAtIndex(JAVA_INT, 0);
+            pair[1] = fds.getAtIndex(JAVA_INT, 1);
+            return result;
+        }
     }
 
     int bind(int fd, MemorySegment address, int addressLength) {

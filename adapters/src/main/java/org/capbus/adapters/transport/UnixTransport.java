@@ -444,6 +444,21 @@ public final class UnixTransport {
     }
 
     /**
+     * Two connected unix stream sockets of this process (non-blocking, close-on-exec), for the live upgrade's
+     * rehearsal of {@link #adoptConnection}; the caller closes both with {@link #closeFd}. Loop thread.
+     *
+     * @throws IOException if the process has no descriptors left
+     */
+    public int[] socketPair() throws IOException {
+        int[] pair = new int[2];
+        int result = syscalls.socketPair(pair);
+        if (result < 0) {
+            throw new IOException("socketpair: errno " + -result);
+        }
+        return pair;
+    }
+
+    /**
      * Starts a connection from {@link #adoptConnection}: registers it, queues the output the previous process had
      * not sent ({@code pending}; the caller keeps its descriptors) and starts reading into {@code handler}. Loop
      * thread.

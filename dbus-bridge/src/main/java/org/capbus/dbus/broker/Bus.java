@@ -639,44 +639,8 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             if (ci.phase() == BusImage.Phase.MONITOR && !monitorRules.containsKey(restored.size())) {
                 monitorRules.put(restored.size(), java.util.List.of());
             }
-            TransportConnection transport = ci.transport();
-            PeerCredentials creds = transport.credentials();
-            SaslServer sasl = new SaslServer(saslConfig, creds.uid(), true);
-            // As at accept: a client mid-authentication may have negotiated the native protocol (or be about to).
-            sasl.allowNativeProtocol(nativeProtocol);
-            BusConnection c = new BusConnection(this, transport, mapping, sasl, policyFor(creds), state.names(),
-                    maxMessageSize(),
-                    maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()),
-                    config.limits().get(BusLimit.MAX_INCOMING_UNIX_FDS), carried);
-            state.add(c);
-            restored.add(c);
-            if (ci.phase() == BusImage.Phase.AUTHENTICATING) {
-                c.resumeAuthentication(ci.authTranscript());
-                long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
-                c.setAuthTimeout(host.loop().schedule(() -> {
-                    if (c.state() == ConnectionState.AUTHENTICATING) {
-                        disconnect(c, DisconnectReason.AUTH_FAILED, "authentication timed out");
-                        flush();
-                    }
-                }, timeoutMs, TimeUnit.MILLISECONDS));
-                continue;
-            }
-            c.resumeAuthenticated(ci.authMechanism(), ci.unixFds());
-            if (ci.unixFds()) {
-                transport.enableFdPassing();
-            }
-            if (!carried) {
-                // A native connection's root node comes with its handles, below.
-                mapping.createRoot(c);
-            }
-            switch (ci.phase()) {
-                case ACTIVE -> state.restoreRegistered(c, ci.uniqueName());
-                case MONITOR -> state.restoreMonitor(c, ci.uniqueName(), monitorRules.get(restored.size() - 1));
-                default -> { }
-            }
-            if (!carried) {
-                c.resumeInput(ci.partialInput(), ci.unclaimedFds());
-            }
+            restored.add(restoreConnection(ci, monitorRules.get(restored.size()),
+                    nativeConnections.contains(restored.size())));
         }
         if (image.natives() != null) {
             if (nativeBridge == null) {
@@ -712,10 +676,54 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         }
         // Each slot got a full reply_timeout from now: the deadline it had is not part of the format (version 1).
         armReplyTimer();
-        log.info("took over {} connections ({} native), {} names, {} match rules, {} reply slots, {} monitors",
-                restored.size(), nativeConnections.size(), image.names().size(), image.matchRules().size(),
-                image.replies().size(), image.monitors().size());
         return java.util.List.copyOf(restored);
+    }
+
+    /**
+     * One connection of {@link #restoreImage}. A method of its own so that the JIT compiles it in the new process's
+     * rehearsal of the takeover; inlined in the loop it would run interpreted through the real one.
+     */
+    private BusConnection restoreConnection(BusImage.Connection ci,
+                                            java.util.List<org.capbus.dbus.bus.MatchRule> monitorRules,
+                                            boolean carried) {
+        TransportConnection transport = ci.transport();
+        PeerCredentials creds = transport.credentials();
+        SaslServer sasl = new SaslServer(saslConfig, creds.uid(), true);
+        // As at accept: a client mid-authentication may have negotiated the native protocol (or be about to).
+        sasl.allowNativeProtocol(nativeProtocol);
+        // A native connection's peer starts bare: its handles, root node included, come with section 9.
+        BusConnection c = new BusConnection(this, transport, mapping, sasl, policyFor(creds), state.names(),
+                maxMessageSize(), maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()),
+                config.limits().get(BusLimit.MAX_INCOMING_UNIX_FDS), carried);
+        state.add(c);
+        if (ci.phase() == BusImage.Phase.AUTHENTICATING) {
+            c.resumeAuthentication(ci.authTranscript());
+            long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
+            c.setAuthTimeout(host.loop().schedule(() -> {
+                if (c.state() == ConnectionState.AUTHENTICATING) {
+                    disconnect(c, DisconnectReason.AUTH_FAILED, "authentication timed out");
+                    flush();
+                }
+            }, timeoutMs, TimeUnit.MILLISECONDS));
+            return c;
+        }
+        c.resumeAuthenticated(ci.authMechanism(), ci.unixFds());
+        if (ci.unixFds()) {
+            transport.enableFdPassing();
+        }
+        if (!carried) {
+            mapping.createRoot(c);
+        }
+        switch (ci.phase()) {
+            case ACTIVE -> state.restoreRegistered(c, ci.uniqueName());
+            case MONITOR -> state.restoreMonitor(c, ci.uniqueName(), monitorRules);
+            default -> { }
+        }
+        if (!carried) {
+            // A native connection's input goes to its session, made once the graph is restored.
+            c.resumeInput(ci.partialInput(), ci.unclaimedFds());
+        }
+        return c;
     }
 
     private static org.capbus.dbus.bus.MatchRule parseRule(String text) {
@@ -762,6 +770,15 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                 outbox.error(caller, serial & 0xFFFFFFFFL, BusError.REPLY_TIMEOUT));
         armReplyTimer();
         flush();
+    }
+
+    /**
+     * Lets go of what a bus that never served holds outside its loop (the service-directory watcher's thread), and
+     * nothing else: the live upgrade's rehearsal restores a made-up bus and throws it away (its connections were never
+     * registered with the transport, and their descriptors are closed by whoever made them).
+     */
+    public void discard() {
+        activator.shutdown();
     }
 
     /** Closes every connection, for shutdown. */

@@ -27,9 +27,22 @@ public record BusImage(String guid, long nextUniqueId, long nextSerial, List<Con
         this(guid, nextUniqueId, nextSerial, connections, names, matchRules, replies, monitors, null);
     }
 
-    /** The same image over {@code other} connections (the new process's transports, in the same order). */
-    public BusImage withConnections(List<Connection> other) {
-        return new BusImage(guid, nextUniqueId, nextSerial, other, names, matchRules, replies, monitors, natives);
+    /**
+     * The same image over the new process's sockets: {@code transports.get(i)} replaces connection i's (the decoder
+     * knows only descriptors; the transport adopts them).
+     */
+    public BusImage overTransports(List<TransportConnection> transports) {
+        if (transports.size() != connections.size()) {
+            throw new IllegalArgumentException(transports.size() + " sockets for " + connections.size()
+                    + " connections");
+        }
+        List<Connection> moved = new java.util.ArrayList<>(connections.size());
+        for (int i = 0; i < connections.size(); i++) {
+            Connection c = connections.get(i);
+            moved.add(new Connection(transports.get(i), c.phase(), c.uniqueName(), c.authMechanism(), c.unixFds(),
+                    c.authTranscript(), c.partialInput(), c.unclaimedFds()));
+        }
+        return new BusImage(guid, nextUniqueId, nextSerial, moved, names, matchRules, replies, monitors, natives);
     }
 
     /** Where a connection stands. */
