@@ -111,7 +111,7 @@ class LiveUpgradeNativeIT {
     }
 
     @Test
-    void nativeConnectionsKeepTheirHandlesNamesAndTrafficAcrossAnUpgrade() throws Exception {
+    void nativeConnectionsKeepTheirHandlesNamesAndTrafficAcrossAnUpgrade() throws Throwable {
         Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
         try {
             LiveUpgradeIT.useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
@@ -123,6 +123,10 @@ class LiveUpgradeNativeIT {
                 CapbusClient s = CapbusClient.connect(bus.address());
                 svc.client = s;
                 CapbusClient c = CapbusClient.connect(bus.address());
+                CapbusClient sink = CapbusClient.connect(bus.address());
+                java.util.concurrent.CountDownLatch sinkReads = new java.util.concurrent.CountDownLatch(1);
+                Path file = Files.createTempFile("capbus-upgrade-native", ".txt");
+                Files.writeString(file, "passed-on");
                 Clients.Background python = Clients.start(bus, Clients.PYTHON, "-c", HELD_SERVICE);
                 Clients.Background heldCall = null;
                 try (RawNative raw = RawNative.connect(bus)) {
@@ -143,6 +147,45 @@ class LiveUpgradeNativeIT {
                     idsOfS.add(perClient2.handle().id());
                     Handle toPython = NativeProtocolIT.await(s.resolve(PYTHON));
                     idsOfS.add(toPython.id());
+
+                    // A sink that stops reading at its first message: what the service sends it next waits in the bus
+                    // (socket buffer and core queue), descriptors included, when the upgrade comes.
+                    List<String> sunk = Collections.synchronizedList(new ArrayList<>());
+                    List<Long> sinkSequences = Collections.synchronizedList(new ArrayList<>());
+                    Node sinkNode = NativeProtocolIT.await(sink.createNode((n, d) -> {
+                        try {
+                            sinkReads.await(120, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        String text = utf8(d.payload()).strip();
+                        for (int fd : d.fds()) {
+                            try {
+                                text += " fd:" + Files.readString(Path.of("/proc/self/fd/" + fd));
+                            } catch (IOException e) {
+                                text += " fd:unreadable";
+                            }
+                            sink.closeFd(fd);
+                        }
+                        sunk.add(text);
+                        sinkSequences.add(d.sequence());
+                    }));
+                    Handle sinkToSvc = NativeProtocolIT.await(sink.resolve(SERVICE));
+                    NativeProtocolIT.await(sink.send(sinkToSvc, utf8("sink"), sinkNode.handle()));
+                    Handle toSink = NativeProtocolIT.take(svc.messages).handles().get(0);
+                    int fd = NativeProtocolIT.openForPassing(file);
+                    int queued = 300;
+                    for (int i = 0; i < queued; i++) {
+                        byte[] payload = java.util.Arrays.copyOf(utf8("q" + i), 4096);
+                        java.util.Arrays.fill(payload, utf8("q" + i).length, payload.length, (byte) ' ');
+                        NativeProtocolIT.await(i < 10 ? s.send(toSink, payload, new int[] {fd}) : s.send(toSink, payload));
+                    }
+                    s.closeFd(fd);
+
+                    // A native match rule.
+                    LinkedBlockingQueue<String> signals = new LinkedBlockingQueue<>();
+                    c.onSignal(m -> signals.add(m.getName()));
+                    NativeProtocolIT.await(c.addMatch("type='signal',interface='org.capbus.TestSignal'"));
 
                     // The client finds the service, gives it a node of its own; the service gives it two nodes.
                     NativeProtocolIT.Recorder mine = new NativeProtocolIT.Recorder();
@@ -221,6 +264,21 @@ class LiveUpgradeNativeIT {
                     Await.until(() -> destroyedAtC.contains(toP2.id()), () -> "NodeDestroyed of " + toP2
                             + " at the client: " + destroyedAtC);
 
+                    // The native match rule still selects.
+                    Clients.runOk(bus, "gdbus", "emit", "--session", "--object-path", "/x", "--signal",
+                            "org.capbus.TestSignal.Ping");
+                    assertThat(NativeProtocolIT.take(signals)).isEqualTo("Ping");
+
+                    // What waited for the sink arrives once each, in order, the descriptors with it.
+                    sinkReads.countDown();
+                    Await.until(() -> sunk.size() >= queued, () -> sunk.size() + " of " + queued + " at the sink");
+                    List<String> expected = new ArrayList<>();
+                    for (int i = 0; i < queued; i++) {
+                        expected.add("q" + i + (i < 10 ? " fd:passed-on" : ""));
+                    }
+                    assertThat(sunk).isEqualTo(expected);
+                    assertThat(sinkSequences).isSorted().doesNotHaveDuplicates();
+
                     // Ids made after the upgrade are new ones.
                     long newOfS = NativeProtocolIT.await(s.createNode(new NativeProtocolIT.Recorder())).handle().id();
                     long newOfC = NativeProtocolIT.await(c.createNode(new NativeProtocolIT.Recorder())).handle().id();
@@ -230,9 +288,12 @@ class LiveUpgradeNativeIT {
                     if (heldCall != null) {
                         heldCall.close();
                     }
+                    sinkReads.countDown();
                     s.close();
                     c.close();
+                    sink.close();
                     python.close();
+                    Files.deleteIfExists(file);
                 }
                 Await.until(() -> NativeAccountsIT.accounts(bus).equals(before), () -> "accounts not back to their"
                         + " level:\nbefore " + before + "\nnow    " + NativeAccountsIT.accounts(bus));
