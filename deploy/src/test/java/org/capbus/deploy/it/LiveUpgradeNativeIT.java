@@ -129,7 +129,8 @@ class LiveUpgradeNativeIT {
                 Files.writeString(file, "passed-on");
                 Clients.Background python = Clients.start(bus, Clients.PYTHON, "-c", HELD_SERVICE);
                 Clients.Background heldCall = null;
-                try (RawNative raw = RawNative.connect(bus)) {
+                try (RawNative raw = RawNative.connect(bus);
+                     RawNative negotiating = RawNative.negotiate(bus)) {
                     python.awaitStdout("READY");
                     Set<Long> idsOfS = new HashSet<>();
                     Set<Long> idsOfC = new HashSet<>();
@@ -222,6 +223,8 @@ class LiveUpgradeNativeIT {
                     assertThat(newPid).isNotEqualTo(bus.pid());
 
                     raw.write(split, 30, split.length - 30);
+                    // A client that had negotiated the protocol but not yet sent BEGIN goes on where it was.
+                    assertThat(negotiating.begin()).startsWith(":1.");
                     assertThat(raw.replyStatus(99)).as("the split SEND's reply").isZero();
                     assertThat(utf8(NativeProtocolIT.take(svc.messages).payload())).isEqualTo("split-frame");
                     NativeProtocolIT.await(c.send(toSvc, utf8("after-split")));
@@ -374,13 +377,39 @@ class LiveUpgradeNativeIT {
      */
     private static final class RawNative implements AutoCloseable {
         private final SocketChannel channel;
+        /** Reads wait here, with a bound, so that a bus that does not answer fails the test instead of hanging it. */
+        private final java.nio.channels.Selector selector;
         private long nextRequest = 1;
 
-        private RawNative(SocketChannel channel) {
+        private RawNative(SocketChannel channel) throws IOException {
             this.channel = channel;
+            this.selector = java.nio.channels.Selector.open();
+            channel.configureBlocking(false);
+            channel.register(selector, java.nio.channels.SelectionKey.OP_READ);
+        }
+
+        /** One read, after waiting at most 30 s for something to read. */
+        private int read(ByteBuffer b) throws IOException {
+            while (true) {
+                int n = channel.read(b);
+                if (n != 0) {
+                    return n;
+                }
+                if (selector.select(30_000) == 0) {
+                    throw new IOException("nothing from the bus within 30 s");
+                }
+                selector.selectedKeys().clear();
+            }
         }
 
         static RawNative connect(TestBus bus) throws IOException {
+            RawNative r = negotiate(bus);
+            r.begin();
+            return r;
+        }
+
+        /** Authenticates and negotiates the native protocol, without BEGIN yet. */
+        static RawNative negotiate(TestBus bus) throws IOException {
             SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
             ch.connect(UnixDomainSocketAddress.of(bus.socket()));
             RawNative r = new RawNative(ch);
@@ -392,9 +421,16 @@ class LiveUpgradeNativeIT {
             assertThat(r.readLine()).startsWith("OK ");
             r.write("NEGOTIATE_CAPBUS_NATIVE 1\r\n".getBytes(StandardCharsets.US_ASCII));
             assertThat(r.readLine()).isEqualTo("AGREE_CAPBUS_NATIVE 1");
-            r.write("BEGIN\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertThat(r.readFrame().getShort(4) & 0xFFFF).as("WELCOME").isEqualTo(0x8001);
             return r;
+        }
+
+        /** BEGIN: the WELCOME frame's unique name. */
+        String begin() throws IOException {
+            write("BEGIN\r\n".getBytes(StandardCharsets.US_ASCII));
+            ByteBuffer welcome = readFrame();
+            assertThat(welcome.getShort(4) & 0xFFFF).as("WELCOME").isEqualTo(0x8001);
+            int ids = 8 * ((welcome.getShort(16) & 0xFFFF) + (welcome.getShort(18) & 0xFFFF));
+            return new String(welcome.array(), 24 + ids, welcome.capacity() - 24 - ids, StandardCharsets.UTF_8);
         }
 
         /** A request frame: the 24-byte little-endian header, target ids, payload. */
@@ -449,7 +485,7 @@ class LiveUpgradeNativeIT {
             ByteBuffer one = ByteBuffer.allocate(1);
             while (true) {
                 one.clear();
-                if (channel.read(one) < 0) {
+                if (read(one) < 0) {
                     throw new IOException("closed by the bus");
                 }
                 char ch = (char) one.get(0);
@@ -471,7 +507,7 @@ class LiveUpgradeNativeIT {
 
         private void readFully(ByteBuffer b) throws IOException {
             while (b.hasRemaining()) {
-                if (channel.read(b) < 0) {
+                if (read(b) < 0) {
                     throw new IOException("closed by the bus");
                 }
             }
@@ -479,6 +515,7 @@ class LiveUpgradeNativeIT {
 
         @Override
         public void close() throws IOException {
+            selector.close();
             channel.close();
         }
     }
