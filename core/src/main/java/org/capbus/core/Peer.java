@@ -247,6 +247,15 @@ public final class Peer {
         return !queue.isEmpty();
     }
 
+    /**
+     * Hands each message queued to this peer, oldest first, to {@code action} without taking it: nothing is
+     * uncharged and the queue is unchanged (the live upgrade describes what waits, and goes on if it fails). The
+     * action must not touch the core.
+     */
+    public void forEachQueuedMessage(java.util.function.Consumer<Message> action) {
+        queue.forEachMessage(action);
+    }
+
     /** The number of events queued to this peer. */
     public int queuedCount() {
         return queue.size();

@@ -98,6 +98,17 @@ final class Queue {
         return (Usage) entries[head * STRIDE + 3];
     }
 
+    /** Hands each queued message, oldest first, to {@code action}, taking none (snapshots; see Peer). */
+    void forEachMessage(java.util.function.Consumer<Message> action) {
+        int mask = stamps.length - 1;
+        for (int k = 0; k < size; k++) {
+            int i = (head + k) & mask;
+            if ((stamps[i] & KIND_MASK) == MESSAGE) {
+                action.accept((Message) entries[i * STRIDE + 1]);
+            }
+        }
+    }
+
     /** Drops the head entry (not its transfers: take those with {@link #popTransfer}). */
     void pop() {
         int i = head;

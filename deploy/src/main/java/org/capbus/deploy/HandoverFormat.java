@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.capbus.adapters.transport.TransportImage;
+import org.capbus.dbus.broker.handover.ActivationImage;
 import org.capbus.dbus.broker.handover.BusImage;
 import org.capbus.dbus.broker.handover.NativeImage;
 import org.capbus.dbus.io.TransportConnection;
@@ -48,6 +49,11 @@ final class HandoverFormat {
      * the core's sequence); written only while a native connection is open, required.
      */
     static final int SECTION_NATIVE = 9;
+    /**
+     * Service activation: the UpdateActivationEnvironment changes and the activations in progress with their waiting
+     * callers. Written only when there is any; required (a reader that drops it would lose those callers).
+     */
+    static final int SECTION_ACTIVATIONS = 10;
     /** Section flag: a reader that does not know the section must refuse the hand-over. */
     static final int REQUIRED = 1;
 
@@ -162,6 +168,10 @@ final class HandoverFormat {
         if (natives != null) {
             section(out, SECTION_NATIVE, s -> writeNatives(s, natives));
         }
+        ActivationImage activations = bus.activations();
+        if (!activations.isEmpty()) {
+            section(out, SECTION_ACTIVATIONS, s -> writeActivations(s, fds, activations));
+        }
         if (!counters.isEmpty()) {
             section(out, SECTION_COUNTERS, 0, s -> {
                 s.writeInt(counters.size());
@@ -177,6 +187,75 @@ final class HandoverFormat {
         out.writeShort(SECTION_END);
         out.flush();
         return new Encoded(bytes.toByteArray(), fds.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    private static void writeActivations(DataOutputStream s, List<Integer> fds, ActivationImage a)
+            throws IOException {
+        s.writeInt(a.environment().size());
+        for (Map.Entry<String, String> e : a.environment().entrySet()) {
+            bytes(s, e.getKey().getBytes(StandardCharsets.UTF_8));
+            bytes(s, e.getValue().getBytes(StandardCharsets.UTF_8));
+        }
+        s.writeInt(a.pending().size());
+        for (ActivationImage.Pending p : a.pending()) {
+            s.writeUTF(p.name());
+            s.writeBoolean(p.starting());
+            ActivationImage.Service f = p.service();
+            s.writeBoolean(f != null);
+            if (f != null) {
+                nullableUtf(s, f.file());
+                s.writeUTF(f.name());
+                nullableUtf(s, f.exec());
+                nullableUtf(s, f.user());
+                nullableUtf(s, f.systemdService());
+            }
+            nullableUtf(s, p.systemdUnit());
+            s.writeLong(p.childPid());
+            s.writeLong(p.elapsedMillis());
+            s.writeInt(p.startCalls().size());
+            for (ActivationImage.StartCall c : p.startCalls()) {
+                s.writeInt(c.caller());
+                s.writeLong(c.serial());
+                s.writeBoolean(c.expectsReply());
+            }
+            s.writeInt(p.waiters().size());
+            for (ActivationImage.Waiter w : p.waiters()) {
+                s.writeInt(w.sender());
+                bytes(s, w.message());
+                fdIndexes(s, fds, w.fds());
+            }
+        }
+    }
+
+    private static ActivationImage readActivations(DataInputStream s, int[] fds) throws IOException {
+        Map<String, String> environment = new LinkedHashMap<>();
+        for (int n = s.readInt(), i = 0; i < n; i++) {
+            environment.put(new String(readBytes(s), StandardCharsets.UTF_8),
+                    new String(readBytes(s), StandardCharsets.UTF_8));
+        }
+        List<ActivationImage.Pending> pending = new ArrayList<>();
+        for (int n = s.readInt(), i = 0; i < n; i++) {
+            String name = s.readUTF();
+            boolean starting = s.readBoolean();
+            ActivationImage.Service service = null;
+            if (s.readBoolean()) {
+                service = new ActivationImage.Service(readNullableUtf(s), s.readUTF(), readNullableUtf(s),
+                        readNullableUtf(s), readNullableUtf(s));
+            }
+            String unit = readNullableUtf(s);
+            long pid = s.readLong();
+            long elapsed = s.readLong();
+            List<ActivationImage.StartCall> calls = new ArrayList<>();
+            for (int k = s.readInt(), j = 0; j < k; j++) {
+                calls.add(new ActivationImage.StartCall(s.readInt(), s.readLong(), s.readBoolean()));
+            }
+            List<ActivationImage.Waiter> waiters = new ArrayList<>();
+            for (int k = s.readInt(), j = 0; j < k; j++) {
+                waiters.add(new ActivationImage.Waiter(s.readInt(), readBytes(s), readFds(s, fds)));
+            }
+            pending.add(new ActivationImage.Pending(name, starting, service, unit, pid, elapsed, calls, waiters));
+        }
+        return new ActivationImage(environment, pending);
     }
 
     /** The version a hand-over's header names, or throws if it is no hand-over at all. */
@@ -220,6 +299,7 @@ final class HandoverFormat {
             List<BusImage.Monitor> monitors = new ArrayList<>();
             Map<String, long[]> counters = new LinkedHashMap<>();
             NativeImage natives = null;
+            ActivationImage activations = ActivationImage.NONE;
             while (true) {
                 int id = in.readUnsignedShort();
                 if (id == SECTION_END) {
@@ -282,6 +362,7 @@ final class HandoverFormat {
                             monitors.add(new BusImage.Monitor(connection, texts));
                         }
                     }
+                    case SECTION_ACTIVATIONS -> activations = readActivations(s, fds);
                     case SECTION_COUNTERS -> {
                         for (int n = s.readInt(), i = 0; i < n; i++) {
                             String name = s.readUTF();
@@ -325,9 +406,17 @@ final class HandoverFormat {
             if (natives != null) {
                 checkNatives(natives, connections.size());
             }
+            for (ActivationImage.Pending p : activations.pending()) {
+                for (ActivationImage.StartCall c : p.startCalls()) {
+                    checkIndex(c.caller(), connections.size());
+                }
+                for (ActivationImage.Waiter w : p.waiters()) {
+                    checkIndex(w.sender(), connections.size());
+                }
+            }
             return new Decoded(listeners, sockets,
-                    new BusImage(guid, nextUnique, nextSerial, connections, names, rules, replies, monitors, natives),
-                    counters);
+                    new BusImage(guid, nextUnique, nextSerial, connections, names, rules, replies, monitors,
+                            activations, natives), counters);
         } catch (IOException | RuntimeException e) {
             throw new UnreadableException("malformed hand-over: " + e);
         }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.capbus.adapters.transport.TransportImage;
+import org.capbus.dbus.broker.handover.ActivationImage;
 import org.capbus.dbus.broker.handover.BusImage;
 import org.capbus.dbus.broker.handover.NativeImage;
 import org.capbus.dbus.io.PeerCredentials;
@@ -110,7 +111,7 @@ class HandoverFormatTest {
                                 new byte[] {40, 0, 0, 0, 2}, new int[] {31}),
                         new BusImage.Connection(b, BusImage.Phase.ACTIVE, ":1.4", "EXTERNAL", false, new byte[0],
                                 new byte[0], new int[0])),
-                List.of(), List.of(), List.of(), List.of(), natives);
+                List.of(), List.of(), List.of(), List.of(), ActivationImage.NONE, natives);
         Map<TransportConnection, TransportImage.Socket> sockets = new LinkedHashMap<>();
         sockets.put(a, new TransportImage.Socket(10, TransportImage.Pending.NONE));
         sockets.put(b, new TransportImage.Socket(11, TransportImage.Pending.NONE));
@@ -131,11 +132,88 @@ class HandoverFormatTest {
                 java.util.Set.of(HandoverFormat.SECTION_NATIVE)).bus().natives()).isNull();
         // An index out of range is refused before anything is restored.
         BusImage broken = new BusImage("g", 10, 20, bus.connections(), List.of(), List.of(), List.of(), List.of(),
-                new NativeImage(1, natives.nodes(), List.of(new NativeImage.Connection(0, 2, 1,
+                ActivationImage.NONE, new NativeImage(1, natives.nodes(), List.of(new NativeImage.Connection(0, 2, 1,
                         List.of(new NativeImage.Handle(1, 99, 1, 1)), List.of()))));
         byte[] brokenBytes = HandoverFormat.encode(broken, new TransportImage(List.of(), sockets)).bytes();
         assertThatThrownBy(() -> HandoverFormat.decode(brokenBytes, encoded.fds(), HandoverFormat.MAX_READ_VERSION))
                 .hasMessageContaining("to node 99");
+    }
+
+    @Test
+    void shouldCarryActivationsWithTheirCallersAndTheirDescriptorsInARequiredSection() throws Exception {
+        Fake a = new Fake();
+        Fake b = new Fake();
+        ActivationImage activations = new ActivationImage(Map.of("LANG", "C.UTF-8", "EMPTY", ""), List.of(
+                new ActivationImage.Pending("org.example.Slow", true, new ActivationImage.Service(
+                        "/usr/share/dbus-1/services/org.example.Slow.service", "org.example.Slow", "/bin/slow --x",
+                        null, null), null, 4242, 1500,
+                        List.of(new ActivationImage.StartCall(1, 0xFFFF_FFFEL, true)),
+                        List.of(new ActivationImage.Waiter(0, new byte[] {'l', 1, 0, 1}, new int[] {50}),
+                                new ActivationImage.Waiter(1, new byte[] {'l', 1, 1, 1}, new int[0]))),
+                new ActivationImage.Pending("org.example.Unit", true, null, "example.service", -1, 10, List.of(),
+                        List.of()),
+                new ActivationImage.Pending("org.example.Looking", false, null, null, -1, 0,
+                        List.of(new ActivationImage.StartCall(0, 3, false)), List.of())));
+        BusImage bus = new BusImage("g", 1, 1,
+                List.of(new BusImage.Connection(a, BusImage.Phase.ACTIVE, ":1.1", "EXTERNAL", true, new byte[0],
+                                new byte[0], new int[0]),
+                        new BusImage.Connection(b, BusImage.Phase.ACTIVE, ":1.2", "EXTERNAL", false, new byte[0],
+                                new byte[0], new int[0])),
+                List.of(), List.of(), List.of(), List.of(), activations);
+        Map<TransportConnection, TransportImage.Socket> sockets = new LinkedHashMap<>();
+        sockets.put(a, new TransportImage.Socket(10, TransportImage.Pending.NONE));
+        sockets.put(b, new TransportImage.Socket(11, TransportImage.Pending.NONE));
+        HandoverFormat.Encoded encoded = HandoverFormat.encode(bus, new TransportImage(List.of(), sockets));
+        int[] received = new int[encoded.fds().length];
+        for (int i = 0; i < received.length; i++) {
+            received[i] = 100 + encoded.fds()[i];
+        }
+
+        ActivationImage r = HandoverFormat.decode(encoded.bytes(), received, HandoverFormat.MAX_READ_VERSION).bus()
+                .activations();
+
+        assertThat(r.environment()).isEqualTo(activations.environment());
+        assertThat(r.pending()).hasSize(3);
+        ActivationImage.Pending slow = r.pending().get(0);
+        assertThat(slow.service()).isEqualTo(activations.pending().get(0).service());
+        assertThat(slow.childPid()).isEqualTo(4242);
+        assertThat(slow.elapsedMillis()).isEqualTo(1500);
+        assertThat(slow.startCalls()).containsExactly(new ActivationImage.StartCall(1, 0xFFFF_FFFEL, true));
+        assertThat(slow.waiters()).extracting(ActivationImage.Waiter::sender).containsExactly(0, 1);
+        assertThat(slow.waiters().get(0).message()).containsExactly('l', 1, 0, 1);
+        assertThat(slow.waiters().get(0).fds()).as("the receiving process's number").containsExactly(150);
+        assertThat(r.pending().get(1).systemdUnit()).isEqualTo("example.service");
+        assertThat(r.pending().get(1).service()).isNull();
+        assertThat(r.pending().get(2).starting()).isFalse();
+        assertThat(r.pending().get(2).startCalls()).containsExactly(new ActivationImage.StartCall(0, 3, false));
+        // Required: a reader that skipped it would drop those callers; and absent when there is nothing to carry.
+        assertThat(flagsOf(encoded.bytes(), HandoverFormat.SECTION_ACTIVATIONS) & HandoverFormat.REQUIRED)
+                .isEqualTo(HandoverFormat.REQUIRED);
+        assertThat(flagsOf(emptyImage(), HandoverFormat.SECTION_ACTIVATIONS)).isEqualTo(-1);
+        assertThat(HandoverFormat.decode(emptyImage(), new int[0], HandoverFormat.MAX_READ_VERSION).bus()
+                .activations().isEmpty()).isTrue();
+    }
+
+    @Test
+    void shouldRefuseAnActivationNamingAConnectionThatIsNotThere() throws Exception {
+        ActivationImage activations = new ActivationImage(Map.of(), List.of(new ActivationImage.Pending(
+                "org.example.A", false, null, null, -1, 0, List.of(new ActivationImage.StartCall(3, 1, true)),
+                List.of())));
+        BusImage bus = new BusImage("g", 1, 1, List.of(), List.of(), List.of(), List.of(), List.of(), activations);
+        byte[] bytes = HandoverFormat.encode(bus, new TransportImage(List.of(), Map.of())).bytes();
+        assertThatThrownBy(() -> HandoverFormat.decode(bytes, new int[0], HandoverFormat.MAX_READ_VERSION))
+                .isInstanceOf(HandoverFormat.UnreadableException.class);
+    }
+
+    /** The flags of section {@code id} in a hand-over, or -1 if it has none. */
+    private static int flagsOf(byte[] bytes, int id) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        for (int at = 12; b.getShort(at) != 0; at += 8 + b.getInt(at + 4)) {
+            if (b.getShort(at) == id) {
+                return b.getShort(at + 2);
+            }
+        }
+        return -1;
     }
 
     @Test

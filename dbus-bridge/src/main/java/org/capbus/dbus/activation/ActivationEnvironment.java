@@ -19,6 +19,8 @@ public final class ActivationEnvironment {
             "NOTIFY_SOCKET", "INVOCATION_ID");
 
     private final Map<String, String> variables;
+    /** Every UpdateActivationEnvironment so far, merged: what a live upgrade carries (the rest is the process's). */
+    private final Map<String, String> updates = new HashMap<>();
 
     /** Starts from {@code processEnvironment} (the bus's, normally {@link System#getenv()}). */
     public ActivationEnvironment(Map<String, String> processEnvironment) {
@@ -29,6 +31,15 @@ public final class ActivationEnvironment {
     /** UpdateActivationEnvironment: sets each variable for services started afterwards. */
     public void update(Map<String, String> changes) {
         variables.putAll(changes);
+        updates.putAll(changes);
+    }
+
+    /**
+     * What UpdateActivationEnvironment changed, merged (later calls win): the new process of a live upgrade starts
+     * from the same process environment and applies these again.
+     */
+    public Map<String, String> updates() {
+        return Map.copyOf(updates);
     }
 
     /** The environment of one child of a bus of {@code busType} (may be null) listening on {@code address}. */

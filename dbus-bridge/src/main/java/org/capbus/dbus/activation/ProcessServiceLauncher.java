@@ -121,5 +121,10 @@ public final class ProcessServiceLauncher implements ServiceLauncher {
                 process.destroyForcibly();
             }
         }
+
+        @Override
+        public synchronized long pid() {
+            return process == null ? -1 : process.pid();
+        }
     }
 }

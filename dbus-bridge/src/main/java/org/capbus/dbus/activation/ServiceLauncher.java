@@ -20,5 +20,8 @@ public interface ServiceLauncher {
     interface Launch {
         /** Kills the child (SIGKILL, as dbus-daemon at timeout); harmless once it exited or if it never started. */
         void kill();
+
+        /** The child's process id; -1 while it is being started (or if it never was). */
+        long pid();
     }
 }

@@ -10,11 +10,14 @@ import org.capbus.config.ExecCommandLine;
 import org.capbus.config.ServiceFile;
 import org.capbus.dbus.activation.ActivationError;
 import org.capbus.dbus.activation.ActivationStats;
+import org.capbus.dbus.activation.AdoptedLaunch;
 import org.capbus.dbus.activation.LaunchRequest;
 import org.capbus.dbus.activation.ServiceDirectoryWatcher;
 import org.capbus.dbus.activation.ServiceLauncher;
 import org.capbus.dbus.broker.connection.BusConnection;
+import org.capbus.dbus.broker.connection.BusMessage;
 import org.capbus.dbus.broker.connection.CoreMapping;
+import org.capbus.dbus.broker.handover.ActivationImage;
 import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.broker.outbox.Outbox;
 import org.capbus.dbus.broker.routing.Router;
@@ -235,8 +238,8 @@ final class Activator implements ActivationStarter {
             log.info("Successfully activated service '{}'", p.name());
         }
         for (PendingActivation.StartCall s : p.startCalls()) {
-            if (!s.caller().isClosed() && s.call().expectsReply()) {
-                outbox.send(s.caller(), MessageBuilder.methodReturn(s.call().serial(), s.caller().uniqueName())
+            if (!s.caller().isClosed() && s.expectsReply()) {
+                outbox.send(s.caller(), MessageBuilder.methodReturn(s.serial(), s.caller().uniqueName())
                         .sender(DBusNames.DRIVER_NAME).uint32(START_REPLY_SUCCESS));
             }
         }
@@ -293,7 +296,9 @@ final class Activator implements ActivationStarter {
             stats.onFailed(e.name(), System.nanoTime() - p.startNanos(), timedOut);
         }
         for (PendingActivation.StartCall s : p.startCalls()) {
-            tell(s.caller(), s.call(), e);
+            if (s.expectsReply()) {
+                outbox.error(s.caller(), s.serial(), e.name(), e.message());
+            }
         }
         Activations.drain(p, w -> {
             tell(w.sender(), w.message(), e);
@@ -316,6 +321,112 @@ final class Activator implements ActivationStarter {
     private void tell(BusConnection caller, DBusMessage m, ActivationError e) {
         if (caller != null && m != null && m.expectsReply()) {
             outbox.error(caller, m.serial(), e.name(), e.message());
+        }
+    }
+
+    // ---- live upgrade (docs/live-upgrade.md, section 10) ----
+
+    /**
+     * The activation state for the next process: the environment's changes and every activation under way with its
+     * waiting callers (read from their core queues without taking them: if the hand-over fails nothing changed).
+     * Callers that have gone ({@code index} gives -1) are left out, as delivery would drop them.
+     *
+     * @throws IllegalStateException if an activation is at a moment the hand-over cannot carry: its child is being
+     *                               spawned (no process yet), or a request waits for systemd to connect
+     */
+    ActivationImage exportImage(java.util.function.ToIntFunction<BusConnection> index) {
+        long now = System.nanoTime();
+        List<ActivationImage.Pending> pending = new java.util.ArrayList<>();
+        for (PendingActivation p : activations.all()) {
+            boolean starting = p.phase() == PendingActivation.Phase.STARTING;
+            long pid = -1;
+            if (starting && p.systemdUnit() == null && p.service() != null) {
+                pid = p.launch() == null ? -1 : p.launch().pid();
+                if (pid < 0) {
+                    throw new IllegalStateException("the service " + p.name() + " is being spawned right now;"
+                            + " try again");
+                }
+            }
+            List<ActivationImage.StartCall> calls = new java.util.ArrayList<>();
+            for (PendingActivation.StartCall c : p.startCalls()) {
+                int i = index.applyAsInt(c.caller());
+                if (i >= 0) {
+                    calls.add(new ActivationImage.StartCall(i, c.serial(), c.expectsReply()));
+                }
+            }
+            List<ActivationImage.Waiter> waiters = new java.util.ArrayList<>();
+            p.queue().forEachQueuedMessage(m -> {
+                ActivationWaiter w = (ActivationWaiter) m.payload();
+                if (w.fromBus() != null) {
+                    throw new IllegalStateException("a request for " + p.name() + " waits for systemd to connect;"
+                            + " try again");
+                }
+                int i = index.applyAsInt(w.sender());
+                if (i >= 0) {
+                    waiters.add(new ActivationImage.Waiter(i, w.out().wholeBytes(), w.out().fds()));
+                }
+            });
+            ServiceFile f = p.service();
+            ActivationImage.Service service = f == null ? null : new ActivationImage.Service(
+                    f.file() == null ? null : f.file().toString(), f.name(), f.exec(), f.user(), f.systemdService());
+            pending.add(new ActivationImage.Pending(p.name(), starting, service, p.systemdUnit(), pid,
+                    TimeUnit.NANOSECONDS.toMillis(now - p.startNanos()), calls, waiters));
+        }
+        return new ActivationImage(activations.environment().updates(), pending);
+    }
+
+    /**
+     * Takes over the activation state of a previous process, after its connections and names: each activation
+     * waits again with its callers, in their order, and its timer runs on from where it was. A child it had started
+     * is watched only for the timeout ({@link AdoptedLaunch}); an activation that was still looking for its service
+     * file looks again, with a fresh timeout. Sends nothing.
+     *
+     * @throws IllegalArgumentException if a waiting message does not parse, or the core refuses to queue it
+     */
+    void restoreImage(ActivationImage image, List<BusConnection> connections, BusMessage.FdCloser fdCloser) {
+        if (!image.environment().isEmpty()) {
+            activations.environment().update(image.environment());
+        }
+        long timeoutMs = config.get().limits().get(BusLimit.SERVICE_START_TIMEOUT);
+        for (ActivationImage.Pending ip : image.pending()) {
+            for (ActivationImage.StartCall c : ip.startCalls()) {
+                activations.addStartCall(ip.name(), connections.get(c.caller()), c.serial(), c.expectsReply(),
+                        Long.MAX_VALUE);
+            }
+            for (ActivationImage.Waiter w : ip.waiters()) {
+                DBusMessage m = new DBusMessage();
+                byte[] bytes = w.message();
+                if (m.parse(bytes, bytes.length) != org.capbus.dbus.wire.Validity.VALID) {
+                    throw new IllegalArgumentException("a message waiting for " + ip.name() + " does not parse");
+                }
+                BusMessage out = new BusMessage(bytes, null, 0, 0, w.fds(), fdCloser, null);
+                Activations.Added added = activations.addMessage(ip.name(), connections.get(w.sender()), m, out,
+                        Long.MAX_VALUE);
+                if (added != Activations.Added.NEW && added != Activations.Added.WAITING) {
+                    throw new IllegalArgumentException("a message waiting for " + ip.name() + " is over this"
+                            + " bus's quota (" + added + ")");
+                }
+            }
+            PendingActivation p = activations.pending(ip.name());
+            if (p == null) {
+                continue; // nobody waits any more
+            }
+            if (!ip.starting()) {
+                start(p, null);
+                continue;
+            }
+            ActivationImage.Service s = ip.service();
+            ServiceFile file = s == null ? null : new ServiceFile(s.file() == null ? null : java.nio.file.Path.of(
+                    s.file()), s.name(), s.exec(), s.user(), s.systemdService());
+            long startNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(ip.elapsedMillis());
+            p.starting(file, ip.systemdUnit(), startNanos);
+            p.started(startNanos, host.loop().schedule(() -> {
+                timedOut(p, timeoutMs);
+                flush.run();
+            }, Math.max(0, timeoutMs - ip.elapsedMillis()), TimeUnit.MILLISECONDS));
+            if (ip.childPid() > 0) {
+                p.launched(new AdoptedLaunch(ip.childPid()));
+            }
         }
     }
 

@@ -577,8 +577,12 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         // The native connections' handles, the nodes they point to and the core's sequence (section 9); written only
         // when there is one, so that a bus without native clients stays readable by a capbus that knows no section 9.
         NativeImage natives = anyNative ? NativeHandover.export(mapping, nativeBridge, order) : null;
+        org.capbus.dbus.broker.handover.ActivationImage activations = activator.exportImage(c -> {
+            Integer id = ids.get(c);
+            return id == null ? -1 : id;
+        });
         return new BusImage(guid, state.nextUniqueId(), outbox.serialCounter(), connections, names, rules, replies,
-                monitors, natives);
+                monitors, activations, natives);
     }
 
     /**
@@ -676,6 +680,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         }
         // Each slot got a full reply_timeout from now: the deadline it had is not part of the format (version 1).
         armReplyTimer();
+        activator.restoreImage(image.activations(), restored, host::closeFd);
         return java.util.List.copyOf(restored);
     }
 

@@ -213,7 +213,7 @@ final class DBusInterface extends DriverInterface {
         // Answered 1 once the name is owned, or with why the service did not start (the Activator).
         Activations activations = state.activations();
         long limit = host.maxPendingStarts();
-        switch (activations.addStartCall(name, r.caller, r.call, limit)) {
+        switch (activations.addStartCall(name, r.caller, r.call.serial(), r.call.expectsReply(), limit)) {
             case WAITING -> r.defer();
             case NEW -> {
                 r.defer();

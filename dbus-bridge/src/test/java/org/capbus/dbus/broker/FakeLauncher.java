@@ -20,7 +20,17 @@ final class FakeLauncher implements ServiceLauncher {
         requests.add(request);
         failures.add(onFailure);
         killed.add(false);
-        return () -> killed.set(i, true);
+        return new Launch() {
+            @Override
+            public void kill() {
+                killed.set(i, true);
+            }
+
+            @Override
+            public long pid() {
+                return 100_000 + i;
+            }
+        };
     }
 
     /** Launch {@code i} fails with {@code error}, as the launcher's thread would report it. */

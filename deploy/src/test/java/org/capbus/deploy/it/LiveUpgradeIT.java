@@ -245,6 +245,81 @@ class LiveUpgradeIT {
      * The bus's environment: the test's launcher, and no AOT cache training (a fresh jar would make the first start
      * and each upgrade train one, which takes longer than the start bound on a loaded machine; not what is tested).
      */
+    /**
+     * Activations travel: callers waiting for a service the old process started (one call carrying a descriptor, and a
+     * StartServiceByName) are answered by that service through the new process, and what UpdateActivationEnvironment
+     * set reaches a service the new process starts.
+     */
+    @Test
+    void activationsInProgressAndTheActivationEnvironmentTravel(@org.junit.jupiter.api.io.TempDir Path services)
+            throws Exception {
+        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        Path gate = services.resolve("gate");
+        String service = Clients.PYTHON + " " + Clients.resource("service.py");
+        // Started by the old process, it takes its name only once the test opens the gate, after the upgrade. The
+        // services' standard output is not the bus's: the test's pipe from the old process closed when that process
+        // ended (the JDK closes a child's pipes at its exit), and a service printing there would die of EPIPE.
+        Files.writeString(services.resolve(SLOW + ".service"), "[D-BUS Service]\nName=" + SLOW
+                + "\nExec=/bin/sh -c 'while [ ! -e " + gate + " ]; do sleep 0.1; done; exec " + service + " " + SLOW
+                + " >/dev/null'\n");
+        Files.writeString(services.resolve(ENV + ".service"), "[D-BUS Service]\nName=" + ENV
+                + "\nExec=/bin/sh -c 'exec " + service + " " + ENV + " >/dev/null'\n");
+        String config = TestBus.configurationWithElements("  <servicedir>" + services + "</servicedir>\n"
+                + "  <limit name=\"service_start_timeout\">120000</limit>\n");
+        try {
+            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+            try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher))) {
+                driver(bus, "UpdateActivationEnvironment", "{'CAPBUS_IT_VARIABLE': 'carried'}");
+                try (Clients.Background callers = Clients.start(bus, Clients.PYTHON,
+                        Clients.resource("activation.py"), "calls", SLOW, "3", "fd")) {
+                    Await.until(() -> stat(bus, "ActivationWaitingMessages") == 4,
+                            () -> "not all callers wait: " + driver(bus, "Debug.Stats.GetStats") + bus.stderr());
+                    upgrade(bus.pid());
+                    // The new process holds the activation: its callers, the descriptor, its child's pid.
+                    assertThat(stat(bus, "PendingActivations")).isEqualTo(1);
+                    assertThat(stat(bus, "ActivationWaitingMessages")).isEqualTo(4);
+                    assertThat(stat(bus, "ActivationWaitingFDs")).isEqualTo(1);
+                    assertThat(callers.process().isAlive()).as(callers.stdout() + callers.stderr()).isTrue();
+
+                    Files.createFile(gate);
+                    assertThat(callers.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                    assertThat(callers.stdout().lines()).as(callers.stderr() + bus.stderr())
+                            .containsExactly("reply=call1", "reply=call2", "reply=fd-char-device", "started=1");
+                }
+                assertThat(bus.stderr()).contains("Successfully activated service '" + SLOW + "'");
+                assertThat(stat(bus, "PendingActivations")).isZero();
+                assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "--dest", ENV, "--object-path",
+                        "/org/capbus/Test", "--method", "org.capbus.Test.Getenv", "CAPBUS_IT_VARIABLE").stdout().strip())
+                        .isEqualTo("('carried',)");
+            }
+        } finally {
+            Files.deleteIfExists(launcher);
+        }
+    }
+
+    private static final String SLOW = "org.capbus.UpgradeAct.Slow";
+    private static final String ENV = "org.capbus.UpgradeAct.Env";
+    private static final Pattern STAT_ENTRY =
+            Pattern.compile("'org\\.capbus\\.Debug\\.Stats\\.(\\w+)': <uint(?:32|64) (\\d+)>");
+
+    private static String driver(TestBus bus, String method, String... args) {
+        List<String> command = new ArrayList<>(List.of("gdbus", "call", "--session", "--dest", "org.freedesktop.DBus",
+                "--object-path", "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus." + method));
+        command.addAll(List.of(args));
+        return Clients.runOk(bus, command.toArray(String[]::new)).stdout().strip();
+    }
+
+    /** One of capbus's Debug.Stats numbers ({@code org.capbus.Debug.Stats.KEY}); 0 if absent. */
+    private static long stat(TestBus bus, String key) {
+        Matcher m = STAT_ENTRY.matcher(driver(bus, "Debug.Stats.GetStats"));
+        while (m.find()) {
+            if (m.group(1).equals(key)) {
+                return Long.parseLong(m.group(2));
+            }
+        }
+        return 0;
+    }
+
     static Map<String, String> busEnvironment(Path launcher) {
         return Map.of("CAPBUS_LAUNCHER", launcher.toString(), "CAPBUS_AOT", "0");
     }

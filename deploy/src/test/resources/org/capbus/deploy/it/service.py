@@ -77,6 +77,14 @@ class TestObject(dbus.service.Object):
         # For activation tests: what the bus put into an activated service's environment ('' if unset).
         return os.environ.get(variable, '')
 
+    @dbus.service.method(IFACE, in_signature='h', out_signature='s')
+    def TakeFd(self, fd):
+        # For activation tests: a descriptor that waited with its call for the service to start arrives open.
+        number = fd.take()
+        kind = 'char-device' if os.path.stat.S_ISCHR(os.fstat(number).st_mode) else 'other'
+        os.close(number)
+        return 'fd-' + kind
+
     @dbus.service.method(IFACE, in_signature='', out_signature='s', sender_keyword='sender')
     def WhoAmI(self, sender=None):
         return sender

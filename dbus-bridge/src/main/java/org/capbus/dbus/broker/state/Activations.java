@@ -108,8 +108,11 @@ public final class Activations {
         return add(name, busPeer, new ActivationWaiter(null, null, null, message), 256, 0, limit);
     }
 
-    /** Lets StartServiceByName {@code call} from {@code caller} wait for {@code name}'s service. */
-    public Added addStartCall(String name, BusConnection caller, DBusMessage call, long limit) {
+    /**
+     * Lets the StartServiceByName call {@code serial} from {@code caller} ({@code expectsReply}: without
+     * NO_REPLY_EXPECTED) wait for {@code name}'s service.
+     */
+    public Added addStartCall(String name, BusConnection caller, long serial, boolean expectsReply, long limit) {
         if (waiting >= limit) {
             return Added.TOO_MANY;
         }
@@ -118,7 +121,7 @@ public final class Activations {
         if (fresh) {
             p = create(name);
         }
-        p.startCalls().add(new PendingActivation.StartCall(caller, call));
+        p.startCalls().add(new PendingActivation.StartCall(caller, serial, expectsReply));
         p.addEntry();
         waiting++;
         return fresh ? Added.NEW : Added.WAITING;

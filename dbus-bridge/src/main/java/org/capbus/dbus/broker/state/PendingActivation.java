@@ -9,7 +9,6 @@ import org.capbus.core.Handle;
 import org.capbus.core.Peer;
 import org.capbus.dbus.activation.ServiceLauncher;
 import org.capbus.dbus.broker.connection.BusConnection;
-import org.capbus.dbus.wire.DBusMessage;
 
 /**
  * One service being activated (dbus-daemon's {@code BusPendingActivation}): the name, the service file once found,
@@ -25,8 +24,13 @@ public final class PendingActivation {
     /** Where it stands: looking the name up in freshly read directories, or started. */
     public enum Phase { RESOLVING, STARTING }
 
-    /** A StartServiceByName call: answered 1 on success or with the failure. */
-    public record StartCall(BusConnection caller, DBusMessage call) {
+    /**
+     * A StartServiceByName call: answered 1 on success or with the failure.
+     *
+     * @param serial       the call's serial, which the answer replies to
+     * @param expectsReply false if the call was sent with NO_REPLY_EXPECTED
+     */
+    public record StartCall(BusConnection caller, long serial, boolean expectsReply) {
     }
 
     private final String name;

@@ -25,8 +25,8 @@ class ActivationsTest {
         assertThat(activations.addBusMessage("org.example.A", sender, message("1"), 10)).isEqualTo(Activations.Added.NEW);
         assertThat(activations.addBusMessage("org.example.A", sender, message("2"), 10))
                 .isEqualTo(Activations.Added.WAITING);
-        assertThat(activations.addStartCall("org.example.A", null, null, 10)).isEqualTo(Activations.Added.WAITING);
-        assertThat(activations.addStartCall("org.example.B", null, null, 10)).isEqualTo(Activations.Added.NEW);
+        assertThat(activations.addStartCall("org.example.A", null, 1, true, 10)).isEqualTo(Activations.Added.WAITING);
+        assertThat(activations.addStartCall("org.example.B", null, 2, true, 10)).isEqualTo(Activations.Added.NEW);
         assertThat(activations.pendingCount()).isEqualTo(2);
         assertThat(activations.waitingCount()).isEqualTo(4);
         assertThat(activations.waitingBytes()).isEqualTo(2 * 256);
@@ -35,11 +35,11 @@ class ActivationsTest {
 
     @Test
     void shouldRefuseBeyondMaxPendingServiceStarts() {
-        activations.addStartCall("org.example.A", null, null, 2);
+        activations.addStartCall("org.example.A", null, 3, true, 2);
         activations.addBusMessage("org.example.B", sender, message("1"), 2);
         assertThat(activations.addBusMessage("org.example.C", sender, message("2"), 2))
                 .isEqualTo(Activations.Added.TOO_MANY);
-        assertThat(activations.addStartCall("org.example.A", null, null, 2)).isEqualTo(Activations.Added.TOO_MANY);
+        assertThat(activations.addStartCall("org.example.A", null, 4, true, 2)).isEqualTo(Activations.Added.TOO_MANY);
         assertThat(activations.pending("org.example.C")).isNull();
     }
 
