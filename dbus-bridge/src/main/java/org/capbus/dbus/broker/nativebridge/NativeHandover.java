@@ -156,7 +156,7 @@ public final class NativeHandover {
         List<CoreImage.PeerImage> holders = new ArrayList<>();
         holders.add(new CoreImage.PeerImage(BRIDGE, bridgeHandles.size() + 1L, List.copyOf(bridgeHandles)));
         for (NativeImage.Connection c : image.connections()) {
-            connection(connections, c.connection());
+            connection(connections, c.connection()); // only checks the index
             List<CoreImage.HandleImage> handles = new ArrayList<>();
             for (NativeImage.Handle h : c.handles()) {
                 handles.add(new CoreImage.HandleImage(h.id(), h.node(), h.count()));
