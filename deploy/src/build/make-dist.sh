@@ -8,7 +8,7 @@
 #     lib/libnetty_transport_native_epoll_x86_64.so   netty's epoll library, loaded from here, not copied to /tmp
 #     lib/capbus.aot                  the JDK 25 AOT cache for runtime/ and the launcher's JVM options
 #     runtime/                        a Java runtime trimmed by jlink to the modules capbus uses
-#     systemd/{user,system}/capbus.{socket,service}
+#     systemd/{user,system}/capbus.{socket,service}, capbus-upgrade.service
 #
 # The modules are what jdeps finds in the jar, less those only reachable from library code capbus never loads
 # (NOT_LOADED below). The AOT cache is made by the launcher itself (CAPBUS_AOT_TRAIN), so the training run has

@@ -41,6 +41,11 @@ final class Takeover {
      * unknown (it skips them if optional, refuses the hand-over if one is required), as a capbus built before them.
      */
     static final String UNKNOWN_SECTIONS_ENV = "CAPBUS_HANDOVER_UNKNOWN_SECTIONS";
+    /**
+     * For tests of a new process that dies at the worst moment: with this set, it ends (as if killed) right after it
+     * restored the state over the adopted sockets, before READY.
+     */
+    static final String CRASH_ENV = "CAPBUS_HANDOVER_CRASH_AFTER_RESTORE";
 
     private Takeover() {
     }
@@ -132,6 +137,10 @@ final class Takeover {
                 return fail(channel, "cannot restore the state: " + e);
             }
             long restored = System.nanoTime();
+            if (System.getenv(CRASH_ENV) != null) {
+                System.err.flush();
+                Runtime.getRuntime().halt(137);
+            }
             channel.send(Upgrader.FRAME_READY, new byte[0], new int[0]);
             // Where this process's part of the pause went (the old process logs the whole of it).
             log.info("live upgrade: rehearsed in {} ms; state received in {} ms after the first frame (quiesce before"

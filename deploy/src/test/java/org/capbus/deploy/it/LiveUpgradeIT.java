@@ -105,7 +105,7 @@ class LiveUpgradeIT {
     }
 
     @Test
-    void aNewBinaryThatFailsOrCannotReadTheStateLeavesTheOldBusServing() throws Exception {
+    void aNewBinaryThatFailsCannotReadTheStateOrCrashesLeavesTheOldBusServing() throws Exception {
         Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
         try {
             useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
@@ -128,6 +128,14 @@ class LiveUpgradeIT {
                 assertServes(bus, service);
                 assertThat(bus.stderr()).contains("live upgrade failed, this process goes on serving");
 
+                // A new process that dies after it took the sockets and the state, before READY: as if killed.
+                useLauncher(launcher, "CAPBUS_HANDOVER_CRASH_AFTER_RESTORE=1 exec " + BusKind.CAPBUS.executable()
+                        + " \"$@\"");
+                ClientResult crashed = upgradeCommand(bus.pid());
+                assertThat(crashed.exitCode()).as(crashed.describe()).isEqualTo(1);
+                assertThat(crashed.stdout()).startsWith("failed: ");
+                assertServes(bus, service);
+
                 // And the installation fixed, the same bus upgrades.
                 useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
                 upgrade(bus.pid());
@@ -138,9 +146,12 @@ class LiveUpgradeIT {
         }
     }
 
-    /** Prometheus must see the counters continue across an upgrade, not start again from zero. */
+    /**
+     * Three upgrades one after the other under a steady signal stream: the subscriber gets every signal once, in order,
+     * on its first connection, and Prometheus sees the counters continue across each upgrade, not start from zero.
+     */
     @Test
-    void metricsCountersContinueInTheNewProcess() throws Exception {
+    void repeatedUpgradesUnderASteadyStreamLoseNothingAndTheCountersContinue() throws Exception {
         Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
         int port;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
@@ -149,38 +160,55 @@ class LiveUpgradeIT {
         String target = "127.0.0.1:" + port;
         String config = TestBus.configuration(false).replace("</busconfig>",
                 "  <metrics address=\"" + target + "\"/>\n</busconfig>");
+        int ticks = 400;
         try {
             useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher))) {
-                for (int i = 0; i < 10; i++) {
-                    Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
-                            "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.ListNames");
-                }
-                String calls = "capbus_messages_received_total{type=\"method_call\"}";
+            try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher));
+                 Clients.Background sub = Clients.start(bus, Clients.PYTHON, peer(), "subscriber")) {
+                sub.awaitStdout("READY");
+                String signals = "capbus_messages_received_total{type=\"signal\"}";
                 String accepted = "capbus_connections_accepted_total";
-                double callsBefore = metric(target, calls);
                 double acceptedBefore = metric(target, accepted);
-                assertThat(acceptedBefore).isGreaterThanOrEqualTo(10);
-
-                upgrade(bus.pid());
-
-                // The new process serves metrics once the old one, which held the port, is gone.
-                double[] after = new double[2];
-                Await.until(java.time.Duration.ofSeconds(30), () -> {
-                    try {
-                        after[0] = metric(target, calls);
-                        after[1] = metric(target, accepted);
-                        return true;
-                    } catch (IOException e) {
-                        return false;
+                // A steady stream (a signal every 25 ms, about 10 s) through three upgrades, one after the other.
+                try (Clients.Background emitter = Clients.start(bus, Clients.PYTHON, peer(), "emitter",
+                        Integer.toString(ticks), "25")) {
+                    Await.until(() -> sub.stdout().contains("GOT 20"), sub::stdout);
+                    long pid = bus.pid();
+                    double previous = metric(target, signals);
+                    for (int i = 0; i < 3; i++) {
+                        pid = upgrade(pid);
+                        double now = scrapeWhenServed(target, signals);
+                        assertThat(now).as("%s after upgrade %d", signals, i + 1).isGreaterThanOrEqualTo(previous);
+                        previous = now;
                     }
-                }, () -> "metrics served again on " + target);
-                assertThat(after[0]).as(calls).isGreaterThanOrEqualTo(callsBefore);
-                assertThat(after[1]).as(accepted).isGreaterThanOrEqualTo(acceptedBefore);
+                    emitter.awaitStdout("END");
+                    sub.awaitStdout("END");
+                }
+                assertThat(ticks(sub.stdout())).as("each tick once, in order").isEqualTo(range(ticks));
+                assertThat(word(sub.stdout(), "END")).isEqualTo(word(sub.stdout(), "READY"));
+                // Counted once by whichever process received each: had a process started from zero, the total
+                // would be short of what was sent.
+                assertThat(scrapeWhenServed(target, signals)).as(signals).isGreaterThanOrEqualTo(ticks + 1);
+                assertThat(scrapeWhenServed(target, accepted)).as(accepted)
+                        .isGreaterThanOrEqualTo(acceptedBefore + 1);
             }
         } finally {
             Files.deleteIfExists(launcher);
         }
+    }
+
+    /** A series of the metrics, once a process serves them again (the new one waits for the old to free the port). */
+    private static double scrapeWhenServed(String target, String series) {
+        double[] value = new double[1];
+        Await.until(java.time.Duration.ofSeconds(30), () -> {
+            try {
+                value[0] = metric(target, series);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }, () -> "metrics served again on " + target);
+        return value[0];
     }
 
     /** The value of one series in a scrape of {@code target}; IOException while nothing serves there. */
@@ -295,6 +323,93 @@ class LiveUpgradeIT {
         } finally {
             Files.deleteIfExists(launcher);
         }
+    }
+
+    /**
+     * What the bus holds for a connection that does not read travels with its descriptors: 40 calls of 32 KiB, each
+     * carrying a descriptor (below the sender's max_incoming_unix_fds of 64, which would stop the bus reading it),
+     * wait in the old process for a receiver that reads nothing; after the upgrade the receiver gets every one, in
+     * order, each with an open descriptor.
+     */
+    @Test
+    void descriptorsQueuedForAClientThatDoesNotReadArriveAfterTheUpgrade(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        Path gate = dir.resolve("gate");
+        try {
+            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, busEnvironment(launcher));
+                 Clients.Background receiver = Clients.start(bus, Clients.PYTHON, Clients.resource("fd_flood.py"),
+                         "receiver", "40", gate.toString())) {
+                receiver.awaitStdout("READY");
+                String name = word(receiver.stdout(), "READY");
+                assertThat(Clients.python(bus, "fd_flood.py", "sender", name, "40").stdout()).contains("SENT 40");
+                long queuedFds = connectionStat(bus, name, "OutgoingFDs");
+                assertThat(queuedFds).as("descriptors waiting in the bus for the receiver").isPositive();
+
+                upgrade(bus.pid());
+                Files.createFile(gate);
+                assertThat(receiver.awaitExit()).as(receiver.stderr()).isZero();
+                assertThat(receiver.stdout()).contains("GOT 40").doesNotContain("BAD");
+            }
+        } finally {
+            Files.deleteIfExists(launcher);
+        }
+    }
+
+    /**
+     * A client caught between AUTH and BEGIN, and one that sent half a method call, finish after the upgrade as if
+     * nothing happened: the first is authenticated and gets the next unique name, the second's call is answered.
+     */
+    @Test
+    void aConnectionMidAuthenticationAndHalfAMessageFinishAfterTheUpgrade() throws Exception {
+        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        try {
+            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, busEnvironment(launcher));
+                 RawConnection authenticating = RawConnection.connectUnauthenticated(bus);
+                 RawConnection halfway = RawConnection.open(bus);
+                 RawConnection witness = RawConnection.open(bus)) {
+                String busId = witness.callDriver("GetId").firstString();
+                String hexUid = java.util.HexFormat.of().formatHex(
+                        Integer.toString(RawConnection.uid()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                authenticating.send(("\0AUTH EXTERNAL " + hexUid + "\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                assertThat(authenticating.readLine(Await.BOUND)).startsWith("OK ");
+                int serial = halfway.nextSerial();
+                byte[] call = WireMessage.driverCall(serial, "GetId").build();
+                halfway.send(java.util.Arrays.copyOf(call, call.length / 2));
+                // A round trip on another connection: the bus has had the chance to read the half (it reads each
+                // socket as it becomes readable); if it has not, the bytes wait in the socket, which travels too.
+                witness.callDriver("GetId");
+
+                upgrade(bus.pid());
+                halfway.send(java.util.Arrays.copyOfRange(call, call.length / 2, call.length));
+                WireMessage reply = halfway.readUntil(m -> m.replySerial() == serial, Await.BOUND);
+                assertThat(reply.type()).isEqualTo(WireMessage.METHOD_RETURN);
+                assertThat(reply.firstString()).isEqualTo(busId);
+
+                authenticating.send("BEGIN\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                String unique = authenticating.hello();
+                int last = Math.max(number(halfway.uniqueName()), number(witness.uniqueName()));
+                assertThat(number(unique)).as("unique names continue: " + unique).isEqualTo(last + 1);
+                assertThat(witness.callDriver("GetNameOwner", unique).firstString()).isEqualTo(unique);
+            }
+        } finally {
+            Files.deleteIfExists(launcher);
+        }
+    }
+
+    private static int number(String unique) {
+        return Integer.parseInt(unique.substring(unique.indexOf('.') + 1));
+    }
+
+    /** One number of {@code Debug.Stats.GetConnectionStats(name)}. */
+    private static long connectionStat(TestBus bus, String name, String key) {
+        Matcher m = Pattern.compile("'" + key + "': <uint(?:32|64) (\\d+)>")
+                .matcher(driver(bus, "Debug.Stats.GetConnectionStats", name));
+        assertThat(m.find()).as(key).isTrue();
+        return Long.parseLong(m.group(1));
     }
 
     private static final String SLOW = "org.capbus.UpgradeAct.Slow";

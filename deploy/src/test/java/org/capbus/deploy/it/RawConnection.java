@@ -220,7 +220,8 @@ public final class RawConnection implements AutoCloseable {
         }
     }
 
-    private String readLine(Duration bound) {
+    /** Reads one SASL line (without its CRLF), failing after {@code bound}. */
+    public String readLine(Duration bound) {
         long deadline = System.nanoTime() + bound.toNanos();
         while (true) {
             input.flip();

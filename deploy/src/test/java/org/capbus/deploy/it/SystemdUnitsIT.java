@@ -43,7 +43,7 @@ class SystemdUnitsIT {
                 command.add("--user");
             }
             command.add("verify");
-            for (String unit : List.of("capbus.socket", "capbus.service")) {
+            for (String unit : List.of("capbus.socket", "capbus.service", "capbus-upgrade.service")) {
                 String text = Files.readString(units(scope).resolve(unit))
                         .replace(INSTALLED_LAUNCHER, launcher.toString());
                 command.add(Files.writeString(copies.resolve(unit), text).toString());
@@ -78,6 +78,18 @@ class SystemdUnitsIT {
                 .containsEntry("Requires", "capbus.socket").containsEntry("OOMScoreAdjust", "-900")
                 .containsEntry("Alias", "dbus.service")
                 .containsEntry("ExecStart", INSTALLED_LAUNCHER + " --system " + DAEMON_OPTIONS);
+    }
+
+    @Test
+    void shouldUpgradeTheMainProcessOfTheBusUnitInPlace() throws IOException {
+        for (String scope : List.of("system", "user")) {
+            Map<String, String> upgrade = keys(units(scope).resolve("capbus-upgrade.service"));
+            String show = "systemctl " + (scope.equals("user") ? "--user " : "") + "show -p MainPID --value capbus.service";
+            assertThat(upgrade).as(scope).containsEntry("Type", "oneshot")
+                    .containsEntry("Requisite", "capbus.service")
+                    .containsEntry("ExecStart", "/bin/sh -c 'exec " + INSTALLED_LAUNCHER + " --upgrade=\"$(" + show
+                            + ")\"'");
+        }
     }
 
     /** The {@code Key=value} lines of a unit file (comments and section headers skipped; a later key wins). */
