@@ -17,6 +17,8 @@ import org.capbus.dbus.broker.handover.ActivationImage;
 import org.capbus.dbus.broker.handover.BusImage;
 import org.capbus.dbus.broker.handover.NativeImage;
 import org.capbus.dbus.io.TransportConnection;
+import org.capbus.dbus.sasl.CookieKeyring;
+import org.capbus.dbus.sasl.SaslServer;
 
 /**
  * The versioned hand-over format of a live upgrade, as docs/live-upgrade.md describes it: a magic, a format
@@ -54,6 +56,12 @@ final class HandoverFormat {
      * callers. Written only when there is any; required (a reader that drops it would lose those callers).
      */
     static final int SECTION_ACTIVATIONS = 10;
+    /**
+     * Optional: the DBUS_COOKIE_SHA1 challenges of connections authenticating with it, so that the next process
+     * checks their answers against the challenge they got. A reader that skips it draws new ones, which those
+     * clients' answers cannot match: each is rejected once (and may try again).
+     */
+    static final int SECTION_COOKIE_CHALLENGES = 11;
     /** Section flag: a reader that does not know the section must refuse the hand-over. */
     static final int REQUIRED = 1;
 
@@ -168,6 +176,24 @@ final class HandoverFormat {
         if (natives != null) {
             section(out, SECTION_NATIVE, s -> writeNatives(s, natives));
         }
+        List<Integer> challenged = new ArrayList<>();
+        for (int i = 0; i < bus.connections().size(); i++) {
+            if (bus.connections().get(i).cookieChallenge() != null) {
+                challenged.add(i);
+            }
+        }
+        if (!challenged.isEmpty()) {
+            section(out, SECTION_COOKIE_CHALLENGES, 0, s -> {
+                s.writeInt(challenged.size());
+                for (int i : challenged) {
+                    SaslServer.CookieChallenge c = bus.connections().get(i).cookieChallenge();
+                    s.writeInt(i);
+                    s.writeLong(c.cookie().id());
+                    s.writeUTF(c.cookie().secret());
+                    s.writeUTF(c.serverChallenge());
+                }
+            });
+        }
         ActivationImage activations = bus.activations();
         if (!activations.isEmpty()) {
             section(out, SECTION_ACTIVATIONS, s -> writeActivations(s, fds, activations));
@@ -199,7 +225,6 @@ final class HandoverFormat {
         s.writeInt(a.pending().size());
         for (ActivationImage.Pending p : a.pending()) {
             s.writeUTF(p.name());
-            s.writeBoolean(p.starting());
             ActivationImage.Service f = p.service();
             s.writeBoolean(f != null);
             if (f != null) {
@@ -236,7 +261,6 @@ final class HandoverFormat {
         List<ActivationImage.Pending> pending = new ArrayList<>();
         for (int n = s.readInt(), i = 0; i < n; i++) {
             String name = s.readUTF();
-            boolean starting = s.readBoolean();
             ActivationImage.Service service = null;
             if (s.readBoolean()) {
                 service = new ActivationImage.Service(readNullableUtf(s), s.readUTF(), readNullableUtf(s),
@@ -253,7 +277,7 @@ final class HandoverFormat {
             for (int k = s.readInt(), j = 0; j < k; j++) {
                 waiters.add(new ActivationImage.Waiter(s.readInt(), readBytes(s), readFds(s, fds)));
             }
-            pending.add(new ActivationImage.Pending(name, starting, service, unit, pid, elapsed, calls, waiters));
+            pending.add(new ActivationImage.Pending(name, service, unit, pid, elapsed, calls, waiters));
         }
         return new ActivationImage(environment, pending);
     }
@@ -363,6 +387,16 @@ final class HandoverFormat {
                         }
                     }
                     case SECTION_ACTIVATIONS -> activations = readActivations(s, fds);
+                    case SECTION_COOKIE_CHALLENGES -> {
+                        for (int n = s.readInt(), i = 0; i < n; i++) {
+                            int index = s.readInt();
+                            SaslServer.CookieChallenge c = new SaslServer.CookieChallenge(
+                                    new CookieKeyring.Cookie(s.readLong(), s.readUTF()), s.readUTF());
+                            // Connections come first in every hand-over this capbus writes.
+                            checkIndex(index, connections.size());
+                            connections.set(index, connections.get(index).withCookieChallenge(c));
+                        }
+                    }
                     case SECTION_COUNTERS -> {
                         for (int n = s.readInt(), i = 0; i < n; i++) {
                             String name = s.readUTF();

@@ -120,43 +120,40 @@ final class Takeover {
                 return fail(channel, "the state is of bus " + decoded.bus().guid() + ", not " + daemon.bus().guid());
             }
             long decodedAt = System.nanoTime();
-            long[] adoptedAt = new long[1];
-            List<TransportConnection> adopted;
-            List<ConnectionHandler> handlers;
-            try {
-                adopted = new ArrayList<>();
-                handlers = daemon.onLoop(() -> {
-                    for (TransportImage.Socket s : decoded.sockets()) {
-                        adopted.add(daemon.transport().adoptConnection(s.fd()));
-                    }
-                    adoptedAt[0] = System.nanoTime();
-                    carryOverCounters(daemon, decoded.counters());
-                    return daemon.bus().restoreImage(decoded.bus().overTransports(adopted));
-                });
-            } catch (IOException | RuntimeException e) {
-                return fail(channel, "cannot restore the state: " + e);
-            }
-            long restored = System.nanoTime();
-            if (System.getenv(CRASH_ENV) != null) {
-                System.err.flush();
-                Runtime.getRuntime().halt(137);
-            }
-            channel.send(Upgrader.FRAME_READY, new byte[0], new int[0]);
-            // Where this process's part of the pause went (the old process logs the whole of it).
-            log.info("live upgrade: rehearsed in {} ms; state received in {} ms after the first frame (quiesce before"
-                    + " it: {} ms), decoded in {} ms, {} sockets adopted in {} ms, bus restored in {} ms", rehearsal,
-                    millis(transferred - received), millis(received - waitStart), millis(decodedAt - transferred),
-                    decoded.sockets().size(), millis(adoptedAt[0] - decodedAt), millis(restored - adoptedAt[0]));
-            HandoverChannel.Frame go = channel.receive();
-            if (go.type() != Upgrader.FRAME_GO) {
-                log.error("live upgrade: the old process did not let go; exiting");
-                Runtime.getRuntime().halt(1);
-            }
-            long goAt = System.nanoTime();
-            channel.close();
-            // From here on this process owns the sockets.
+            // Adopt, restore, READY, wait for GO, start: one task on the loop, which waits for GO itself. So nothing the
+            // restored bus schedules (an activation's or a reply's timeout, say) can run, and write to a client,
+            // before this process owns the sockets; nor after a GO that never comes (the process then halts).
+            long[] marks = new long[3];
+            List<TransportConnection> adopted = new ArrayList<>();
             List<String> addresses = new ArrayList<>();
             daemon.onLoop(() -> {
+                for (TransportImage.Socket s : decoded.sockets()) {
+                    adopted.add(daemon.transport().adoptConnection(s.fd()));
+                }
+                marks[0] = System.nanoTime();
+                List<ConnectionHandler> handlers;
+                try {
+                    carryOverCounters(daemon, decoded.counters());
+                    handlers = daemon.bus().restoreImage(decoded.bus().overTransports(adopted));
+                } catch (RuntimeException e) {
+                    fail(channel, "cannot restore the state: " + e);
+                    return null;
+                }
+                marks[1] = System.nanoTime();
+                if (System.getenv(CRASH_ENV) != null) {
+                    System.err.flush();
+                    Runtime.getRuntime().halt(137);
+                }
+                channel.send(Upgrader.FRAME_READY, new byte[0], new int[0]);
+                HandoverChannel.Frame go = channel.receive();
+                if (go.type() != Upgrader.FRAME_GO) {
+                    log.error("live upgrade: the old process did not let go; exiting");
+                    System.err.flush();
+                    Runtime.getRuntime().halt(1);
+                }
+                marks[2] = System.nanoTime();
+                channel.close();
+                // From here on this process owns the sockets.
                 for (int i = 0; i < adopted.size(); i++) {
                     TransportImage.Pending pending = decoded.sockets().get(i).pending();
                     daemon.transport().startAdopted(adopted.get(i), handlers.get(i), pending);
@@ -172,6 +169,12 @@ final class Takeover {
                 daemon.bus().flush();
                 return null;
             });
+            // Where this process's part of the pause went (the old process logs the whole of it).
+            log.info("live upgrade: rehearsed in {} ms; state received in {} ms after the first frame (quiesce before"
+                    + " it: {} ms), decoded in {} ms, {} sockets adopted in {} ms, bus restored in {} ms", rehearsal,
+                    millis(transferred - received), millis(received - waitStart), millis(decodedAt - transferred),
+                    decoded.sockets().size(), millis(marks[0] - decodedAt), millis(marks[1] - marks[0]));
+            long goAt = marks[2];
             long startedAt = System.nanoTime();
             daemon.tookOverAddresses(addresses, config);
             daemon.serveMetricsLater(config, peer);

@@ -18,6 +18,7 @@ import org.capbus.adapters.transport.HandoverChannel;
 import org.capbus.adapters.transport.SystemdNotifier;
 import org.capbus.adapters.transport.TransportImage;
 import org.capbus.dbus.broker.handover.BusImage;
+import org.capbus.dbus.broker.handover.NotNowException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +59,13 @@ final class Upgrader {
     private static final long START_TIMEOUT_MILLIS = 60_000;
     /** How long the new process may take to restore the state and say READY. */
     static final long TRANSFER_TIMEOUT_MILLIS = 20_000;
+    /**
+     * How long the snapshot is tried again while the bus is at a moment it cannot carry ({@link NotNowException}),
+     * and how often: such moments last milliseconds; the new process waits for the state meanwhile (well within
+     * {@link #TRANSFER_TIMEOUT_MILLIS}).
+     */
+    private static final long NOT_NOW_PATIENCE_MILLIS = 5_000;
+    private static final long NOT_NOW_RETRY_MILLIS = 20;
 
     private final Daemon daemon;
     private volatile boolean running;
@@ -125,7 +133,30 @@ final class Upgrader {
                 }
                 channel.timeout(TRANSFER_TIMEOUT_MILLIS);
                 Process started = child;
-                String failure = daemon.onLoop(() -> handOver(channel, started));
+                String failure;
+                long patience = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(NOT_NOW_PATIENCE_MILLIS);
+                while (true) {
+                    try {
+                        failure = daemon.onLoop(() -> handOver(channel, started));
+                        break;
+                    } catch (NotNowException e) {
+                        // A moment that passes by itself (a keyring read, a child being spawned): the bus served
+                        // on meanwhile; the snapshot is taken again a little later.
+                        if (System.nanoTime() > patience) {
+                            send(channel, FRAME_REFUSED, e.getMessage());
+                            failure = "cannot hand over now: " + e.getMessage();
+                            break;
+                        }
+                        try {
+                            Thread.sleep(NOT_NOW_RETRY_MILLIS);
+                        } catch (InterruptedException interrupted) {
+                            Thread.currentThread().interrupt();
+                            send(channel, FRAME_REFUSED, "interrupted");
+                            failure = "interrupted";
+                            break;
+                        }
+                    }
+                }
                 // Only a failure comes back: a hand-over that succeeded ended this process on the loop.
                 failed(child, failure);
             }
@@ -214,6 +245,8 @@ final class Upgrader {
         BusImage bus;
         try {
             bus = daemon.bus().exportImage();
+        } catch (NotNowException e) {
+            throw e; // tried again by the caller
         } catch (IllegalStateException e) {
             send(channel, FRAME_REFUSED, e.getMessage());
             return "cannot hand over now: " + e.getMessage();

@@ -26,7 +26,9 @@ class HandoverFormatTest {
                 List.of(new BusImage.Connection(a, BusImage.Phase.ACTIVE, ":1.3", "EXTERNAL", true, new byte[0],
                                 new byte[] {'l', 0, 0, 1}, new int[] {31}),
                         new BusImage.Connection(b, BusImage.Phase.AUTHENTICATING, null, null, false,
-                                "\0AUTH EXTERNAL 30\r\n".getBytes(), new byte[0], new int[0])),
+                                "\0AUTH EXTERNAL 30\r\n".getBytes(), new byte[0], new int[0],
+                                new org.capbus.dbus.sasl.SaslServer.CookieChallenge(
+                                        new org.capbus.dbus.sasl.CookieKeyring.Cookie(7, "5ec12e7"), "c0ffee"))),
                 List.of(new BusImage.Name("org.example.A", new int[] {0}, new int[] {4})),
                 List.of(new BusImage.Rule(0, "type='signal',interface='org.example.A'")),
                 List.of(new BusImage.Reply(0, 9, 0)),
@@ -60,6 +62,8 @@ class HandoverFormatTest {
         assertThat(r.connections().get(0).unclaimedFds()).containsExactly(131);
         assertThat(r.connections().get(1).phase()).isEqualTo(BusImage.Phase.AUTHENTICATING);
         assertThat(new String(r.connections().get(1).authTranscript())).isEqualTo("\0AUTH EXTERNAL 30\r\n");
+        assertThat(r.connections().get(1).cookieChallenge()).isEqualTo(bus.connections().get(1).cookieChallenge());
+        assertThat(r.connections().get(0).cookieChallenge()).isNull();
         assertThat(r.names().get(0).flags()).containsExactly(4);
         assertThat(r.matchRules()).containsExactly(bus.matchRules().get(0));
         assertThat(r.replies()).containsExactly(new BusImage.Reply(0, 9, 0));
@@ -144,15 +148,15 @@ class HandoverFormatTest {
         Fake a = new Fake();
         Fake b = new Fake();
         ActivationImage activations = new ActivationImage(Map.of("LANG", "C.UTF-8", "EMPTY", ""), List.of(
-                new ActivationImage.Pending("org.example.Slow", true, new ActivationImage.Service(
+                new ActivationImage.Pending("org.example.Slow", new ActivationImage.Service(
                         "/usr/share/dbus-1/services/org.example.Slow.service", "org.example.Slow", "/bin/slow --x",
                         null, null), null, 4242, 1500,
                         List.of(new ActivationImage.StartCall(1, 0xFFFF_FFFEL, true)),
                         List.of(new ActivationImage.Waiter(0, new byte[] {'l', 1, 0, 1}, new int[] {50}),
                                 new ActivationImage.Waiter(1, new byte[] {'l', 1, 1, 1}, new int[0]))),
-                new ActivationImage.Pending("org.example.Unit", true, null, "example.service", -1, 10, List.of(),
+                new ActivationImage.Pending("org.example.Unit", null, "example.service", -1, 10, List.of(),
                         List.of()),
-                new ActivationImage.Pending("org.example.Looking", false, null, null, -1, 0,
+                new ActivationImage.Pending("org.example.Systemd", null, null, -1, 0,
                         List.of(new ActivationImage.StartCall(0, 3, false)), List.of())));
         BusImage bus = new BusImage("g", 1, 1,
                 List.of(new BusImage.Connection(a, BusImage.Phase.ACTIVE, ":1.1", "EXTERNAL", true, new byte[0],
@@ -184,7 +188,7 @@ class HandoverFormatTest {
         assertThat(slow.waiters().get(0).fds()).as("the receiving process's number").containsExactly(150);
         assertThat(r.pending().get(1).systemdUnit()).isEqualTo("example.service");
         assertThat(r.pending().get(1).service()).isNull();
-        assertThat(r.pending().get(2).starting()).isFalse();
+        assertThat(r.pending().get(2).name()).isEqualTo("org.example.Systemd");
         assertThat(r.pending().get(2).startCalls()).containsExactly(new ActivationImage.StartCall(0, 3, false));
         // Required: a reader that skipped it would drop those callers; and absent when there is nothing to carry.
         assertThat(flagsOf(encoded.bytes(), HandoverFormat.SECTION_ACTIVATIONS) & HandoverFormat.REQUIRED)
@@ -197,7 +201,7 @@ class HandoverFormatTest {
     @Test
     void shouldRefuseAnActivationNamingAConnectionThatIsNotThere() throws Exception {
         ActivationImage activations = new ActivationImage(Map.of(), List.of(new ActivationImage.Pending(
-                "org.example.A", false, null, null, -1, 0, List.of(new ActivationImage.StartCall(3, 1, true)),
+                "org.example.A", null, null, -1, 0, List.of(new ActivationImage.StartCall(3, 1, true)),
                 List.of())));
         BusImage bus = new BusImage("g", 1, 1, List.of(), List.of(), List.of(), List.of(), List.of(), activations);
         byte[] bytes = HandoverFormat.encode(bus, new TransportImage(List.of(), Map.of())).bytes();

@@ -18,6 +18,7 @@ import org.capbus.dbus.broker.connection.BusConnection;
 import org.capbus.dbus.broker.connection.BusMessage;
 import org.capbus.dbus.broker.connection.CoreMapping;
 import org.capbus.dbus.broker.handover.ActivationImage;
+import org.capbus.dbus.broker.handover.NotNowException;
 import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.broker.outbox.Outbox;
 import org.capbus.dbus.broker.routing.Router;
@@ -331,20 +332,22 @@ final class Activator implements ActivationStarter {
      * waiting callers (read from their core queues without taking them: if the hand-over fails nothing changed).
      * Callers that have gone ({@code index} gives -1) are left out, as delivery would drop them.
      *
-     * @throws IllegalStateException if an activation is at a moment the hand-over cannot carry: its child is being
-     *                               spawned (no process yet), or a request waits for systemd to connect
+     * @throws NotNowException if an activation is at a moment the hand-over cannot carry: its child is being spawned
+     *                         (no process yet), or a request waits for systemd to connect
      */
     ActivationImage exportImage(java.util.function.ToIntFunction<BusConnection> index) {
         long now = System.nanoTime();
         List<ActivationImage.Pending> pending = new java.util.ArrayList<>();
         for (PendingActivation p : activations.all()) {
-            boolean starting = p.phase() == PendingActivation.Phase.STARTING;
+            if (p.phase() != PendingActivation.Phase.STARTING) {
+                // Reading the service directories (off the loop) takes milliseconds; then it is started, or fails.
+                throw new NotNowException("the service file of " + p.name() + " is being looked for");
+            }
             long pid = -1;
-            if (starting && p.systemdUnit() == null && p.service() != null) {
+            if (p.systemdUnit() == null && p.service() != null) {
                 pid = p.launch() == null ? -1 : p.launch().pid();
                 if (pid < 0) {
-                    throw new IllegalStateException("the service " + p.name() + " is being spawned right now;"
-                            + " try again");
+                    throw new NotNowException("the service " + p.name() + " is being spawned");
                 }
             }
             List<ActivationImage.StartCall> calls = new java.util.ArrayList<>();
@@ -358,8 +361,7 @@ final class Activator implements ActivationStarter {
             p.queue().forEachQueuedMessage(m -> {
                 ActivationWaiter w = (ActivationWaiter) m.payload();
                 if (w.fromBus() != null) {
-                    throw new IllegalStateException("a request for " + p.name() + " waits for systemd to connect;"
-                            + " try again");
+                    throw new NotNowException("a request for " + p.name() + " waits for systemd to connect");
                 }
                 int i = index.applyAsInt(w.sender());
                 if (i >= 0) {
@@ -369,7 +371,7 @@ final class Activator implements ActivationStarter {
             ServiceFile f = p.service();
             ActivationImage.Service service = f == null ? null : new ActivationImage.Service(
                     f.file() == null ? null : f.file().toString(), f.name(), f.exec(), f.user(), f.systemdService());
-            pending.add(new ActivationImage.Pending(p.name(), starting, service, p.systemdUnit(), pid,
+            pending.add(new ActivationImage.Pending(p.name(), service, p.systemdUnit(), pid,
                     TimeUnit.NANOSECONDS.toMillis(now - p.startNanos()), calls, waiters));
         }
         return new ActivationImage(activations.environment().updates(), pending);
@@ -378,8 +380,8 @@ final class Activator implements ActivationStarter {
     /**
      * Takes over the activation state of a previous process, after its connections and names: each activation
      * waits again with its callers, in their order, and its timer runs on from where it was. A child it had started
-     * is watched only for the timeout ({@link AdoptedLaunch}); an activation that was still looking for its service
-     * file looks again, with a fresh timeout. Sends nothing.
+     * is watched only for the timeout ({@link AdoptedLaunch}). Starts nothing and sends nothing (its timers run on
+     * the loop, which the takeover holds until this process owns the sockets).
      *
      * @throws IllegalArgumentException if a waiting message does not parse, or the core refuses to queue it
      */
@@ -410,10 +412,6 @@ final class Activator implements ActivationStarter {
             PendingActivation p = activations.pending(ip.name());
             if (p == null) {
                 continue; // nobody waits any more
-            }
-            if (!ip.starting()) {
-                start(p, null);
-                continue;
             }
             ActivationImage.Service s = ip.service();
             ServiceFile file = s == null ? null : new ServiceFile(s.file() == null ? null : java.nio.file.Path.of(

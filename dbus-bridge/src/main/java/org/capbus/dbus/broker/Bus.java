@@ -526,15 +526,18 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             byte[] transcript = new byte[0];
             if (phase == BusImage.Phase.AUTHENTICATING) {
                 transcript = c.authTranscript();
-                if (transcript == null || c.waitsForKeyring()) {
+                if (transcript == null) {
                     throw new IllegalStateException(c + " is authenticating in a way a hand-over cannot carry"
-                            + (transcript == null ? " (transcript too long)" : " (waiting for the cookie keyring)"));
+                            + " (transcript too long)");
+                }
+                if (c.waitsForKeyring()) {
+                    throw new org.capbus.dbus.broker.handover.NotNowException(c + " waits for the cookie keyring");
                 }
             }
             ids.put(c, connections.size());
             order.add(c);
             connections.add(new BusImage.Connection(c.transport(), phase, c.uniqueName(), c.authMechanism(),
-                    c.isFdPassingEnabled(), transcript, c.partialInput(), c.unclaimedFds()));
+                    c.isFdPassingEnabled(), transcript, c.partialInput(), c.unclaimedFds(), c.cookieChallenge()));
         }
         java.util.List<BusImage.Name> names = new ArrayList<>();
         for (String name : state.names().names()) {
@@ -702,7 +705,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                 config.limits().get(BusLimit.MAX_INCOMING_UNIX_FDS), carried);
         state.add(c);
         if (ci.phase() == BusImage.Phase.AUTHENTICATING) {
-            c.resumeAuthentication(ci.authTranscript());
+            c.resumeAuthentication(ci.authTranscript(), ci.cookieChallenge());
             long timeoutMs = config.limits().get(BusLimit.AUTH_TIMEOUT);
             c.setAuthTimeout(host.loop().schedule(() -> {
                 if (c.state() == ConnectionState.AUTHENTICATING) {

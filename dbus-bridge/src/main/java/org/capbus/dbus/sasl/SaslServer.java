@@ -157,11 +157,38 @@ public final class SaslServer {
 
     /** The keyring gave {@code c}: the challenge goes out and input is consumed again. */
     public void cookieReady(CookieKeyring.Cookie c) {
-        expectKeyring();
-        cookie = c;
         byte[] challenge = new byte[CHALLENGE_BYTES];
         config.random().nextBytes(challenge);
-        serverChallenge = Hex.encode(challenge);
+        challenge(new CookieChallenge(c, Hex.encode(challenge)));
+    }
+
+    /**
+     * A DBUS_COOKIE_SHA1 challenge: the cookie it names and the server's random part, which the client's answer
+     * hashes.
+     */
+    public record CookieChallenge(CookieKeyring.Cookie cookie, String serverChallenge) {
+    }
+
+    /**
+     * The cookie challenge this server sent in the attempt under way (whose answer it awaits, or checked), or null:
+     * what a live upgrade carries so that the next process checks the client's answer against the same challenge.
+     */
+    public CookieChallenge cookieChallenge() {
+        return cookie == null || serverChallenge == null ? null : new CookieChallenge(cookie, serverChallenge);
+    }
+
+    /**
+     * Replaying a previous process's conversation (live upgrade): at the point where it read the keyring, the
+     * challenge it sent then, not a new one; input is consumed again.
+     */
+    public void replayChallenge(CookieChallenge sent) {
+        challenge(sent);
+    }
+
+    private void challenge(CookieChallenge c) {
+        expectKeyring();
+        cookie = c.cookie();
+        serverChallenge = c.serverChallenge();
         String reply = config.keyring().context() + " " + cookie.id() + " " + serverChallenge;
         sendData(reply.getBytes(StandardCharsets.US_ASCII));
     }

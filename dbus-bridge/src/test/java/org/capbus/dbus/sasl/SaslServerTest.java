@@ -344,6 +344,40 @@ class SaslServerTest {
         assertThat(s.identity()).isEqualTo(new SaslIdentity(1000, SaslMechanism.DBUS_COOKIE_SHA1, false));
     }
 
+    /** A live upgrade replays the conversation into a new server with the challenge the first one sent. */
+    @Test
+    void shouldCheckTheAnswerAgainstAReplayedChallenge(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        FileCookieKeyring keyring = new FileCookieKeyring(dir.resolve("keyrings"),
+                FileCookieKeyring.GENERAL_CONTEXT, () -> 1_700_000_000L, new SecureRandom());
+        SaslServerConfig config = new SaslServerConfig(List.of("DBUS_COOKIE_SHA1"), false, GUID, keyring,
+                new SecureRandom());
+        SaslServer first = started(config, 1000, true);
+        String auth = "AUTH DBUS_COOKIE_SHA1 " + hex("1000") + "\r\n";
+        String data = exchangeWithKeyring(first, auth);
+        String[] challenge = unhex(data.substring(5, data.length() - 2)).split(" ");
+        SaslServer.CookieChallenge sent = first.cookieChallenge();
+        assertThat(sent.serverChallenge()).isEqualTo(challenge[2]);
+        assertThat(Long.toString(sent.cookie().id())).isEqualTo(challenge[1]);
+        String clientChallenge = "00112233445566778899aabbccddeeff";
+        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(
+                (challenge[2] + ":" + clientChallenge + ":" + secretOf(keyring, challenge[1]))
+                        .getBytes(StandardCharsets.US_ASCII)));
+
+        // The next process: the same lines, the same challenge where the keyring was read, then the client's answer.
+        SaslServer next = started(config, 1000, true);
+        byte[] replay = bytes(auth);
+        assertThat(next.feed(replay, 0, replay.length)).isEqualTo(replay.length);
+        assertThat(next.state()).isEqualTo(SaslState.WAITING_FOR_KEYRING);
+        next.replayChallenge(sent);
+        assertThat(text(next.takeOutput())).isEqualTo(data);
+        assertThat(exchange(next, "DATA " + hex(clientChallenge + " " + hash) + "\r\n")).isEqualTo(OK);
+        // Without it, the new server's own challenge cannot match the answer.
+        SaslServer fresh = started(config, 1000, true);
+        exchangeWithKeyring(fresh, auth);
+        assertThat(exchange(fresh, "DATA " + hex(clientChallenge + " " + hash) + "\r\n")).startsWith("REJECTED");
+    }
+
     @Test
     void shouldRejectAWrongCookieHashOrAnotherUser(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
         FileCookieKeyring keyring = new FileCookieKeyring(dir.resolve("keyrings"),

@@ -637,13 +637,32 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         }
     }
 
+    /** The DBUS_COOKIE_SHA1 challenge sent in the authentication under way, or null (for a hand-over). */
+    public SaslServer.CookieChallenge cookieChallenge() {
+        return state == ConnectionState.AUTHENTICATING ? sasl.cookieChallenge() : null;
+    }
+
     /**
      * Resumes in the next process a connection that was mid-authentication: the transcript is fed to the new SASL
-     * server, whose answers the client already had, so they are dropped.
+     * server, whose answers the client already had, so they are dropped. Where the previous process had read the
+     * cookie keyring, {@code challenge} (null if none came with the hand-over) is the challenge it sent: the client's
+     * answer is checked against it. Without it a new one is drawn, which the client's answer cannot match: it is
+     * rejected once and may try again, as after any failed attempt.
      */
-    public void resumeAuthentication(byte[] replay) {
+    public void resumeAuthentication(byte[] replay, SaslServer.CookieChallenge challenge) {
         record(replay, replay.length);
-        sasl.feed(replay, 0, replay.length);
+        int at = 0;
+        while (at < replay.length) {
+            at += sasl.feed(replay, at, replay.length - at);
+            if (sasl.state() != SaslState.WAITING_FOR_KEYRING) {
+                break;
+            }
+            if (challenge != null) {
+                sasl.replayChallenge(challenge);
+            } else {
+                sasl.cookieReady(new CookieKeyring.Cookie(-1, ""));
+            }
+        }
         if (sasl.hasOutput()) {
             sasl.takeOutput();
         }

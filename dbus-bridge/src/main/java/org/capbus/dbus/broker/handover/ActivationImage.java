@@ -23,8 +23,8 @@ public record ActivationImage(Map<String, String> environment, List<Pending> pen
     /**
      * One activation in progress.
      *
-     * @param name          the bus name being activated
-     * @param starting      false while the bus was still looking for its service file (the new process looks again)
+     * @param name          the bus name being activated (started: an activation still looking for its service file
+     *                      is not handed over; the old process waits the milliseconds that takes)
      * @param service       the service file being started, or null (looking for it, or systemd itself)
      * @param systemdUnit   the unit systemd was asked to start, or null
      * @param childPid      the child started for it, or -1 (none, or systemd's)
@@ -32,7 +32,7 @@ public record ActivationImage(Map<String, String> environment, List<Pending> pen
      * @param startCalls    StartServiceByName calls waiting for it
      * @param waiters       messages waiting for the name's owner, in order
      */
-    public record Pending(String name, boolean starting, Service service, String systemdUnit, long childPid,
+    public record Pending(String name, Service service, String systemdUnit, long childPid,
                           long elapsedMillis, List<StartCall> startCalls, List<Waiter> waiters) {
     }
 

@@ -3,6 +3,7 @@ package org.capbus.dbus.broker.handover;
 import java.util.List;
 
 import org.capbus.dbus.io.TransportConnection;
+import org.capbus.dbus.sasl.SaslServer;
 
 /**
  * A bus as a live upgrade hands it over (docs/live-upgrade.md): the bus id, the counters that must continue, every
@@ -48,7 +49,7 @@ public record BusImage(String guid, long nextUniqueId, long nextSerial, List<Con
         for (int i = 0; i < connections.size(); i++) {
             Connection c = connections.get(i);
             moved.add(new Connection(transports.get(i), c.phase(), c.uniqueName(), c.authMechanism(), c.unixFds(),
-                    c.authTranscript(), c.partialInput(), c.unclaimedFds()));
+                    c.authTranscript(), c.partialInput(), c.unclaimedFds(), c.cookieChallenge()));
         }
         return new BusImage(guid, nextUniqueId, nextSerial, moved, names, matchRules, replies, monitors, activations,
                 natives);
@@ -69,9 +70,25 @@ public record BusImage(String guid, long nextUniqueId, long nextSerial, List<Con
      * @param partialInput   bytes of a message received in part
      * @param unclaimedFds   descriptors received and not yet claimed by a message (the old process's numbers on
      *                       export, the new process's on restore)
+     * @param cookieChallenge while authenticating with DBUS_COOKIE_SHA1, the challenge sent (the replay sends the
+     *                       same), else null
      */
     public record Connection(TransportConnection transport, Phase phase, String uniqueName, String authMechanism,
-                             boolean unixFds, byte[] authTranscript, byte[] partialInput, int[] unclaimedFds) {
+                             boolean unixFds, byte[] authTranscript, byte[] partialInput, int[] unclaimedFds,
+                             SaslServer.CookieChallenge cookieChallenge) {
+
+        /** A connection without a cookie challenge in flight. */
+        public Connection(TransportConnection transport, Phase phase, String uniqueName, String authMechanism,
+                          boolean unixFds, byte[] authTranscript, byte[] partialInput, int[] unclaimedFds) {
+            this(transport, phase, uniqueName, authMechanism, unixFds, authTranscript, partialInput, unclaimedFds,
+                    null);
+        }
+
+        /** The same connection with the DBUS_COOKIE_SHA1 challenge its authentication sent. */
+        public Connection withCookieChallenge(SaslServer.CookieChallenge challenge) {
+            return new Connection(transport, phase, uniqueName, authMechanism, unixFds, authTranscript, partialInput,
+                    unclaimedFds, challenge);
+        }
     }
 
     /** A well-known name and its queue, primary owner first, with the flags of each owner's request. */
