@@ -138,6 +138,131 @@ public final class Core {
         return sequence;
     }
 
+    // --- live upgrade --------------------------------------------------------------------------------------------
+
+    /**
+     * The graph {@code carried} peers hold, for the core of the next process ({@link CoreImage}): their handles and
+     * every node those point to, owners named by their index in {@code peers} ({@code carried} must be among them).
+     *
+     * @throws IllegalStateException    if a carried peer has events queued (its owner must drain it first) or is
+     *                                  disconnected
+     * @throws IllegalArgumentException if a node that is not destroyed has an owner not in {@code peers}
+     */
+    public CoreImage exportImage(List<Peer> peers, List<Peer> carried) {
+        java.util.IdentityHashMap<Peer, Integer> peerIndex = new java.util.IdentityHashMap<>();
+        for (int i = 0; i < peers.size(); i++) {
+            peerIndex.put(peers.get(i), i);
+        }
+        java.util.IdentityHashMap<Node, Integer> nodeIndex = new java.util.IdentityHashMap<>();
+        List<CoreImage.NodeImage> nodes = new java.util.ArrayList<>();
+        List<CoreImage.PeerImage> images = new java.util.ArrayList<>();
+        for (Peer p : carried) {
+            Integer index = peerIndex.get(p);
+            if (index == null) {
+                throw new IllegalArgumentException(p + " is carried but not in the peer list");
+            }
+            if (!p.connected || !p.queue().isEmpty()) {
+                throw new IllegalStateException(p + (p.connected ? " has " + p.queuedCount() + " events queued"
+                        : " is disconnected"));
+            }
+            List<CoreImage.HandleImage> handles = new java.util.ArrayList<>();
+            for (Handle h : p.handlesById()) {
+                if (h.pending != 0) {
+                    throw new IllegalStateException(h + " has references in flight");
+                }
+                Integer n = nodeIndex.get(h.node);
+                if (n == null) {
+                    Node node = h.node;
+                    Integer owner = node.owner.connected ? peerIndex.get(node.owner) : null;
+                    if (owner == null && !node.destroyed) {
+                        throw new IllegalArgumentException(node + " is not destroyed and its owner is not listed");
+                    }
+                    n = nodes.size();
+                    nodeIndex.put(node, n);
+                    nodes.add(new CoreImage.NodeImage(owner == null ? CoreImage.OWNER_GONE : owner, node.destroyed,
+                            node.tag()));
+                }
+                handles.add(new CoreImage.HandleImage(h.id, n, h.count));
+            }
+            images.add(new CoreImage.PeerImage(index, p.nextHandleId(), List.copyOf(handles)));
+        }
+        return new CoreImage(sequence, List.copyOf(nodes), List.copyOf(images));
+    }
+
+    /**
+     * Rebuilds what {@code image} describes over {@code peers} (the same list, by index, that the previous core's
+     * export was given, now of this core): the sequence continues from the image's, each node is the one
+     * {@code existing} gives for its index or else a new node of its owner with the image's tag (destroyed if it
+     * was; a node without owner gets a departed one), and each carried peer gets its handles with their ids and
+     * counts. Commits nothing and queues nothing. Loop thread, before the peers are used.
+     *
+     * @throws IllegalArgumentException if the image does not fit the peers (an index out of range, a handle id or
+     *                                  node a peer already holds, a live node without owner or owner handle)
+     */
+    public void importImage(CoreImage image, List<Peer> peers, java.util.function.IntFunction<Node> existing) {
+        sequence = Math.max(sequence, image.sequence());
+        Node[] nodes = new Node[image.nodes().size()];
+        boolean[] created = new boolean[nodes.length];
+        Peer departed = null;
+        for (int i = 0; i < nodes.length; i++) {
+            Node bound = existing.apply(i);
+            if (bound != null) {
+                nodes[i] = bound;
+                continue;
+            }
+            CoreImage.NodeImage n = image.nodes().get(i);
+            Peer owner;
+            if (n.owner() == CoreImage.OWNER_GONE) {
+                if (!n.destroyed()) {
+                    throw new IllegalArgumentException("node " + i + " is not destroyed and has no owner");
+                }
+                if (departed == null) {
+                    // Any user: it never holds a handle nor a charge.
+                    departed = Peer.departed(this, peers.isEmpty() ? user(-1) : peers.get(0).user());
+                }
+                owner = departed;
+            } else {
+                owner = peer(peers, n.owner());
+            }
+            Node node = new Node(nextNodeId++, owner, n.tag());
+            node.destroyed = n.destroyed();
+            if (!n.destroyed()) {
+                nodeCount++;
+            }
+            nodes[i] = node;
+            created[i] = true;
+        }
+        for (CoreImage.PeerImage p : image.peers()) {
+            Peer peer = peer(peers, p.peer());
+            for (CoreImage.HandleImage h : p.handles()) {
+                if (h.node() < 0 || h.node() >= nodes.length || h.count() < 1 || h.id() < 1) {
+                    throw new IllegalArgumentException("handle " + h + " of peer " + p.peer());
+                }
+                Node node = nodes[h.node()];
+                if (peer.handle(h.id()) != null || peer.handleTo(node) != null) {
+                    throw new IllegalArgumentException("peer " + p.peer() + " already holds handle " + h.id()
+                            + " or its node");
+                }
+                Handle handle = peer.importHandle(h.id(), node, h.count(), p.nextHandleId());
+                if (node.owner == peer && node.ownerHandle == null) {
+                    node.ownerHandle = handle;
+                }
+            }
+        }
+        for (int i = 0; i < nodes.length; i++) {
+            if (created[i] && !nodes[i].destroyed && nodes[i].ownerHandle == null) {
+                throw new IllegalArgumentException("node " + i + " is not destroyed and its owner holds no handle");
+            }
+        }
+    }
+
+    private static Peer peer(List<Peer> peers, int index) {
+        if (index < 0 || index >= peers.size()) {
+            throw new IllegalArgumentException("peer index " + index + " of " + peers.size());
+        }
+        return peers.get(index);
+    }
+
     // --- for peers --------------------------------------------------------------------------------------------
 
     long commit() {

@@ -567,6 +567,41 @@ public final class Peer {
         }
     }
 
+    // --- live upgrade (CoreImage) ------------------------------------------------------------------------------
+
+    /** Its handles, by increasing id. */
+    Handle[] handlesById() {
+        Handle[] all = handlesById.toArray();
+        java.util.Arrays.sort(all, (a, b) -> Long.compare(a.id, b.id));
+        return all;
+    }
+
+    long nextHandleId() {
+        return nextHandleId;
+    }
+
+    /**
+     * Installs a handle a previous core's image describes, with its id and references; its id counter continues past
+     * {@code nextId}. The caller checked that neither the id nor the node is held here already.
+     */
+    Handle importHandle(long id, Node node, int count, long nextId) {
+        Handle h = new Handle(id, this, node);
+        h.count = count;
+        core.handleCount++;
+        handlesById.put(h);
+        handlesByNode.put(h);
+        node.addHolder(h);
+        nextHandleId = Math.max(nextHandleId, Math.max(nextId, id + 1));
+        return h;
+    }
+
+    /** A peer of a previous core that is gone: the owner of the destroyed nodes an image names without one. */
+    static Peer departed(Core core, User user) {
+        Peer p = new Peer(core, 0, user, null, core.peerLimits(), false);
+        p.connected = false;
+        return p;
+    }
+
     QueueListener listener() {
         return listener;
     }

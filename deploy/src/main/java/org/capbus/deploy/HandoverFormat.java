@@ -15,6 +15,7 @@ import java.util.Map;
 import org.capbus.adapters.transport.TransportImage;
 import org.capbus.dbus.broker.handover.ActivationImage;
 import org.capbus.dbus.broker.handover.BusImage;
+import org.capbus.dbus.broker.handover.NativeImage;
 import org.capbus.dbus.io.TransportConnection;
 import org.capbus.dbus.sasl.CookieKeyring;
 import org.capbus.dbus.sasl.SaslServer;
@@ -45,6 +46,11 @@ final class HandoverFormat {
     static final int SECTION_MONITORS = 7;
     /** Optional: the metrics counters, so that they continue across the upgrade. */
     static final int SECTION_COUNTERS = 8;
+    /**
+     * The native protocol's connections and the core graph they hold (their handles by id, the nodes those point to,
+     * the core's sequence); written only while a native connection is open, required.
+     */
+    static final int SECTION_NATIVE = 9;
     /**
      * Service activation: the UpdateActivationEnvironment changes and the activations in progress with their waiting
      * callers. Written only when there is any; required (a reader that drops it would lose those callers).
@@ -166,6 +172,10 @@ final class HandoverFormat {
                 }
             }
         });
+        NativeImage natives = bus.natives();
+        if (natives != null) {
+            section(out, SECTION_NATIVE, s -> writeNatives(s, natives));
+        }
         List<Integer> challenged = new ArrayList<>();
         for (int i = 0; i < bus.connections().size(); i++) {
             if (bus.connections().get(i).cookieChallenge() != null) {
@@ -285,6 +295,15 @@ final class HandoverFormat {
      * {@code maxVersion}. Connections come with a null transport (the reader adopts the sockets first).
      */
     static Decoded decode(byte[] bytes, int[] fds, int maxVersion) throws UnreadableException {
+        return decode(bytes, fds, maxVersion, java.util.Set.of());
+    }
+
+    /**
+     * As above, as a capbus that does not know the sections {@code unknown} would read it (the test of a binary older
+     * than those sections: it skips them if optional and refuses the hand-over if required).
+     */
+    static Decoded decode(byte[] bytes, int[] fds, int maxVersion, java.util.Set<Integer> unknown)
+            throws UnreadableException {
         int version = version(bytes);
         if (version < MIN_READ_VERSION || version > maxVersion) {
             throw new UnreadableException("hand-over format version " + version + "; this capbus reads "
@@ -303,6 +322,7 @@ final class HandoverFormat {
             List<BusImage.Reply> replies = new ArrayList<>();
             List<BusImage.Monitor> monitors = new ArrayList<>();
             Map<String, long[]> counters = new LinkedHashMap<>();
+            NativeImage natives = null;
             ActivationImage activations = ActivationImage.NONE;
             while (true) {
                 int id = in.readUnsignedShort();
@@ -316,7 +336,7 @@ final class HandoverFormat {
                     throw new UnreadableException("section " + id + " is cut short");
                 }
                 DataInputStream s = new DataInputStream(new ByteArrayInputStream(body));
-                switch (id) {
+                switch (unknown.contains(id) ? -1 : id) {
                     case SECTION_BUS -> {
                         guid = s.readUTF();
                         nextUnique = s.readLong();
@@ -391,6 +411,7 @@ final class HandoverFormat {
                             counters.put(name, values);
                         }
                     }
+                    case SECTION_NATIVE -> natives = readNatives(s);
                     default -> {
                         if ((flags & REQUIRED) != 0) {
                             throw new UnreadableException("required section " + id + " unknown to this capbus");
@@ -416,6 +437,9 @@ final class HandoverFormat {
             for (BusImage.Monitor m : monitors) {
                 checkIndex(m.connection(), connections.size());
             }
+            if (natives != null) {
+                checkNatives(natives, connections.size());
+            }
             for (ActivationImage.Pending p : activations.pending()) {
                 for (ActivationImage.StartCall c : p.startCalls()) {
                     checkIndex(c.caller(), connections.size());
@@ -426,9 +450,96 @@ final class HandoverFormat {
             }
             return new Decoded(listeners, sockets,
                     new BusImage(guid, nextUnique, nextSerial, connections, names, rules, replies, monitors,
-                            activations), counters);
+                            activations, natives), counters);
         } catch (IOException | RuntimeException e) {
             throw new UnreadableException("malformed hand-over: " + e);
+        }
+    }
+
+    private static void writeNatives(DataOutputStream s, NativeImage natives) throws IOException {
+        s.writeLong(natives.sequence());
+        s.writeInt(natives.nodes().size());
+        for (NativeImage.Node n : natives.nodes()) {
+            s.writeInt(n.owner());
+            s.writeBoolean(n.destroyed());
+            if (n.owner() == NativeImage.OWNER_BRIDGE) {
+                NativeImage.Reply r = n.reply();
+                s.writeInt(r.callee());
+                s.writeUTF(r.caller());
+                s.writeInt((int) r.serial());
+                s.writeBoolean(r.answered());
+            }
+        }
+        s.writeInt(natives.connections().size());
+        for (NativeImage.Connection c : natives.connections()) {
+            s.writeInt(c.connection());
+            s.writeLong(c.nextHandleId());
+            s.writeLong(c.rootHandle());
+            s.writeInt(c.handles().size());
+            for (NativeImage.Handle h : c.handles()) {
+                s.writeLong(h.id());
+                s.writeInt(h.node());
+                s.writeInt(h.count());
+                s.writeInt(h.clientRefs());
+            }
+            s.writeInt(c.names().size());
+            for (NativeImage.NamedNode n : c.names()) {
+                s.writeUTF(n.name());
+                s.writeLong(n.handle());
+            }
+        }
+    }
+
+    private static NativeImage readNatives(DataInputStream s) throws IOException {
+        long sequence = s.readLong();
+        List<NativeImage.Node> nodes = new ArrayList<>();
+        for (int n = s.readInt(), i = 0; i < n; i++) {
+            int owner = s.readInt();
+            boolean destroyed = s.readBoolean();
+            NativeImage.Reply reply = null;
+            if (owner == NativeImage.OWNER_BRIDGE) {
+                reply = new NativeImage.Reply(s.readInt(), s.readUTF(), s.readInt() & 0xFFFFFFFFL, s.readBoolean());
+            }
+            nodes.add(new NativeImage.Node(owner, destroyed, reply));
+        }
+        List<NativeImage.Connection> connections = new ArrayList<>();
+        for (int n = s.readInt(), i = 0; i < n; i++) {
+            int connection = s.readInt();
+            long next = s.readLong();
+            long root = s.readLong();
+            List<NativeImage.Handle> handles = new ArrayList<>();
+            for (int k = s.readInt(), j = 0; j < k; j++) {
+                handles.add(new NativeImage.Handle(s.readLong(), s.readInt(), s.readInt(), s.readInt()));
+            }
+            List<NativeImage.NamedNode> names = new ArrayList<>();
+            for (int k = s.readInt(), j = 0; j < k; j++) {
+                names.add(new NativeImage.NamedNode(s.readUTF(), s.readLong()));
+            }
+            connections.add(new NativeImage.Connection(connection, next, root, List.copyOf(handles),
+                    List.copyOf(names)));
+        }
+        return new NativeImage(sequence, List.copyOf(nodes), List.copyOf(connections));
+    }
+
+    /** Every index of the native section within range (the core checks the rest when it imports). */
+    private static void checkNatives(NativeImage natives, int connections) throws UnreadableException {
+        for (NativeImage.Node n : natives.nodes()) {
+            if (n.owner() >= 0) {
+                checkIndex(n.owner(), connections);
+            } else if (n.owner() < NativeImage.OWNER_GONE_NATIVE) {
+                throw new UnreadableException("native node owner " + n.owner());
+            } else if (n.reply() != null && n.reply().callee() != -1) {
+                checkIndex(n.reply().callee(), connections);
+            }
+        }
+        for (NativeImage.Connection c : natives.connections()) {
+            checkIndex(c.connection(), connections);
+            for (NativeImage.Handle h : c.handles()) {
+                if (h.node() < 0 || h.node() >= natives.nodes().size()) {
+                    throw new UnreadableException("native handle " + h.id() + " to node " + h.node() + " of "
+                            + natives.nodes().size());
+                }
+            }
         }
     }
 

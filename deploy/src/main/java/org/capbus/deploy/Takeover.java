@@ -37,6 +37,11 @@ final class Takeover {
      */
     static final String MAX_FORMAT_ENV = "CAPBUS_HANDOVER_MAX_FORMAT";
     /**
+     * For tests of a binary older than some sections: a comma-separated list of section ids this process reads as
+     * unknown (it skips them if optional, refuses the hand-over if one is required), as a capbus built before them.
+     */
+    static final String UNKNOWN_SECTIONS_ENV = "CAPBUS_HANDOVER_UNKNOWN_SECTIONS";
+    /**
      * For tests of a new process that dies at the worst moment: with this set, it ends (as if killed) right after it
      * restored the state over the adopted sockets, before READY.
      */
@@ -107,7 +112,7 @@ final class Takeover {
             int[] table = fds.stream().mapToInt(Integer::intValue).toArray();
             HandoverFormat.Decoded decoded;
             try {
-                decoded = HandoverFormat.decode(frame.payload(), table, maxRead);
+                decoded = HandoverFormat.decode(frame.payload(), table, maxRead, unknownSections());
             } catch (HandoverFormat.UnreadableException e) {
                 return fail(channel, e.getMessage());
             }
@@ -195,6 +200,20 @@ final class Takeover {
         });
         daemon.bus().stats().carryOver(bus);
         daemon.transport().counters().carryOver(transport);
+    }
+
+    /** The sections this process pretends not to know ({@link #UNKNOWN_SECTIONS_ENV}); normally none. */
+    private static java.util.Set<Integer> unknownSections() {
+        String v = System.getenv(UNKNOWN_SECTIONS_ENV);
+        java.util.Set<Integer> out = new java.util.HashSet<>();
+        if (v != null) {
+            for (String id : v.split(",")) {
+                if (id.strip().matches("[0-9]{1,5}")) {
+                    out.add(Integer.parseInt(id.strip()));
+                }
+            }
+        }
+        return out;
     }
 
     private static String millis(long nanos) {

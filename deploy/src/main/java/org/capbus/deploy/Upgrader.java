@@ -280,7 +280,8 @@ final class Upgrader {
         }
         long pauseMicros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start);
         long newPid = child.pid();
-        String outcome = "upgraded: pid " + newPid + " took over " + bus.connections().size() + " connections, "
+        String outcome = "upgraded: pid " + newPid + " took over " + bus.connections().size() + " connections"
+                + (bus.natives() == null ? "" : " (" + bus.natives().connections().size() + " native)") + ", "
                 + bus.names().size() + " names, " + bus.matchRules().size() + " match rules, "
                 + bus.replies().size() + " reply slots; the bus paused " + (pauseMicros / 1000) + "."
                 + String.format("%03d", pauseMicros % 1000) + " ms";

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.capbus.adapters.transport.TransportImage;
 import org.capbus.dbus.broker.handover.ActivationImage;
 import org.capbus.dbus.broker.handover.BusImage;
+import org.capbus.dbus.broker.handover.NativeImage;
 import org.capbus.dbus.io.PeerCredentials;
 import org.capbus.dbus.io.TransportConnection;
 import org.junit.jupiter.api.Test;
@@ -89,6 +90,57 @@ class HandoverFormatTest {
         assertThat(ByteBuffer.wrap(bytes).getShort(at + 2) & HandoverFormat.REQUIRED).isZero();
         assertThat(HandoverFormat.decode(emptyImage(), new int[0], HandoverFormat.MAX_READ_VERSION).counters())
                 .isEmpty();
+    }
+
+    @Test
+    void shouldCarryNativeConnectionsInARequiredSectionOnlyWhenThereIsOne() throws Exception {
+        Fake a = new Fake();
+        Fake b = new Fake();
+        NativeImage natives = new NativeImage(123_456_789_012L,
+                List.of(new NativeImage.Node(NativeImage.OWNER_DRIVER, false, null),
+                        new NativeImage.Node(0, false, null),
+                        new NativeImage.Node(1, true, null),
+                        new NativeImage.Node(NativeImage.OWNER_BRIDGE, false,
+                                new NativeImage.Reply(0, ":1.9", 0xFFFF_FFF0L, false)),
+                        new NativeImage.Node(NativeImage.OWNER_BRIDGE, true, new NativeImage.Reply(-1, ":1.7", 3, true)),
+                        new NativeImage.Node(NativeImage.OWNER_GONE_NATIVE, true, null),
+                        new NativeImage.Node(NativeImage.OWNER_GONE_DBUS, true, null)),
+                List.of(new NativeImage.Connection(0, 42, 2,
+                        List.of(new NativeImage.Handle(1, 0, 1, 0), new NativeImage.Handle(2, 1, 1, 1),
+                                new NativeImage.Handle(7, 3, 1, 1), new NativeImage.Handle(9, 2, 3, 2),
+                                new NativeImage.Handle(11, 5, 1, 1), new NativeImage.Handle(12, 6, 2, 1)),
+                        List.of(new NativeImage.NamedNode("org.example.Native", 2)))));
+        BusImage bus = new BusImage("g", 10, 20,
+                List.of(new BusImage.Connection(a, BusImage.Phase.ACTIVE, ":1.3", "EXTERNAL", true, new byte[0],
+                                new byte[] {40, 0, 0, 0, 2}, new int[] {31}),
+                        new BusImage.Connection(b, BusImage.Phase.ACTIVE, ":1.4", "EXTERNAL", false, new byte[0],
+                                new byte[0], new int[0])),
+                List.of(), List.of(), List.of(), List.of(), ActivationImage.NONE, natives);
+        Map<TransportConnection, TransportImage.Socket> sockets = new LinkedHashMap<>();
+        sockets.put(a, new TransportImage.Socket(10, TransportImage.Pending.NONE));
+        sockets.put(b, new TransportImage.Socket(11, TransportImage.Pending.NONE));
+        HandoverFormat.Encoded encoded = HandoverFormat.encode(bus, new TransportImage(List.of(), sockets));
+
+        HandoverFormat.Decoded d = HandoverFormat.decode(encoded.bytes(), encoded.fds(),
+                HandoverFormat.MAX_READ_VERSION);
+
+        assertThat(d.bus().natives()).isEqualTo(natives);
+        assertThat(d.bus().connections().get(0).partialInput()).containsExactly(40, 0, 0, 0, 2);
+        // Required: a capbus that does not know section 9 refuses (the old bus keeps serving)...
+        assertThatThrownBy(() -> HandoverFormat.decode(encoded.bytes(), encoded.fds(),
+                HandoverFormat.MAX_READ_VERSION, java.util.Set.of(HandoverFormat.SECTION_NATIVE)))
+                .isInstanceOf(HandoverFormat.UnreadableException.class)
+                .hasMessageContaining("required section " + HandoverFormat.SECTION_NATIVE);
+        // ...and a bus without native connections does not write it, so that such a capbus still reads it.
+        assertThat(HandoverFormat.decode(emptyImage(), new int[0], HandoverFormat.MAX_READ_VERSION,
+                java.util.Set.of(HandoverFormat.SECTION_NATIVE)).bus().natives()).isNull();
+        // An index out of range is refused before anything is restored.
+        BusImage broken = new BusImage("g", 10, 20, bus.connections(), List.of(), List.of(), List.of(), List.of(),
+                ActivationImage.NONE, new NativeImage(1, natives.nodes(), List.of(new NativeImage.Connection(0, 2, 1,
+                        List.of(new NativeImage.Handle(1, 99, 1, 1)), List.of()))));
+        byte[] brokenBytes = HandoverFormat.encode(broken, new TransportImage(List.of(), sockets)).bytes();
+        assertThatThrownBy(() -> HandoverFormat.decode(brokenBytes, encoded.fds(), HandoverFormat.MAX_READ_VERSION))
+                .hasMessageContaining("to node 99");
     }
 
     @Test

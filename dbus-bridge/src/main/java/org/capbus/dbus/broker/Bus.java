@@ -19,10 +19,12 @@ import org.capbus.dbus.broker.connection.ConnectionEvents;
 import org.capbus.dbus.broker.connection.ConnectionState;
 import org.capbus.dbus.broker.connection.CoreMapping;
 import org.capbus.dbus.broker.handover.BusImage;
+import org.capbus.dbus.broker.handover.NativeImage;
 import org.capbus.dbus.broker.outbox.BusError;
 import org.capbus.dbus.broker.connection.NativeEndpoint;
 import org.capbus.dbus.broker.connection.NativePayload;
 import org.capbus.dbus.broker.nativebridge.NativeBridge;
+import org.capbus.dbus.broker.nativebridge.NativeHandover;
 import org.capbus.dbus.broker.nativebridge.NativeSession;
 import org.capbus.dbus.broker.connection.IncomingQuota;
 import org.capbus.dbus.broker.outbox.Outbox;
@@ -391,11 +393,16 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         if (nativeBridge == null) {
             nativeBridge = new NativeBridge(mapping.core(), ownCredentials.uid(), this);
         }
-        NativeSession session = new NativeSession(c, this, state, outbox, mapping, nativeBridge, stats,
-                config.limits().get(BusLimit.MAX_NAMES_PER_CONNECTION), maxMessageSize(), maxMessageUnixFds(),
-                host::closeFd);
+        NativeSession session = newSession(c);
         session.start();
         return session;
+    }
+
+    /** The native protocol's session of {@code c}, not started (the bridge exists). */
+    private NativeSession newSession(BusConnection c) {
+        return new NativeSession(c, this, state, outbox, mapping, nativeBridge, stats,
+                config.limits().get(BusLimit.MAX_NAMES_PER_CONNECTION), maxMessageSize(), maxMessageUnixFds(),
+                host::closeFd);
     }
 
     @Override
@@ -492,17 +499,18 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
      * deliveries into its socket buffer, then records the state. Changes nothing a resumed bus would notice if the
      * hand-over fails (the moved deliveries are simply written later). Loop thread; the caller has stopped input.
      *
+     * <p>Native connections travel with the core graph they hold ({@link NativeHandover}): their handles keep their
+     * ids, references and nodes, and the core's sequence continues.
+     *
      * @throws IllegalStateException with the reason if a connection cannot be carried (waiting for the cookie
      *                               keyring, or an authentication transcript too long to keep)
      */
     public BusImage exportImage() {
-        flush();
+        quiesce();
         java.util.Map<BusConnection, Integer> ids = new java.util.HashMap<>();
         java.util.List<BusImage.Connection> connections = new ArrayList<>();
-        for (BusConnection c : state.connections()) {
-            c.drainForHandOver();
-        }
-        flush();
+        java.util.List<BusConnection> order = new ArrayList<>();
+        boolean anyNative = false;
         for (BusConnection c : state.connections()) {
             BusImage.Phase phase = switch (c.state()) {
                 case AUTHENTICATING -> BusImage.Phase.AUTHENTICATING;
@@ -514,11 +522,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             if (phase == null) {
                 continue;
             }
-            if (c.isNative()) {
-                // Its handles and native frames are not part of hand-over format 1 (docs/live-upgrade.md).
-                throw new IllegalStateException(c + " speaks the native protocol, which hand-over format 1 does"
-                        + " not carry");
-            }
+            anyNative |= c.isNative();
             byte[] transcript = new byte[0];
             if (phase == BusImage.Phase.AUTHENTICATING) {
                 transcript = c.authTranscript();
@@ -531,6 +535,7 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                 }
             }
             ids.put(c, connections.size());
+            order.add(c);
             connections.add(new BusImage.Connection(c.transport(), phase, c.uniqueName(), c.authMechanism(),
                     c.isFdPassingEnabled(), transcript, c.partialInput(), c.unclaimedFds(), c.cookieChallenge()));
         }
@@ -572,12 +577,41 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
                 replies.add(new BusImage.Reply(a, serial, b));
             }
         });
+        // The native connections' handles, the nodes they point to and the core's sequence (section 9); written only
+        // when there is one, so that a bus without native clients stays readable by a capbus that knows no section 9.
+        NativeImage natives = anyNative ? NativeHandover.export(mapping, nativeBridge, order) : null;
         org.capbus.dbus.broker.handover.ActivationImage activations = activator.exportImage(c -> {
             Integer id = ids.get(c);
             return id == null ? -1 : id;
         });
         return new BusImage(guid, state.nextUniqueId(), outbox.serialCounter(), connections, names, rules, replies,
-                monitors, activations);
+                monitors, activations, natives);
+    }
+
+    /**
+     * Empties every core queue into the socket buffers (past the high-water mark), the driver's and the native
+     * bridge's included, until nothing is left: a delivery can cause another (a native session drops a destroyed
+     * node's handle, whose owner then has NodeReleased), so it runs to a fixed point.
+     *
+     * @throws IllegalStateException if the queues do not settle (a bug: each round only moves what was queued)
+     */
+    private void quiesce() {
+        flush();
+        for (int round = 0; round < 1000; round++) {
+            boolean queued = false;
+            for (BusConnection c : state.connections()) {
+                if (c.peer().hasQueued()) {
+                    queued = true;
+                    c.drainForHandOver();
+                }
+            }
+            flush();
+            if (!queued && !mapping.driverPeer().hasQueued()
+                    && (nativeBridge == null || !nativeBridge.isReady())) {
+                return;
+            }
+        }
+        throw new IllegalStateException("the core's queues do not settle");
     }
 
     /**
@@ -600,12 +634,30 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             }
             monitorRules.put(m.connection(), rules);
         }
+        java.util.Set<Integer> nativeConnections = new java.util.HashSet<>();
+        if (image.natives() != null) {
+            for (NativeImage.Connection n : image.natives().connections()) {
+                nativeConnections.add(n.connection());
+            }
+        }
         java.util.List<BusConnection> restored = new ArrayList<>();
         for (BusImage.Connection ci : image.connections()) {
+            boolean carried = nativeConnections.contains(restored.size());
             if (ci.phase() == BusImage.Phase.MONITOR && !monitorRules.containsKey(restored.size())) {
                 monitorRules.put(restored.size(), java.util.List.of());
             }
-            restored.add(restoreConnection(ci, monitorRules.get(restored.size())));
+            restored.add(restoreConnection(ci, monitorRules.get(restored.size()),
+                    nativeConnections.contains(restored.size())));
+        }
+        if (image.natives() != null) {
+            if (nativeBridge == null) {
+                nativeBridge = new NativeBridge(mapping.core(), ownCredentials.uid(), this);
+            }
+            NativeHandover.restore(image.natives(), mapping, nativeBridge, restored, this::newSession);
+            for (int i : nativeConnections) {
+                BusImage.Connection ci = image.connections().get(i);
+                restored.get(i).resumeInput(ci.partialInput(), ci.unclaimedFds());
+            }
         }
         for (BusImage.Name n : image.names()) {
             for (int i = 0; i < n.owners().length; i++) {
@@ -640,13 +692,17 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
      * rehearsal of the takeover; inlined in the loop it would run interpreted through the real one.
      */
     private BusConnection restoreConnection(BusImage.Connection ci,
-                                            java.util.List<org.capbus.dbus.bus.MatchRule> monitorRules) {
+                                            java.util.List<org.capbus.dbus.bus.MatchRule> monitorRules,
+                                            boolean carried) {
         TransportConnection transport = ci.transport();
         PeerCredentials creds = transport.credentials();
-        BusConnection c = new BusConnection(this, transport, mapping,
-                new SaslServer(saslConfig, creds.uid(), true), policyFor(creds), state.names(), maxMessageSize(),
-                maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()),
-                config.limits().get(BusLimit.MAX_INCOMING_UNIX_FDS));
+        SaslServer sasl = new SaslServer(saslConfig, creds.uid(), true);
+        // As at accept: a client mid-authentication may have negotiated the native protocol (or be about to).
+        sasl.allowNativeProtocol(nativeProtocol);
+        // A native connection's peer starts bare: its handles, root node included, come with section 9.
+        BusConnection c = new BusConnection(this, transport, mapping, sasl, policyFor(creds), state.names(),
+                maxMessageSize(), maxMessageUnixFds(), buffers, incoming.budgetFor(creds.uid()),
+                config.limits().get(BusLimit.MAX_INCOMING_UNIX_FDS), carried);
         state.add(c);
         if (ci.phase() == BusImage.Phase.AUTHENTICATING) {
             c.resumeAuthentication(ci.authTranscript(), ci.cookieChallenge());
@@ -663,13 +719,18 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
         if (ci.unixFds()) {
             transport.enableFdPassing();
         }
-        mapping.createRoot(c);
+        if (!carried) {
+            mapping.createRoot(c);
+        }
         switch (ci.phase()) {
             case ACTIVE -> state.restoreRegistered(c, ci.uniqueName());
             case MONITOR -> state.restoreMonitor(c, ci.uniqueName(), monitorRules);
             default -> { }
         }
-        c.resumeInput(ci.partialInput(), ci.unclaimedFds());
+        if (!carried) {
+            // A native connection's input goes to its session, made once the graph is restored.
+            c.resumeInput(ci.partialInput(), ci.unclaimedFds());
+        }
         return c;
     }
 

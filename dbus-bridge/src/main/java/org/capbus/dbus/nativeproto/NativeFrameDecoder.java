@@ -99,6 +99,24 @@ public final class NativeFrameDecoder {
         return out;
     }
 
+    /**
+     * The bytes received of the frame being read (its header as far as it came, then its body), for a live upgrade,
+     * whose next process feeds them to its own decoder; empty between frames.
+     */
+    public byte[] partialBytes() {
+        if (body == null) {
+            return Arrays.copyOf(header, headerFilled);
+        }
+        byte[] out = Arrays.copyOf(header, header.length + bodyFilled);
+        System.arraycopy(body, 0, out, header.length, bodyFilled);
+        return out;
+    }
+
+    /** The descriptors not yet claimed by a frame, in arrival order, left queued (a live upgrade passes copies on). */
+    public int[] peekFds() {
+        return Arrays.copyOf(fds, fdCount);
+    }
+
     /** Bytes held for the frame being read (its body array as far as it has grown), for tests. */
     int heldBytes() {
         return body == null ? 0 : body.length;

@@ -67,6 +67,31 @@ class NativeFrameDecoderTest {
         }
     }
 
+    /**
+     * A live upgrade at every byte boundary: what one decoder holds of the frame being read, with its unclaimed
+     * descriptors, fed to a new decoder before the rest of the stream, gives every frame once.
+     */
+    @Test
+    void shouldHandItsPartialFrameToANewDecoderAtEveryByteBoundary() {
+        byte[] stream = sampleStream();
+        for (int split = 0; split <= stream.length; split++) {
+            Collector c = new Collector();
+            NativeFrameDecoder old = new NativeFrameDecoder(c, 1 << 20, 16);
+            old.onFds(new int[] {100, 101}, 2);
+            old.onData(ByteBuffer.wrap(stream, 0, split));
+            byte[] partial = old.partialBytes();
+            int[] fds = old.peekFds();
+            assertThat(old.queuedFds()).as("peeking leaves them").isEqualTo(fds.length);
+
+            NativeFrameDecoder next = new NativeFrameDecoder(c, 1 << 20, 16);
+            next.onFds(fds, fds.length);
+            next.onData(ByteBuffer.wrap(partial));
+            next.onData(ByteBuffer.wrap(stream, split, stream.length - split));
+            assertSample(c);
+            assertThat(next.drainFds()).isEmpty();
+        }
+    }
+
     @Test
     void shouldDecodeOneByteAtATime() {
         byte[] stream = sampleStream();

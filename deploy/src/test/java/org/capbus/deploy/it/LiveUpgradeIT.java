@@ -552,7 +552,7 @@ class LiveUpgradeIT {
         return 0;
     }
 
-    private static Map<String, String> busEnvironment(Path launcher) {
+    static Map<String, String> busEnvironment(Path launcher) {
         return Map.of("CAPBUS_LAUNCHER", launcher.toString(), "CAPBUS_AOT", "0");
     }
 
@@ -573,12 +573,12 @@ class LiveUpgradeIT {
         return newPid;
     }
 
-    private static ClientResult upgradeCommand(long pid) {
+    static ClientResult upgradeCommand(long pid) {
         return Clients.run(Map.of("CAPBUS_NO_BUILD", "1"), java.time.Duration.ofSeconds(90),
                 List.of(BusKind.CAPBUS.executable().toString(), "--upgrade=" + pid));
     }
 
-    private static void useLauncher(Path launcher, String body) throws IOException {
+    static void useLauncher(Path launcher, String body) throws IOException {
         Files.writeString(launcher, "#!/bin/sh\n" + body + "\n");
         Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwx------"));
     }
@@ -587,7 +587,7 @@ class LiveUpgradeIT {
         return Clients.resource("upgrade_peer.py");
     }
 
-    private static String word(String output, String key) {
+    static String word(String output, String key) {
         for (String line : output.split("\n")) {
             if (line.startsWith(key + " ")) {
                 return line.substring(key.length() + 1).strip();

@@ -49,7 +49,7 @@ class NativeAccountsIT {
     }
 
     /** What must come back to its level: the core's accounting and what the bus keeps per connection. */
-    private static Map<String, Long> accounts(TestBus bus) {
+    static Map<String, Long> accounts(TestBus bus) {
         Map<String, Long> all = stats(bus);
         Map<String, Long> kept = new TreeMap<>();
         all.forEach((k, v) -> {

@@ -138,11 +138,24 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
     public BusConnection(ConnectionEvents events, TransportConnection transport, CoreMapping mapping,
                          SaslServer sasl, ClientPolicy policy, NameRegistry<BusConnection> names, int maxMessageSize,
                          int maxMessageFds, LargeBufferPool buffers, IncomingBudget incoming, long maxIncomingFds) {
+        this(events, transport, mapping, sasl, policy, names, maxMessageSize, maxMessageFds, buffers, incoming,
+                maxIncomingFds, false);
+    }
+
+    /**
+     * As above; with {@code carriedPeer}, its peer starts with no handle at all (not even to the driver): a native
+     * connection taken over in a live upgrade, whose handles come from the hand-over with the ids its client knows.
+     */
+    public BusConnection(ConnectionEvents events, TransportConnection transport, CoreMapping mapping,
+                         SaslServer sasl, ClientPolicy policy, NameRegistry<BusConnection> names, int maxMessageSize,
+                         int maxMessageFds, LargeBufferPool buffers, IncomingBudget incoming, long maxIncomingFds,
+                         boolean carriedPeer) {
         this.events = events;
         this.maxIncomingFds = maxIncomingFds;
         this.transport = transport;
         this.names = names;
-        this.peer = mapping.attach(transport.credentials().uid(), this);
+        long uid = transport.credentials().uid();
+        this.peer = carriedPeer ? mapping.attachBare(uid, this) : mapping.attach(uid, this);
         this.sasl = sasl;
         this.policy = policy;
         this.incoming = incoming;
@@ -599,14 +612,14 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         return state == ConnectionState.AUTHENTICATING && sasl.state() == SaslState.WAITING_FOR_KEYRING;
     }
 
-    /** Bytes of a message received in part; empty if none. */
+    /** Bytes of a message (or native frame) received in part; empty if none. */
     public byte[] partialInput() {
-        return framer.partialBytes();
+        return nativeEndpoint != null ? nativeEndpoint.partialInput() : framer.partialBytes();
     }
 
-    /** Descriptors received and not yet claimed by a message, left in place. */
+    /** Descriptors received and not yet claimed by a message (or native frame), left in place. */
     public int[] unclaimedFds() {
-        return framer.peekFds();
+        return nativeEndpoint != null ? nativeEndpoint.peekFds() : framer.peekFds();
     }
 
     /**
@@ -665,13 +678,33 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         state = ConnectionState.AWAITING_HELLO;
     }
 
-    /** Gives the framer what the previous process had received of the next message, descriptors first. */
+    /**
+     * Resumes in the next process a connection that spoke the native protocol, through {@code endpoint} (restored
+     * with its handles by the caller); its input goes there from now on.
+     */
+    public void resumeNative(NativeEndpoint endpoint) {
+        this.nativeEndpoint = endpoint;
+    }
+
+    /**
+     * Gives the framer (or the native endpoint) what the previous process had received of the next message,
+     * descriptors first.
+     */
     public void resumeInput(byte[] partial, int[] fds) {
-        if (fds.length > 0) {
-            framer.onFds(fds, fds.length);
-        }
-        if (partial.length > 0) {
-            framer.onData(ByteBuffer.wrap(partial));
+        if (nativeEndpoint != null) {
+            if (fds.length > 0) {
+                nativeEndpoint.onFds(fds, fds.length);
+            }
+            if (partial.length > 0) {
+                nativeEndpoint.onData(ByteBuffer.wrap(partial));
+            }
+        } else {
+            if (fds.length > 0) {
+                framer.onFds(fds, fds.length);
+            }
+            if (partial.length > 0) {
+                framer.onData(ByteBuffer.wrap(partial));
+            }
         }
         checkPendingFds();
     }

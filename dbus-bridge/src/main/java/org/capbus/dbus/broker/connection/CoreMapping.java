@@ -49,6 +49,28 @@ public final class CoreMapping {
         return peer;
     }
 
+    /**
+     * A peer for a connection taken over in a live upgrade whose handles the hand-over brings with their ids (a native
+     * connection): no handle yet, not even to the driver.
+     */
+    public Peer attachBare(long uid, QueueListener listener) {
+        return core.createPeer(core.user(uid), listener);
+    }
+
+    /** The bus driver's root node (what a handle to the driver points to). */
+    public org.capbus.core.Node driverRoot() {
+        return driverRoot.node();
+    }
+
+    /**
+     * Makes {@code root}, a handle the hand-over restored in the connection's peer, the connection's root node and
+     * gives the driver a handle to it, as {@link #createRoot} does for a new one.
+     */
+    public void restoreRoot(BusConnection connection, Handle root) {
+        connection.root = root;
+        connection.driverHandle = connection.peer().grant(root, driverPeer);
+    }
+
     /** Creates the connection's root node (its unique name) and gives the driver a handle to it. */
     public void createRoot(BusConnection connection) {
         Handle root = connection.peer().createNode(connection);

@@ -28,6 +28,12 @@ public interface NativeEndpoint {
     /** How many descriptors wait for the frame that claims them (for pending_fd_timeout). */
     int queuedFds();
 
+    /** Bytes of a frame received in part (a live upgrade carries them); empty between frames. */
+    byte[] partialInput();
+
+    /** Descriptors received and not claimed by a frame, left in place (a live upgrade passes copies on). */
+    int[] peekFds();
+
     /** A message from the peer's queue; returns whether the socket takes more. */
     boolean onMessage(long sequence, Handle destination, Message message, Handle[] transferred);
 

@@ -6,25 +6,34 @@ import org.capbus.dbus.io.TransportConnection;
 import org.capbus.dbus.sasl.SaslServer;
 
 /**
- * The D-Bus side of a bus as a live upgrade hands it over (docs/live-upgrade.md): the bus id, the counters that
- * must continue, every connection with where it stands, the well-known names with their queues, the match rules,
- * the reply slots, the monitors and service activation ({@link ActivationImage}). Connections are numbered by their
- * place in {@link #connections()}; the other parts refer to them by that number. Taken by {@code Bus.exportImage} on
- * the old process's loop after every queued delivery moved into the socket buffers (so no core queue of a connection
- * needs to travel), and given to {@code Bus.restoreImage} on the new one's. Immutable once built; any thread.
+ * A bus as a live upgrade hands it over (docs/live-upgrade.md): the bus id, the counters that must continue, every
+ * connection with where it stands, the well-known names with their queues, the match rules, the reply slots, the
+ * monitors, service activation ({@link ActivationImage}) and the native connections' part of the core
+ * ({@link NativeImage}). Connections are numbered by their place in {@link #connections()}; the other parts refer to
+ * them by that number. Taken by {@code Bus.exportImage} on the old process's loop after every queued delivery moved
+ * into the socket buffers (so no core queue of a connection needs to travel), and given to {@code Bus.restoreImage}
+ * on the new one's. Immutable once built; any thread.
  *
  * @param guid          the bus id clients saw in the address and in {@code GetId}
  * @param nextUniqueId  the N of the next unique name {@code :1.N}
  * @param nextSerial    the serial of the bus's next own message
+ * @param activations   service activation: the environment changes and the activations in progress
+ * @param natives       the native protocol's connections and the core graph they hold; null when none is open
  */
 public record BusImage(String guid, long nextUniqueId, long nextSerial, List<Connection> connections,
                        List<Name> names, List<Rule> matchRules, List<Reply> replies, List<Monitor> monitors,
-                       ActivationImage activations) {
+                       ActivationImage activations, NativeImage natives) {
 
-    /** A bus without activation state to carry. */
+    /** A bus without activation state or native connections to carry. */
     public BusImage(String guid, long nextUniqueId, long nextSerial, List<Connection> connections, List<Name> names,
                     List<Rule> matchRules, List<Reply> replies, List<Monitor> monitors) {
         this(guid, nextUniqueId, nextSerial, connections, names, matchRules, replies, monitors, ActivationImage.NONE);
+    }
+
+    /** A bus without native connections. */
+    public BusImage(String guid, long nextUniqueId, long nextSerial, List<Connection> connections, List<Name> names,
+                    List<Rule> matchRules, List<Reply> replies, List<Monitor> monitors, ActivationImage activations) {
+        this(guid, nextUniqueId, nextSerial, connections, names, matchRules, replies, monitors, activations, null);
     }
 
     /**
@@ -42,7 +51,8 @@ public record BusImage(String guid, long nextUniqueId, long nextSerial, List<Con
             moved.add(new Connection(transports.get(i), c.phase(), c.uniqueName(), c.authMechanism(), c.unixFds(),
                     c.authTranscript(), c.partialInput(), c.unclaimedFds(), c.cookieChallenge()));
         }
-        return new BusImage(guid, nextUniqueId, nextSerial, moved, names, matchRules, replies, monitors, activations);
+        return new BusImage(guid, nextUniqueId, nextSerial, moved, names, matchRules, replies, monitors, activations,
+                natives);
     }
 
     /** Where a connection stands. */

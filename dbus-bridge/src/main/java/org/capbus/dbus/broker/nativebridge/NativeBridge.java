@@ -35,6 +35,11 @@ public final class NativeBridge implements Receiver {
         this.peer = core.createPeer(core.user(busUid), p -> ready = true);
     }
 
+    /** Its peer in the core (the owner of the reply nodes). */
+    Peer peer() {
+        return peer;
+    }
+
     /** Whether its queue has events to drain. */
     public boolean isReady() {
         return ready;
@@ -100,7 +105,7 @@ public final class NativeBridge implements Receiver {
         }
         slot.answered = true;
         BusConnection callee = slot.callee;
-        if (callee.isRegistered()) {
+        if (callee != null && callee.isRegistered()) {
             // The service let go of the call without answering: the caller hears NoReply, from the service (as
             // through the bus's reply tracking, so the caller's reply slot is consumed exactly once).
             byte[] bytes = MessageBuilder.error(slot.serial, slot.caller, DBusErrors.NO_REPLY)

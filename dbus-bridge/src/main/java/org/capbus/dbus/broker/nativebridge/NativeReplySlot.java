@@ -10,7 +10,10 @@ import org.capbus.dbus.broker.connection.BusConnection;
  * <p>Event-loop thread only.
  */
 final class NativeReplySlot {
-    /** The native connection the call was delivered to: the reply goes out as its reply. */
+    /**
+     * The native connection the call was delivered to: the reply goes out as its reply. Null in a slot a live upgrade
+     * carried after that connection left (a reply handle it had passed on): nothing can answer for it any more.
+     */
     final BusConnection callee;
     /** The caller's unique name, the reply's DESTINATION. */
     final String caller;

@@ -51,6 +51,16 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
     /** The bus driver's well-known name. */
     private static final String DRIVER_NAME = "org.freedesktop.DBus";
     private static final long[] NO_IDS = new long[0];
+    /**
+     * The tag of a destroyed node whose owner, a native connection, left before a live upgrade: the next process has
+     * no connection to tag it with, and a send to it must still fail as to a native node ({@code DESTROYED}).
+     */
+    static final Object DEPARTED_NATIVE = new Object() {
+        @Override
+        public String toString() {
+            return "a node of a native connection that left";
+        }
+    };
 
     private final ConnectionEvents events;
     private final BusState state;
@@ -126,6 +136,50 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
     @Override
     public int queuedFds() {
         return decoder.queuedFds();
+    }
+
+    @Override
+    public byte[] partialInput() {
+        return decoder.partialBytes();
+    }
+
+    @Override
+    public int[] peekFds() {
+        return decoder.peekFds();
+    }
+
+    // ---- live upgrade (docs/live-upgrade.md): what the client holds, carried by NativeHandover ----
+
+    /** The references the client holds of its handle {@code id} (it may release that many). */
+    int clientRefs(long id) {
+        return clientRefs.getOrDefault(id, 0);
+    }
+
+    /** The nodes registered under well-known names: name to the owner handle's id. */
+    Map<String, Long> namedNodes() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        nodesByName.forEach((name, h) -> out.put(name, h.id()));
+        return out;
+    }
+
+    /**
+     * Resumes in the next process a session whose peer's handles the hand-over restored: the client's references
+     * by handle id, and the named nodes by handle id. Sends nothing (the client had its WELCOME).
+     */
+    void resume(Map<Long, Integer> refs, Map<String, Long> named) {
+        refs.forEach((id, n) -> {
+            if (n > 0) {
+                clientRefs.put(id, n);
+            }
+        });
+        named.forEach((name, id) -> {
+            Handle h = peer.handle(id);
+            if (h == null) {
+                throw new IllegalArgumentException("name " + name + " bound to handle " + id + ", which "
+                        + connection + " does not hold");
+            }
+            nodesByName.put(name, h);
+        });
     }
 
     @Override
@@ -205,7 +259,7 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
         boolean dbus = (flags & NativeFrame.FLAG_DBUS) != 0;
         for (Handle d : destinations) {
             Object tag = d.node().tag();
-            boolean native_ = tag instanceof BusConnection c && c.isNative();
+            boolean native_ = tag instanceof BusConnection c && c.isNative() || tag == DEPARTED_NATIVE;
             if (native_) {
                 continue;
             }
@@ -280,7 +334,7 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
                 || m.replySerial() != slot.serial || !slot.caller.equals(m.destination()) || slot.answered) {
             return NativeStatus.INVALID_MESSAGE;
         }
-        if (!slot.callee.isRegistered()) {
+        if (slot.callee == null || !slot.callee.isRegistered()) {
             return NativeStatus.DESTROYED;
         }
         replyOk(f);
