@@ -3,7 +3,6 @@ package org.capbus.deploy.it;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,24 +22,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * dbus-monitor) run across the upgrades; none of them may notice anything but the upgrade's pause.
  */
 class LiveUpgradeIT {
-    private static final Pattern UPGRADED = Pattern.compile("^upgraded: pid (\\d+) ");
     private static final int TICKS = 150;
     private static final String NAME = "org.capbus.Upgrade";
 
-    private final List<Long> newPids = new ArrayList<>();
+    private final Upgrades upgrades = new Upgrades();
 
     @AfterEach
-    void stopTakenOverProcesses() throws InterruptedException {
-        // The processes that took over are not the test's children: stop them by pid.
-        for (long pid : newPids) {
-            ProcessHandle.of(pid).ifPresent(p -> {
-                p.destroy();
-                p.onExit().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(t -> {
-                    p.destroyForcibly();
-                    return p;
-                }).join();
-            });
-        }
+    void stopTakenOverProcesses() {
+        upgrades.stopTakenOver();
     }
 
     @Test
@@ -553,7 +542,7 @@ class LiveUpgradeIT {
     }
 
     static Map<String, String> busEnvironment(Path launcher) {
-        return Map.of("CAPBUS_LAUNCHER", launcher.toString(), "CAPBUS_AOT", "0");
+        return Upgrades.environment(launcher);
     }
 
     private static void assertServes(TestBus bus, Clients.Background service) {
@@ -562,25 +551,16 @@ class LiveUpgradeIT {
         assertThat(service.process().isAlive()).as(service.stderr()).isTrue();
     }
 
-    /** Upgrades the bus with pid {@code pid}, asserts it worked, and returns the new process's pid. */
     private long upgrade(long pid) {
-        ClientResult result = upgradeCommand(pid);
-        Matcher m = UPGRADED.matcher(result.stdout());
-        assertThat(m.find()).as(result.describe()).isTrue();
-        long newPid = Long.parseLong(m.group(1));
-        newPids.add(newPid);
-        assertThat(result.exitCode()).isZero();
-        return newPid;
+        return upgrades.upgrade(pid);
     }
 
-    static ClientResult upgradeCommand(long pid) {
-        return Clients.run(Map.of("CAPBUS_NO_BUILD", "1"), java.time.Duration.ofSeconds(90),
-                List.of(BusKind.CAPBUS.executable().toString(), "--upgrade=" + pid));
+    private static ClientResult upgradeCommand(long pid) {
+        return Upgrades.command(pid);
     }
 
-    static void useLauncher(Path launcher, String body) throws IOException {
-        Files.writeString(launcher, "#!/bin/sh\n" + body + "\n");
-        Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwx------"));
+    private static void useLauncher(Path launcher, String body) throws IOException {
+        Upgrades.useLauncher(launcher, body);
     }
 
     private static String peer() {

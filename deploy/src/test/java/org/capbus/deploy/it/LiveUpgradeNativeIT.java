@@ -20,8 +20,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.capbus.client.CapbusClient;
 import org.capbus.client.Delivery;
@@ -41,7 +39,6 @@ import org.junit.jupiter.api.Test;
  * section refuses before the old one lets go, which goes on serving its native clients.
  */
 class LiveUpgradeNativeIT {
-    private static final Pattern UPGRADED = Pattern.compile("^upgraded: pid (\\d+) ");
     private static final String SERVICE = "org.capbus.test.UpgradeNative";
     private static final String PYTHON = "org.capbus.test.UpgradeHeld";
     private static final String IFACE = "org.capbus.Held";
@@ -71,19 +68,11 @@ class LiveUpgradeNativeIT {
             "print('READY', bus.get_unique_name(), flush=True)",
             "GLib.MainLoop().run()");
 
-    private final List<Long> newPids = new ArrayList<>();
+    private final Upgrades upgrades = new Upgrades();
 
     @AfterEach
     void stopTakenOverProcesses() {
-        for (long pid : newPids) {
-            ProcessHandle.of(pid).ifPresent(p -> {
-                p.destroy();
-                p.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> {
-                    p.destroyForcibly();
-                    return p;
-                }).join();
-            });
-        }
+        upgrades.stopTakenOver();
     }
 
     /** The native service: its node under {@link #SERVICE}, D-Bus calls it holds, the native messages it got. */
@@ -114,8 +103,8 @@ class LiveUpgradeNativeIT {
     void nativeConnectionsKeepTheirHandlesNamesAndTrafficAcrossAnUpgrade() throws Throwable {
         Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
         try {
-            LiveUpgradeIT.useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, LiveUpgradeIT.busEnvironment(launcher));
+            Upgrades.useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, Upgrades.environment(launcher));
                  // There all along (it makes the bus's native bridge, which stays): the level is taken after it.
                  CapbusClient bystander = CapbusClient.connect(bus.address())) {
                 Map<String, Long> before = NativeAccountsIT.accounts(bus);
@@ -219,7 +208,7 @@ class LiveUpgradeNativeIT {
                     byte[] split = RawNative.frame(0x0002, 0, 99, new long[] {rawToSvc}, utf8("split-frame"));
                     raw.write(split, 0, 30);
 
-                    long newPid = upgrade(bus.pid());
+                    long newPid = upgrades.upgrade(bus.pid());
                     assertThat(newPid).isNotEqualTo(bus.pid());
 
                     raw.write(split, 30, split.length - 30);
@@ -311,9 +300,9 @@ class LiveUpgradeNativeIT {
         Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
         try {
             // "An older binary": one that reads format 1 but knows no section 9.
-            LiveUpgradeIT.useLauncher(launcher, "CAPBUS_HANDOVER_UNKNOWN_SECTIONS=9 exec "
+            Upgrades.useLauncher(launcher, "CAPBUS_HANDOVER_UNKNOWN_SECTIONS=9 exec "
                     + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, LiveUpgradeIT.busEnvironment(launcher))) {
+            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, Upgrades.environment(launcher))) {
                 Service svc = new Service();
                 CapbusClient s = CapbusClient.connect(bus.address());
                 svc.client = s;
@@ -323,7 +312,7 @@ class LiveUpgradeNativeIT {
                     assertThat(NativeProtocolIT.await(s.registerName(SERVICE, svcNode, 0x4))).isEqualTo(1);
                     Handle toSvc = NativeProtocolIT.await(c.resolve(SERVICE));
 
-                    ClientResult refused = LiveUpgradeIT.upgradeCommand(bus.pid());
+                    ClientResult refused = Upgrades.command(bus.pid());
                     assertThat(refused.exitCode()).as(refused.describe()).isEqualTo(1);
                     assertThat(refused.stdout()).startsWith("failed: ").contains("required section 9");
                     assertThat(bus.stderr()).contains("live upgrade failed, this process goes on serving");
@@ -345,22 +334,11 @@ class LiveUpgradeNativeIT {
                 Await.until(() -> !Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus",
                         "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.ListNames").stdout()
                         .contains(SERVICE), () -> SERVICE + " still owned");
-                upgrade(bus.pid());
+                upgrades.upgrade(bus.pid());
             }
         } finally {
             Files.deleteIfExists(launcher);
         }
-    }
-
-    /** Upgrades the bus with pid {@code pid}, asserts it worked and carried native connections, returns the new pid. */
-    private long upgrade(long pid) {
-        ClientResult result = LiveUpgradeIT.upgradeCommand(pid);
-        Matcher m = UPGRADED.matcher(result.stdout());
-        assertThat(m.find()).as(result.describe()).isTrue();
-        long newPid = Long.parseLong(m.group(1));
-        newPids.add(newPid);
-        assertThat(result.exitCode()).isZero();
-        return newPid;
     }
 
     private static byte[] utf8(String s) {
