@@ -62,6 +62,11 @@ final class HandoverFormat {
      * clients' answers cannot match: each is rejected once (and may try again).
      */
     static final int SECTION_COOKIE_CHALLENGES = 11;
+    /**
+     * Optional: what each reply slot of section 6 has left of reply_timeout, in milliseconds (-1: none), in section
+     * 6's order; written only when some slot has a deadline. A reader that skips it gives each a full reply_timeout.
+     */
+    static final int SECTION_REPLY_DEADLINES = 12;
     /** Section flag: a reader that does not know the section must refuse the hand-over. */
     static final int REQUIRED = 1;
 
@@ -162,6 +167,14 @@ final class HandoverFormat {
                 s.writeInt(r.callee());
             }
         });
+        if (bus.replies().stream().anyMatch(r -> r.remainingMillis() >= 0)) {
+            section(out, SECTION_REPLY_DEADLINES, 0, s -> {
+                s.writeInt(bus.replies().size());
+                for (BusImage.Reply r : bus.replies()) {
+                    s.writeLong(r.remainingMillis());
+                }
+            });
+        }
         section(out, SECTION_MONITORS, s -> {
             s.writeInt(bus.monitors().size());
             for (BusImage.Monitor m : bus.monitors()) {
@@ -374,6 +387,17 @@ final class HandoverFormat {
                     case SECTION_REPLY_SLOTS -> {
                         for (int n = s.readInt(), i = 0; i < n; i++) {
                             replies.add(new BusImage.Reply(s.readInt(), s.readInt(), s.readInt()));
+                        }
+                    }
+                    case SECTION_REPLY_DEADLINES -> {
+                        int n = s.readInt();
+                        // Written after section 6, and of its length.
+                        if (n != replies.size()) {
+                            throw new UnreadableException(n + " reply deadlines for " + replies.size() + " slots");
+                        }
+                        for (int i = 0; i < n; i++) {
+                            BusImage.Reply r = replies.get(i);
+                            replies.set(i, new BusImage.Reply(r.caller(), r.serial(), r.callee(), s.readLong()));
                         }
                     }
                     case SECTION_MONITORS -> {

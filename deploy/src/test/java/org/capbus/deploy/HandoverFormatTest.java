@@ -31,7 +31,7 @@ class HandoverFormatTest {
                                         new org.capbus.dbus.sasl.CookieKeyring.Cookie(7, "5ec12e7"), "c0ffee"))),
                 List.of(new BusImage.Name("org.example.A", new int[] {0}, new int[] {4})),
                 List.of(new BusImage.Rule(0, "type='signal',interface='org.example.A'")),
-                List.of(new BusImage.Reply(0, 9, 0)),
+                List.of(new BusImage.Reply(0, 9, 0, 1500), new BusImage.Reply(1, 10, 0)),
                 List.of());
         Map<TransportConnection, TransportImage.Socket> sockets = new LinkedHashMap<>();
         sockets.put(a, new TransportImage.Socket(10, new TransportImage.Pending(new byte[] {1, 2, 3}, new long[] {1},
@@ -66,7 +66,7 @@ class HandoverFormatTest {
         assertThat(r.connections().get(0).cookieChallenge()).isNull();
         assertThat(r.names().get(0).flags()).containsExactly(4);
         assertThat(r.matchRules()).containsExactly(bus.matchRules().get(0));
-        assertThat(r.replies()).containsExactly(new BusImage.Reply(0, 9, 0));
+        assertThat(r.replies()).containsExactly(new BusImage.Reply(0, 9, 0, 1500), new BusImage.Reply(1, 10, 0, -1));
     }
 
     @Test

@@ -570,11 +570,13 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             }
         }
         java.util.List<BusImage.Reply> replies = new ArrayList<>();
-        state.replies().forEachSlot((caller, serial, callee) -> {
+        long now = System.nanoTime();
+        state.replies().forEachSlot((caller, serial, callee, deadline) -> {
             Integer a = ids.get(caller);
             Integer b = ids.get(callee);
             if (a != null && b != null) {
-                replies.add(new BusImage.Reply(a, serial, b));
+                replies.add(new BusImage.Reply(a, serial, b, deadline == Long.MAX_VALUE ? -1
+                        : TimeUnit.NANOSECONDS.toMillis(Math.max(0, deadline - now))));
             }
         });
         // The native connections' handles, the nodes they point to and the core's sequence (section 9); written only
@@ -678,10 +680,11 @@ public final class Bus implements ConnectionAcceptor, ConnectionEvents, DriverHo
             BusConnection caller = restored.get(r.caller());
             BusConnection callee = restored.get(r.callee());
             if (caller.replyEndpoint() != null && callee.replyEndpoint() != null) {
-                state.replies().expectReply(caller.replyEndpoint(), r.serial(), callee.replyEndpoint(), now);
+                // What it had left of reply_timeout (section 12; a full one if the hand-over did not say).
+                state.replies().restoreReply(caller.replyEndpoint(), r.serial(), callee.replyEndpoint(), now,
+                        r.remainingMillis() < 0 ? -1 : TimeUnit.MILLISECONDS.toNanos(r.remainingMillis()));
             }
         }
-        // Each slot got a full reply_timeout from now: the deadline it had is not part of the format (version 1).
         armReplyTimer();
         activator.restoreImage(image.activations(), restored, host::closeFd);
         return java.util.List.copyOf(restored);

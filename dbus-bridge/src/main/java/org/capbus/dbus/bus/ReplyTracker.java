@@ -244,16 +244,33 @@ public final class ReplyTracker<C> {
         return s != LongIntMap.MISSING && calleeId[s] == callee.id;
     }
 
-    /** Receives one reply slot: {@code caller} awaits the reply to {@code callSerial} from {@code callee}. */
+    /**
+     * Receives one reply slot: {@code caller} awaits the reply to {@code callSerial} from {@code callee} until
+     * {@code deadlineNanos} ({@link Long#MAX_VALUE}: no timeout).
+     */
     public interface SlotVisitor<C> {
-        void slot(C caller, int callSerial, C callee);
+        void slot(C caller, int callSerial, C callee, long deadlineNanos);
     }
 
     /** Visits every slot, oldest first (for a live upgrade's hand-over, which records them all). */
     public void forEachSlot(SlotVisitor<? super C> visitor) {
         for (int s = timeHead; s != NIL; s = timeNext[s]) {
-            visitor.slot(endpoints[callerId[s]].connection, serial[s], endpoints[calleeId[s]].connection);
+            visitor.slot(endpoints[callerId[s]].connection, serial[s], endpoints[calleeId[s]].connection,
+                    deadline[s]);
         }
+    }
+
+    /**
+     * As {@link #expectReply}, for a slot a previous process had (live upgrade): it expires {@code remainingNanos}
+     * from {@code nowNanos}, what it had left there, whatever this tracker's timeout ({@code < 0}: as a new slot).
+     * Slots must be restored oldest first, so that creation order stays deadline order.
+     */
+    public ExpectResult restoreReply(ReplyEndpoint<C> caller, int callSerial, ReplyEndpoint<C> callee, long nowNanos,
+                                     long remainingNanos) {
+        if (remainingNanos < 0 || timeoutNanos <= 0) {
+            return expectReply(caller, callSerial, callee, nowNanos);
+        }
+        return expectReply(caller, callSerial, callee, nowNanos + remainingNanos - timeoutNanos);
     }
 
     /** The number of slots on the bus. */

@@ -242,4 +242,30 @@ class ReplyTrackerTest {
             assertThat(x.owedCount()).isEqualTo((int) owed);
         }
     }
+
+    /** A live upgrade gives each slot what it had left of reply_timeout, not a new one; oldest first. */
+    @Test
+    void shouldRestoreSlotsWithWhatTheyHadLeft() {
+        long second = 1_000_000_000L;
+        ReplyTracker<String> timed = new ReplyTracker<>(128, 60 * second);
+        ReplyEndpoint<String> c = timed.register("C");
+        ReplyEndpoint<String> e = timed.register("E");
+        long now = 5_000 * second;
+        timed.restoreReply(c, 1, e, now, 10 * second);
+        timed.restoreReply(c, 2, e, now, 40 * second);
+        timed.restoreReply(c, 3, e, now, -1);
+        assertThat(timed.nextDeadline()).isEqualTo(now + 10 * second);
+        java.util.List<Long> deadlines = new java.util.ArrayList<>();
+        timed.forEachSlot((caller, serial, callee, deadline) -> deadlines.add(deadline - now));
+        assertThat(deadlines).containsExactly(10 * second, 40 * second, 60 * second);
+        java.util.List<Integer> expired = new java.util.ArrayList<>();
+        timed.expire(now + 41 * second, (caller, serial, callee) -> expired.add(serial));
+        assertThat(expired).containsExactly(1, 2);
+
+        // Without a reply_timeout here, a carried deadline means nothing.
+        ReplyEndpoint<String> d = tracker.register("D");
+        ReplyEndpoint<String> f = tracker.register("F");
+        tracker.restoreReply(d, 1, f, now, 10 * second);
+        assertThat(tracker.nextDeadline()).isEqualTo(Long.MAX_VALUE);
+    }
 }

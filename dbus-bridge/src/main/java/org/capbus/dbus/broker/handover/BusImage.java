@@ -99,8 +99,16 @@ public record BusImage(String guid, long nextUniqueId, long nextSerial, List<Con
     public record Rule(int connection, String text) {
     }
 
-    /** A reply slot: {@code caller} awaits the reply to its call {@code serial} from {@code callee}. */
-    public record Reply(int caller, int serial, int callee) {
+    /**
+     * A reply slot: {@code caller} awaits the reply to its call {@code serial} from {@code callee}, for
+     * {@code remainingMillis} more (-1: no reply_timeout, or not known).
+     */
+    public record Reply(int caller, int serial, int callee, long remainingMillis) {
+
+        /** A slot without a deadline to carry. */
+        public Reply(int caller, int serial, int callee) {
+            this(caller, serial, callee, -1);
+        }
     }
 
     /** A monitor's (eavesdropping) match rules; empty means every message. */
