@@ -46,29 +46,6 @@ record Frame(int operation, int flags, long requestId, long[] targets, long[] ha
         return b;
     }
 
-    /** Decodes a whole frame from {@code header} (24 bytes) and {@code body} (the rest). */
-    static Frame decode(ByteBuffer header, byte[] body) {
-        header.order(ByteOrder.LITTLE_ENDIAN);
-        int operation = header.getShort(4) & 0xFFFF;
-        int flags = header.getShort(6) & 0xFFFF;
-        long requestId = header.getLong(8);
-        int t = header.getShort(16) & 0xFFFF;
-        int h = header.getShort(18) & 0xFFFF;
-        int fds = header.getShort(20) & 0xFFFF;
-        ByteBuffer b = ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN);
-        long[] targets = new long[t];
-        for (int i = 0; i < t; i++) {
-            targets[i] = b.getLong();
-        }
-        long[] handles = new long[h];
-        for (int i = 0; i < h; i++) {
-            handles[i] = b.getLong();
-        }
-        byte[] payload = new byte[b.remaining()];
-        b.get(payload);
-        return new Frame(operation, flags, requestId, targets, handles, fds, payload);
-    }
-
     /** Decodes the whole frame {@code b[off, off+length)} (its length field already checked). */
     static Frame decode(byte[] b, int off, int length) {
         ByteBuffer bb = ByteBuffer.wrap(b, off, length).slice().order(ByteOrder.LITTLE_ENDIAN);

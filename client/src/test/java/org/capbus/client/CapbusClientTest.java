@@ -118,11 +118,14 @@ class CapbusClientTest {
                     throw new IOException("closed");
                 }
             }
-            ByteBuffer body = ByteBuffer.allocate(header.getInt(0) - 24);
-            while (body.hasRemaining()) {
-                ch.read(body);
+            ByteBuffer whole = ByteBuffer.allocate(header.getInt(0));
+            whole.put(header.flip());
+            while (whole.hasRemaining()) {
+                if (ch.read(whole) < 0) {
+                    throw new IOException("closed");
+                }
             }
-            return Frame.decode(header, body.array());
+            return Frame.decode(whole.array(), 0, whole.capacity());
         }
 
         void reply(Frame request, int status, long[] targets, byte[] extra) throws IOException {

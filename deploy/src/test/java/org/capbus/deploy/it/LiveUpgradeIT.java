@@ -28,119 +28,109 @@ class LiveUpgradeIT {
     private final Upgrades upgrades = new Upgrades();
 
     @AfterEach
-    void stopTakenOverProcesses() {
+    void stopTakenOverProcesses() throws IOException {
         upgrades.stopTakenOver();
     }
 
     @Test
     void clientsKeepTheirConnectionsNamesRulesAndTrafficAcrossTwoUpgrades() throws Exception {
-        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
-        try {
-            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS,
-                    busEnvironment(launcher));
-                 Clients.Background service = Clients.start(bus, Clients.PYTHON, peer(), "service", NAME);
-                 Clients.Background sub1 = Clients.start(bus, Clients.PYTHON, peer(), "subscriber");
-                 Clients.Background sub2 = Clients.start(bus, Clients.PYTHON, peer(), "subscriber");
-                 Clients.Background monitor = Clients.start(bus, "dbus-monitor", "--address", bus.address(),
-                         "interface='org.capbus.Stream'")) {
-                long[] second = new long[1];
-                service.awaitStdout("READY");
-                sub1.awaitStdout("READY");
-                sub2.awaitStdout("READY");
-                String serviceName = word(service.stdout(), "READY");
-                String busId = Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
-                        "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetId").stdout();
-                Await.until(() -> monitor.stdout().contains("NameAcquired"), monitor::stdout);
+        Path launcher = upgrades.launcher();
+        try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS,
+                busEnvironment(launcher));
+             Clients.Background service = Clients.start(bus, Clients.PYTHON, peer(), "service", NAME);
+             Clients.Background sub1 = Clients.start(bus, Clients.PYTHON, peer(), "subscriber");
+             Clients.Background sub2 = Clients.start(bus, Clients.PYTHON, peer(), "subscriber");
+             Clients.Background monitor = Clients.start(bus, "dbus-monitor", "--address", bus.address(),
+                     "interface='org.capbus.Stream'")) {
+            long[] second = new long[1];
+            service.awaitStdout("READY");
+            sub1.awaitStdout("READY");
+            sub2.awaitStdout("READY");
+            String serviceName = word(service.stdout(), "READY");
+            String busId = Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
+                    "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetId").stdout();
+            Await.until(() -> monitor.stdout().contains("NameAcquired"), monitor::stdout);
 
-                // Traffic in flight: a call the service answers after 2 s, and a stream of signals.
-                try (Clients.Background pending = Clients.start(bus, "gdbus", "call", "--session", "-d", NAME, "-o",
-                        "/t", "-m", NAME + ".Slow", "answered-later", "2000");
-                     Clients.Background emitter = Clients.start(bus, Clients.PYTHON, peer(), "emitter",
-                             Integer.toString(TICKS), "15")) {
-                    Await.until(() -> sub1.stdout().contains("GOT 10"), sub1::stdout);
-                    long first = upgrade(bus.pid());
-                    Await.until(() -> sub1.stdout().contains("GOT 90"), sub1::stdout);
-                    second[0] = upgrade(first);
+            // Traffic in flight: a call the service answers after 2 s, and a stream of signals.
+            try (Clients.Background pending = Clients.start(bus, "gdbus", "call", "--session", "-d", NAME, "-o",
+                    "/t", "-m", NAME + ".Slow", "answered-later", "2000");
+                 Clients.Background emitter = Clients.start(bus, Clients.PYTHON, peer(), "emitter",
+                         Integer.toString(TICKS), "15")) {
+                Await.until(() -> sub1.stdout().contains("GOT 10"), sub1::stdout);
+                long first = upgrade(bus.pid());
+                Await.until(() -> sub1.stdout().contains("GOT 90"), sub1::stdout);
+                second[0] = upgrade(first);
 
-                    emitter.awaitStdout("END");
-                    sub1.awaitStdout("END");
-                    sub2.awaitStdout("END");
-                    assertThat(pending.process().waitFor(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-                    assertThat(pending.process().exitValue()).as(pending.stderr()).isZero();
-                    assertThat(pending.stdout()).contains("answered-later");
-                }
-                for (Clients.Background sub : List.of(sub1, sub2)) {
-                    assertThat(ticks(sub.stdout())).as("each tick once, in order").isEqualTo(range(TICKS));
-                    // The same connection throughout: it ends with the unique name it started with.
-                    assertThat(word(sub.stdout(), "END")).isEqualTo(word(sub.stdout(), "READY"));
-                }
-                Await.until(() -> monitor.stdout().contains("member=Done"), monitor::stdout);
-                assertThat(monitorTicks(monitor.stdout())).as("dbus-monitor saw each tick once, in order")
-                        .isEqualTo(range(TICKS));
-
-                assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
-                        "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetNameOwner", NAME).stdout())
-                        .contains(serviceName);
-                assertThat(Clients.runOk(bus, "busctl", "--address=" + bus.address(), "call", NAME, "/t", NAME,
-                        "Echo", "s", "after").stdout()).contains("after");
-                assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
-                        "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetId").stdout()).isEqualTo(busId);
-                assertThat(service.process().isAlive()).as(service.stderr()).isTrue();
-                assertThat(monitor.process().isAlive()).as(monitor.stderr()).isTrue();
-                // Each new process rehearsed its takeover (TakeoverRehearsal) before the old one stopped serving.
-                assertThat(bus.stderr()).containsPattern("(?s)rehearsed in \\d+ ms.*rehearsed in \\d+ ms")
-                        .doesNotContain("the rehearsal failed");
-                // It left nothing open: a handful of clients' sockets, the listener, the JVM's own files; not the 1,200
-                // descriptors of its 600 socket pairs.
-                try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/" + second[0] + "/fd"))) {
-                    assertThat(fds.count()).isLessThan(200);
-                }
+                emitter.awaitStdout("END");
+                sub1.awaitStdout("END");
+                sub2.awaitStdout("END");
+                assertThat(pending.process().waitFor(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                assertThat(pending.process().exitValue()).as(pending.stderr()).isZero();
+                assertThat(pending.stdout()).contains("answered-later");
             }
-        } finally {
-            Files.deleteIfExists(launcher);
+            for (Clients.Background sub : List.of(sub1, sub2)) {
+                assertThat(ticks(sub.stdout())).as("each tick once, in order").isEqualTo(range(TICKS));
+                // The same connection throughout: it ends with the unique name it started with.
+                assertThat(word(sub.stdout(), "END")).isEqualTo(word(sub.stdout(), "READY"));
+            }
+            Await.until(() -> monitor.stdout().contains("member=Done"), monitor::stdout);
+            assertThat(monitorTicks(monitor.stdout())).as("dbus-monitor saw each tick once, in order")
+                    .isEqualTo(range(TICKS));
+
+            assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
+                    "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetNameOwner", NAME).stdout())
+                    .contains(serviceName);
+            assertThat(Clients.runOk(bus, "busctl", "--address=" + bus.address(), "call", NAME, "/t", NAME,
+                    "Echo", "s", "after").stdout()).contains("after");
+            assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
+                    "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetId").stdout()).isEqualTo(busId);
+            assertThat(service.process().isAlive()).as(service.stderr()).isTrue();
+            assertThat(monitor.process().isAlive()).as(monitor.stderr()).isTrue();
+            // Each new process rehearsed its takeover (TakeoverRehearsal) before the old one stopped serving.
+            assertThat(bus.stderr()).containsPattern("(?s)rehearsed in \\d+ ms.*rehearsed in \\d+ ms")
+                    .doesNotContain("the rehearsal failed");
+            // It left nothing open: a handful of clients' sockets, the listener, the JVM's own files; not the 1,200
+            // descriptors of its 600 socket pairs.
+            try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/" + second[0] + "/fd"))) {
+                assertThat(fds.count()).isLessThan(200);
+            }
         }
     }
 
     @Test
     void aNewBinaryThatFailsCannotReadTheStateOrCrashesLeavesTheOldBusServing() throws Exception {
-        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
-        try {
+        Path launcher = upgrades.launcher();
+        try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS,
+                busEnvironment(launcher));
+             Clients.Background service = Clients.start(bus, Clients.PYTHON, peer(), "service", NAME)) {
+            service.awaitStdout("READY");
+
+            useLauncher(launcher, "echo 'simulated broken installation' >&2; exit 3");
+            ClientResult broken = upgradeCommand(bus.pid());
+            assertThat(broken.exitCode()).isEqualTo(1);
+            assertThat(broken.stdout()).startsWith("failed: ").contains("exited with status 3");
+            assertServes(bus, service);
+
+            // A capbus that reads hand-over formats only up to version 0: the state is "from the future".
+            useLauncher(launcher, "CAPBUS_HANDOVER_MAX_FORMAT=0 exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+            ClientResult older = upgradeCommand(bus.pid());
+            assertThat(older.exitCode()).isEqualTo(1);
+            assertThat(older.stdout()).startsWith("failed: ").contains("reads hand-over format versions 1 to 0");
+            assertServes(bus, service);
+            assertThat(bus.stderr()).contains("live upgrade failed, this process goes on serving");
+
+            // A new process that dies after it took the sockets and the state, before READY: as if killed.
+            useLauncher(launcher, "CAPBUS_HANDOVER_CRASH_AFTER_RESTORE=1 exec " + BusKind.CAPBUS.executable()
+                    + " \"$@\"");
+            ClientResult crashed = upgradeCommand(bus.pid());
+            assertThat(crashed.exitCode()).as(crashed.describe()).isEqualTo(1);
+            assertThat(crashed.stdout()).startsWith("failed: ");
+            assertServes(bus, service);
+
+            // And the installation fixed, the same bus upgrades.
             useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS,
-                    busEnvironment(launcher));
-                 Clients.Background service = Clients.start(bus, Clients.PYTHON, peer(), "service", NAME)) {
-                service.awaitStdout("READY");
-
-                useLauncher(launcher, "echo 'simulated broken installation' >&2; exit 3");
-                ClientResult broken = upgradeCommand(bus.pid());
-                assertThat(broken.exitCode()).isEqualTo(1);
-                assertThat(broken.stdout()).startsWith("failed: ").contains("exited with status 3");
-                assertServes(bus, service);
-
-                // A capbus that reads hand-over formats only up to version 0: the state is "from the future".
-                useLauncher(launcher, "CAPBUS_HANDOVER_MAX_FORMAT=0 exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-                ClientResult older = upgradeCommand(bus.pid());
-                assertThat(older.exitCode()).isEqualTo(1);
-                assertThat(older.stdout()).startsWith("failed: ").contains("reads hand-over format versions 1 to 0");
-                assertServes(bus, service);
-                assertThat(bus.stderr()).contains("live upgrade failed, this process goes on serving");
-
-                // A new process that dies after it took the sockets and the state, before READY: as if killed.
-                useLauncher(launcher, "CAPBUS_HANDOVER_CRASH_AFTER_RESTORE=1 exec " + BusKind.CAPBUS.executable()
-                        + " \"$@\"");
-                ClientResult crashed = upgradeCommand(bus.pid());
-                assertThat(crashed.exitCode()).as(crashed.describe()).isEqualTo(1);
-                assertThat(crashed.stdout()).startsWith("failed: ");
-                assertServes(bus, service);
-
-                // And the installation fixed, the same bus upgrades.
-                useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-                upgrade(bus.pid());
-                assertServes(bus, service);
-            }
-        } finally {
-            Files.deleteIfExists(launcher);
+            upgrade(bus.pid());
+            assertServes(bus, service);
         }
     }
 
@@ -150,7 +140,7 @@ class LiveUpgradeIT {
      */
     @Test
     void repeatedUpgradesUnderASteadyStreamLoseNothingAndTheCountersContinue() throws Exception {
-        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        Path launcher = upgrades.launcher();
         int port;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
@@ -159,39 +149,34 @@ class LiveUpgradeIT {
         String config = TestBus.configuration(false).replace("</busconfig>",
                 "  <metrics address=\"" + target + "\"/>\n</busconfig>");
         int ticks = 400;
-        try {
-            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher));
-                 Clients.Background sub = Clients.start(bus, Clients.PYTHON, peer(), "subscriber")) {
-                sub.awaitStdout("READY");
-                String signals = "capbus_messages_received_total{type=\"signal\"}";
-                String accepted = "capbus_connections_accepted_total";
-                double acceptedBefore = metric(target, accepted);
-                // A steady stream (a signal every 25 ms, about 10 s) through three upgrades, one after the other.
-                try (Clients.Background emitter = Clients.start(bus, Clients.PYTHON, peer(), "emitter",
-                        Integer.toString(ticks), "25")) {
-                    Await.until(() -> sub.stdout().contains("GOT 20"), sub::stdout);
-                    long pid = bus.pid();
-                    double previous = metric(target, signals);
-                    for (int i = 0; i < 3; i++) {
-                        pid = upgrade(pid);
-                        double now = scrapeWhenServed(target, signals);
-                        assertThat(now).as("%s after upgrade %d", signals, i + 1).isGreaterThanOrEqualTo(previous);
-                        previous = now;
-                    }
-                    emitter.awaitStdout("END");
-                    sub.awaitStdout("END");
+        try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher));
+             Clients.Background sub = Clients.start(bus, Clients.PYTHON, peer(), "subscriber")) {
+            sub.awaitStdout("READY");
+            String signals = "capbus_messages_received_total{type=\"signal\"}";
+            String accepted = "capbus_connections_accepted_total";
+            double acceptedBefore = metric(target, accepted);
+            // A steady stream (a signal every 25 ms, about 10 s) through three upgrades, one after the other.
+            try (Clients.Background emitter = Clients.start(bus, Clients.PYTHON, peer(), "emitter",
+                    Integer.toString(ticks), "25")) {
+                Await.until(() -> sub.stdout().contains("GOT 20"), sub::stdout);
+                long pid = bus.pid();
+                double previous = metric(target, signals);
+                for (int i = 0; i < 3; i++) {
+                    pid = upgrade(pid);
+                    double now = scrapeWhenServed(target, signals);
+                    assertThat(now).as("%s after upgrade %d", signals, i + 1).isGreaterThanOrEqualTo(previous);
+                    previous = now;
                 }
-                assertThat(ticks(sub.stdout())).as("each tick once, in order").isEqualTo(range(ticks));
-                assertThat(word(sub.stdout(), "END")).isEqualTo(word(sub.stdout(), "READY"));
-                // Counted once by whichever process received each: had a process started from zero, the total
-                // would be short of what was sent.
-                assertThat(scrapeWhenServed(target, signals)).as(signals).isGreaterThanOrEqualTo(ticks + 1);
-                assertThat(scrapeWhenServed(target, accepted)).as(accepted)
-                        .isGreaterThanOrEqualTo(acceptedBefore + 1);
+                emitter.awaitStdout("END");
+                sub.awaitStdout("END");
             }
-        } finally {
-            Files.deleteIfExists(launcher);
+            assertThat(ticks(sub.stdout())).as("each tick once, in order").isEqualTo(range(ticks));
+            assertThat(word(sub.stdout(), "END")).isEqualTo(word(sub.stdout(), "READY"));
+            // Counted once by whichever process received each: had a process started from zero, the total
+            // would be short of what was sent.
+            assertThat(scrapeWhenServed(target, signals)).as(signals).isGreaterThanOrEqualTo(ticks + 1);
+            assertThat(scrapeWhenServed(target, accepted)).as(accepted)
+                    .isGreaterThanOrEqualTo(acceptedBefore + 1);
         }
     }
 
@@ -279,7 +264,7 @@ class LiveUpgradeIT {
     @Test
     void activationsInProgressAndTheActivationEnvironmentTravel(@org.junit.jupiter.api.io.TempDir Path services)
             throws Exception {
-        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        Path launcher = upgrades.launcher();
         Path gate = services.resolve("gate");
         String service = Clients.PYTHON + " " + Clients.resource("service.py");
         // Started by the old process, it takes its name only once the test opens the gate, after the upgrade. The
@@ -292,34 +277,29 @@ class LiveUpgradeIT {
                 + "\nExec=/bin/sh -c 'exec " + service + " " + ENV + " >/dev/null'\n");
         String config = TestBus.configurationWithElements("  <servicedir>" + services + "</servicedir>\n"
                 + "  <limit name=\"service_start_timeout\">120000</limit>\n");
-        try {
-            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher))) {
-                driver(bus, "UpdateActivationEnvironment", "{'CAPBUS_IT_VARIABLE': 'carried'}");
-                try (Clients.Background callers = Clients.start(bus, Clients.PYTHON,
-                        Clients.resource("activation.py"), "calls", SLOW, "3", "fd")) {
-                    Await.until(() -> stat(bus, "ActivationWaitingMessages") == 4,
-                            () -> "not all callers wait: " + driver(bus, "Debug.Stats.GetStats") + bus.stderr());
-                    upgrade(bus.pid());
-                    // The new process holds the activation: its callers, the descriptor, its child's pid.
-                    assertThat(stat(bus, "PendingActivations")).isEqualTo(1);
-                    assertThat(stat(bus, "ActivationWaitingMessages")).isEqualTo(4);
-                    assertThat(stat(bus, "ActivationWaitingFDs")).isEqualTo(1);
-                    assertThat(callers.process().isAlive()).as(callers.stdout() + callers.stderr()).isTrue();
+        try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher))) {
+            driver(bus, "UpdateActivationEnvironment", "{'CAPBUS_IT_VARIABLE': 'carried'}");
+            try (Clients.Background callers = Clients.start(bus, Clients.PYTHON,
+                    Clients.resource("activation.py"), "calls", SLOW, "3", "fd")) {
+                Await.until(() -> stat(bus, "ActivationWaitingMessages") == 4,
+                        () -> "not all callers wait: " + driver(bus, "Debug.Stats.GetStats") + bus.stderr());
+                upgrade(bus.pid());
+                // The new process holds the activation: its callers, the descriptor, its child's pid.
+                assertThat(stat(bus, "PendingActivations")).isEqualTo(1);
+                assertThat(stat(bus, "ActivationWaitingMessages")).isEqualTo(4);
+                assertThat(stat(bus, "ActivationWaitingFDs")).isEqualTo(1);
+                assertThat(callers.process().isAlive()).as(callers.stdout() + callers.stderr()).isTrue();
 
-                    Files.createFile(gate);
-                    assertThat(callers.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-                    assertThat(callers.stdout().lines()).as(callers.stderr() + bus.stderr())
-                            .containsExactly("reply=call1", "reply=call2", "reply=fd-char-device", "started=1");
-                }
-                assertThat(bus.stderr()).contains("Successfully activated service '" + SLOW + "'");
-                assertThat(stat(bus, "PendingActivations")).isZero();
-                assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "--dest", ENV, "--object-path",
-                        "/org/capbus/Test", "--method", "org.capbus.Test.Getenv", "CAPBUS_IT_VARIABLE").stdout().strip())
-                        .isEqualTo("('carried',)");
+                Files.createFile(gate);
+                assertThat(callers.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                assertThat(callers.stdout().lines()).as(callers.stderr() + bus.stderr())
+                        .containsExactly("reply=call1", "reply=call2", "reply=fd-char-device", "started=1");
             }
-        } finally {
-            Files.deleteIfExists(launcher);
+            assertThat(bus.stderr()).contains("Successfully activated service '" + SLOW + "'");
+            assertThat(stat(bus, "PendingActivations")).isZero();
+            assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "--dest", ENV, "--object-path",
+                    "/org/capbus/Test", "--method", "org.capbus.Test.Getenv", "CAPBUS_IT_VARIABLE").stdout().strip())
+                    .isEqualTo("('carried',)");
         }
     }
 
@@ -332,26 +312,21 @@ class LiveUpgradeIT {
     @Test
     void descriptorsQueuedForAClientThatDoesNotReadArriveAfterTheUpgrade(@org.junit.jupiter.api.io.TempDir Path dir)
             throws Exception {
-        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        Path launcher = upgrades.launcher();
         Path gate = dir.resolve("gate");
-        try {
-            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, busEnvironment(launcher));
-                 Clients.Background receiver = Clients.start(bus, Clients.PYTHON, Clients.resource("fd_flood.py"),
-                         "receiver", "40", gate.toString())) {
-                receiver.awaitStdout("READY");
-                String name = word(receiver.stdout(), "READY");
-                assertThat(Clients.python(bus, "fd_flood.py", "sender", name, "40").stdout()).contains("SENT 40");
-                long queuedFds = connectionStat(bus, name, "OutgoingFDs");
-                assertThat(queuedFds).as("descriptors waiting in the bus for the receiver").isPositive();
+        try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, busEnvironment(launcher));
+             Clients.Background receiver = Clients.start(bus, Clients.PYTHON, Clients.resource("fd_flood.py"),
+                     "receiver", "40", gate.toString())) {
+            receiver.awaitStdout("READY");
+            String name = word(receiver.stdout(), "READY");
+            assertThat(Clients.python(bus, "fd_flood.py", "sender", name, "40").stdout()).contains("SENT 40");
+            long queuedFds = connectionStat(bus, name, "OutgoingFDs");
+            assertThat(queuedFds).as("descriptors waiting in the bus for the receiver").isPositive();
 
-                upgrade(bus.pid());
-                Files.createFile(gate);
-                assertThat(receiver.awaitExit()).as(receiver.stderr()).isZero();
-                assertThat(receiver.stdout()).contains("GOT 40").doesNotContain("BAD");
-            }
-        } finally {
-            Files.deleteIfExists(launcher);
+            upgrade(bus.pid());
+            Files.createFile(gate);
+            assertThat(receiver.awaitExit()).as(receiver.stderr()).isZero();
+            assertThat(receiver.stdout()).contains("GOT 40").doesNotContain("BAD");
         }
     }
 
@@ -361,40 +336,35 @@ class LiveUpgradeIT {
      */
     @Test
     void aConnectionMidAuthenticationAndHalfAMessageFinishAfterTheUpgrade() throws Exception {
-        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
-        try {
-            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, busEnvironment(launcher));
-                 RawConnection authenticating = RawConnection.connectUnauthenticated(bus);
-                 RawConnection halfway = RawConnection.open(bus);
-                 RawConnection witness = RawConnection.open(bus)) {
-                String busId = witness.callDriver("GetId").firstString();
-                String hexUid = java.util.HexFormat.of().formatHex(
-                        Integer.toString(RawConnection.uid()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                authenticating.send(("\0AUTH EXTERNAL " + hexUid + "\r\n")
-                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                assertThat(authenticating.readLine(Await.BOUND)).startsWith("OK ");
-                int serial = halfway.nextSerial();
-                byte[] call = WireMessage.driverCall(serial, "GetId").build();
-                halfway.send(java.util.Arrays.copyOf(call, call.length / 2));
-                // A round trip on another connection: the bus has had the chance to read the half (it reads each
-                // socket as it becomes readable); if it has not, the bytes wait in the socket, which travels too.
-                witness.callDriver("GetId");
+        Path launcher = upgrades.launcher();
+        try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, busEnvironment(launcher));
+             RawConnection authenticating = RawConnection.connectUnauthenticated(bus);
+             RawConnection halfway = RawConnection.open(bus);
+             RawConnection witness = RawConnection.open(bus)) {
+            String busId = witness.callDriver("GetId").firstString();
+            String hexUid = java.util.HexFormat.of().formatHex(
+                    Integer.toString(RawConnection.uid()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            authenticating.send(("\0AUTH EXTERNAL " + hexUid + "\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            assertThat(authenticating.readLine(Await.BOUND)).startsWith("OK ");
+            int serial = halfway.nextSerial();
+            byte[] call = WireMessage.driverCall(serial, "GetId").build();
+            halfway.send(java.util.Arrays.copyOf(call, call.length / 2));
+            // A round trip on another connection: the bus has had the chance to read the half (it reads each
+            // socket as it becomes readable); if it has not, the bytes wait in the socket, which travels too.
+            witness.callDriver("GetId");
 
-                upgrade(bus.pid());
-                halfway.send(java.util.Arrays.copyOfRange(call, call.length / 2, call.length));
-                WireMessage reply = halfway.readUntil(m -> m.replySerial() == serial, Await.BOUND);
-                assertThat(reply.type()).isEqualTo(WireMessage.METHOD_RETURN);
-                assertThat(reply.firstString()).isEqualTo(busId);
+            upgrade(bus.pid());
+            halfway.send(java.util.Arrays.copyOfRange(call, call.length / 2, call.length));
+            WireMessage reply = halfway.readUntil(m -> m.replySerial() == serial, Await.BOUND);
+            assertThat(reply.type()).isEqualTo(WireMessage.METHOD_RETURN);
+            assertThat(reply.firstString()).isEqualTo(busId);
 
-                authenticating.send("BEGIN\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                String unique = authenticating.hello();
-                int last = Math.max(number(halfway.uniqueName()), number(witness.uniqueName()));
-                assertThat(number(unique)).as("unique names continue: " + unique).isEqualTo(last + 1);
-                assertThat(witness.callDriver("GetNameOwner", unique).firstString()).isEqualTo(unique);
-            }
-        } finally {
-            Files.deleteIfExists(launcher);
+            authenticating.send("BEGIN\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String unique = authenticating.hello();
+            int last = Math.max(number(halfway.uniqueName()), number(witness.uniqueName()));
+            assertThat(number(unique)).as("unique names continue: " + unique).isEqualTo(last + 1);
+            assertThat(witness.callDriver("GetNameOwner", unique).firstString()).isEqualTo(unique);
         }
     }
 
@@ -404,37 +374,32 @@ class LiveUpgradeIT {
      */
     @Test
     void aCookieAuthenticationGoesOnAcrossTheUpgrade() throws Exception {
-        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        Path launcher = upgrades.launcher();
         String config = TestBus.configuration(false).replace("<auth>EXTERNAL</auth>", "<auth>DBUS_COOKIE_SHA1</auth>");
         java.nio.charset.Charset ascii = java.nio.charset.StandardCharsets.US_ASCII;
         java.util.HexFormat hex = java.util.HexFormat.of();
-        try {
-            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher));
-                 RawConnection client = RawConnection.connectUnauthenticated(bus)) {
-                client.send(("\0AUTH DBUS_COOKIE_SHA1 " + hex.formatHex(Integer.toString(RawConnection.uid())
-                        .getBytes(ascii)) + "\r\n").getBytes(ascii));
-                String data = client.readLine(Await.BOUND);
-                assertThat(data).startsWith("DATA ");
-                String[] challenge = new String(hex.parseHex(data.substring(5)), ascii).split(" ");
+        try (TestBus bus = TestBus.startWithConfiguration(BusKind.CAPBUS, config, busEnvironment(launcher));
+             RawConnection client = RawConnection.connectUnauthenticated(bus)) {
+            client.send(("\0AUTH DBUS_COOKIE_SHA1 " + hex.formatHex(Integer.toString(RawConnection.uid())
+                    .getBytes(ascii)) + "\r\n").getBytes(ascii));
+            String data = client.readLine(Await.BOUND);
+            assertThat(data).startsWith("DATA ");
+            String[] challenge = new String(hex.parseHex(data.substring(5)), ascii).split(" ");
 
-                upgrade(bus.pid());
+            upgrade(bus.pid());
 
-                // The client's side, as libdbus computes it from the keyring the bus wrote.
-                Path keyring = Path.of(System.getProperty("user.home"), ".dbus-keyrings", challenge[0]);
-                String secret = Files.readAllLines(keyring).stream().map(l -> l.split(" "))
-                        .filter(f -> f[0].equals(challenge[1])).map(f -> f[2]).findFirst().orElseThrow();
-                String clientChallenge = "0123456789abcdef0123456789abcdef";
-                String hash = hex.formatHex(java.security.MessageDigest.getInstance("SHA-1").digest(
-                        (challenge[2] + ":" + clientChallenge + ":" + secret).getBytes(ascii)));
-                client.send(("DATA " + hex.formatHex((clientChallenge + " " + hash).getBytes(ascii)) + "\r\n")
-                        .getBytes(ascii));
-                assertThat(client.readLine(Await.BOUND)).startsWith("OK ");
-                client.send("BEGIN\r\n".getBytes(ascii));
-                assertThat(client.hello()).startsWith(":");
-            }
-        } finally {
-            Files.deleteIfExists(launcher);
+            // The client's side, as libdbus computes it from the keyring the bus wrote.
+            Path keyring = Path.of(System.getProperty("user.home"), ".dbus-keyrings", challenge[0]);
+            String secret = Files.readAllLines(keyring).stream().map(l -> l.split(" "))
+                    .filter(f -> f[0].equals(challenge[1])).map(f -> f[2]).findFirst().orElseThrow();
+            String clientChallenge = "0123456789abcdef0123456789abcdef";
+            String hash = hex.formatHex(java.security.MessageDigest.getInstance("SHA-1").digest(
+                    (challenge[2] + ":" + clientChallenge + ":" + secret).getBytes(ascii)));
+            client.send(("DATA " + hex.formatHex((clientChallenge + " " + hash).getBytes(ascii)) + "\r\n")
+                    .getBytes(ascii));
+            assertThat(client.readLine(Await.BOUND)).startsWith("OK ");
+            client.send("BEGIN\r\n".getBytes(ascii));
+            assertThat(client.hello()).startsWith(":");
         }
     }
 
@@ -447,7 +412,7 @@ class LiveUpgradeIT {
     @Test
     void underAServiceManagerTheNewProcessIsAnnouncedAndTheActivatedSocketKeepsServing(
             @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
+        Path launcher = upgrades.launcher();
         Path socket = dir.resolve("bus");
         Path notify = dir.resolve("notify");
         Path config = Files.writeString(dir.resolve("bus.conf"), TestBus.configuration(false));
@@ -460,7 +425,6 @@ class LiveUpgradeIT {
                     print(s.recv(4096).decode().replace('\\n', ' '), flush=True)
                 """, notify.toString()))) {
             manager.awaitStdout("listening");
-            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
             Map<String, String> env = new java.util.HashMap<>(BusKind.CAPBUS.environment());
             env.putAll(busEnvironment(launcher));
             env.put("NOTIFY_SOCKET", notify.toString());
@@ -501,8 +465,6 @@ class LiveUpgradeIT {
                     assertThat(fresh.stdout()).contains("uint32 " + newPid);
                 }
             }
-        } finally {
-            Files.deleteIfExists(launcher);
         }
     }
 

@@ -71,7 +71,7 @@ class LiveUpgradeNativeIT {
     private final Upgrades upgrades = new Upgrades();
 
     @AfterEach
-    void stopTakenOverProcesses() {
+    void stopTakenOverProcesses() throws IOException {
         upgrades.stopTakenOver();
     }
 
@@ -101,243 +101,234 @@ class LiveUpgradeNativeIT {
 
     @Test
     void nativeConnectionsKeepTheirHandlesNamesAndTrafficAcrossAnUpgrade() throws Throwable {
-        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
-        try {
-            Upgrades.useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, Upgrades.environment(launcher));
-                 // There all along (it makes the bus's native bridge, which stays): the level is taken after it.
-                 CapbusClient bystander = CapbusClient.connect(bus.address())) {
-                Map<String, Long> before = NativeAccountsIT.accounts(bus);
-                Service svc = new Service();
-                CapbusClient s = CapbusClient.connect(bus.address());
-                svc.client = s;
-                CapbusClient c = CapbusClient.connect(bus.address());
-                CapbusClient sink = CapbusClient.connect(bus.address());
-                java.util.concurrent.CountDownLatch sinkReads = new java.util.concurrent.CountDownLatch(1);
-                Path file = Files.createTempFile("capbus-upgrade-native", ".txt");
-                Files.writeString(file, "passed-on");
-                Clients.Background python = Clients.start(bus, Clients.PYTHON, "-c", HELD_SERVICE);
-                Clients.Background heldCall = null;
-                try (RawNative raw = RawNative.connect(bus);
-                     RawNative negotiating = RawNative.negotiate(bus)) {
-                    python.awaitStdout("READY");
-                    Set<Long> idsOfS = new HashSet<>();
-                    Set<Long> idsOfC = new HashSet<>();
-                    idsOfS.add(s.root().id());
-                    idsOfC.add(c.root().id());
+        Path launcher = upgrades.launcher();
+        try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, Upgrades.environment(launcher));
+             // There all along (it makes the bus's native bridge, which stays): the level is taken after it.
+             CapbusClient bystander = CapbusClient.connect(bus.address())) {
+            Map<String, Long> before = NativeAccountsIT.accounts(bus);
+            Service svc = new Service();
+            CapbusClient s = CapbusClient.connect(bus.address());
+            svc.client = s;
+            CapbusClient c = CapbusClient.connect(bus.address());
+            CapbusClient sink = CapbusClient.connect(bus.address());
+            java.util.concurrent.CountDownLatch sinkReads = new java.util.concurrent.CountDownLatch(1);
+            Path file = Files.createTempFile("capbus-upgrade-native", ".txt");
+            Files.writeString(file, "passed-on");
+            Clients.Background python = Clients.start(bus, Clients.PYTHON, "-c", HELD_SERVICE);
+            Clients.Background heldCall = null;
+            try (RawNative raw = RawNative.connect(bus);
+                 RawNative negotiating = RawNative.negotiate(bus)) {
+                python.awaitStdout("READY");
+                Set<Long> idsOfS = new HashSet<>();
+                Set<Long> idsOfC = new HashSet<>();
+                idsOfS.add(s.root().id());
+                idsOfC.add(c.root().id());
 
-                    Node svcNode = NativeProtocolIT.await(s.createNode(svc));
-                    idsOfS.add(svcNode.handle().id());
-                    assertThat(NativeProtocolIT.await(s.registerName(SERVICE, svcNode, 0x4))).isEqualTo(1);
-                    NativeProtocolIT.Recorder p1 = new NativeProtocolIT.Recorder();
-                    NativeProtocolIT.Recorder p2 = new NativeProtocolIT.Recorder();
-                    Node perClient1 = NativeProtocolIT.await(s.createNode(p1));
-                    Node perClient2 = NativeProtocolIT.await(s.createNode(p2));
-                    idsOfS.add(perClient1.handle().id());
-                    idsOfS.add(perClient2.handle().id());
-                    Handle toPython = NativeProtocolIT.await(s.resolve(PYTHON));
-                    idsOfS.add(toPython.id());
+                Node svcNode = NativeProtocolIT.await(s.createNode(svc));
+                idsOfS.add(svcNode.handle().id());
+                assertThat(NativeProtocolIT.await(s.registerName(SERVICE, svcNode, 0x4))).isEqualTo(1);
+                NativeProtocolIT.Recorder p1 = new NativeProtocolIT.Recorder();
+                NativeProtocolIT.Recorder p2 = new NativeProtocolIT.Recorder();
+                Node perClient1 = NativeProtocolIT.await(s.createNode(p1));
+                Node perClient2 = NativeProtocolIT.await(s.createNode(p2));
+                idsOfS.add(perClient1.handle().id());
+                idsOfS.add(perClient2.handle().id());
+                Handle toPython = NativeProtocolIT.await(s.resolve(PYTHON));
+                idsOfS.add(toPython.id());
 
-                    // A sink that stops reading at its first message: what the service sends it next waits in the bus
-                    // (socket buffer and core queue), descriptors included, when the upgrade comes.
-                    List<String> sunk = Collections.synchronizedList(new ArrayList<>());
-                    List<Long> sinkSequences = Collections.synchronizedList(new ArrayList<>());
-                    Node sinkNode = NativeProtocolIT.await(sink.createNode((n, d) -> {
+                // A sink that stops reading at its first message: what the service sends it next waits in the bus
+                // (socket buffer and core queue), descriptors included, when the upgrade comes.
+                List<String> sunk = Collections.synchronizedList(new ArrayList<>());
+                List<Long> sinkSequences = Collections.synchronizedList(new ArrayList<>());
+                Node sinkNode = NativeProtocolIT.await(sink.createNode((n, d) -> {
+                    try {
+                        sinkReads.await(120, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    String text = utf8(d.payload()).strip();
+                    for (int fd : d.fds()) {
                         try {
-                            sinkReads.await(120, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
+                            text += " fd:" + Files.readString(Path.of("/proc/self/fd/" + fd));
+                        } catch (IOException e) {
+                            text += " fd:unreadable";
                         }
-                        String text = utf8(d.payload()).strip();
-                        for (int fd : d.fds()) {
-                            try {
-                                text += " fd:" + Files.readString(Path.of("/proc/self/fd/" + fd));
-                            } catch (IOException e) {
-                                text += " fd:unreadable";
-                            }
-                            sink.closeFd(fd);
-                        }
-                        sunk.add(text);
-                        sinkSequences.add(d.sequence());
-                    }));
-                    Handle sinkToSvc = NativeProtocolIT.await(sink.resolve(SERVICE));
-                    NativeProtocolIT.await(sink.send(sinkToSvc, utf8("sink"), sinkNode.handle()));
-                    Handle toSink = NativeProtocolIT.take(svc.messages).handles().get(0);
-                    int fd = NativeProtocolIT.openForPassing(file);
-                    int queued = 300;
-                    for (int i = 0; i < queued; i++) {
-                        byte[] payload = java.util.Arrays.copyOf(utf8("q" + i), 4096);
-                        java.util.Arrays.fill(payload, utf8("q" + i).length, payload.length, (byte) ' ');
-                        NativeProtocolIT.await(i < 10 ? s.send(toSink, payload, new int[] {fd}) : s.send(toSink, payload));
+                        sink.closeFd(fd);
                     }
-                    s.closeFd(fd);
-
-                    // A native match rule.
-                    LinkedBlockingQueue<String> signals = new LinkedBlockingQueue<>();
-                    c.onSignal(m -> signals.add(m.getName()));
-                    NativeProtocolIT.await(c.addMatch("type='signal',interface='org.capbus.TestSignal'"));
-
-                    // The client finds the service, gives it a node of its own; the service gives it two nodes.
-                    NativeProtocolIT.Recorder mine = new NativeProtocolIT.Recorder();
-                    Node cNode = NativeProtocolIT.await(c.createNode(mine));
-                    idsOfC.add(cNode.handle().id());
-                    Handle toSvc = NativeProtocolIT.await(c.resolve(SERVICE));
-                    idsOfC.add(toSvc.id());
-                    Set<Long> destroyedAtC = Collections.synchronizedSet(new HashSet<>());
-                    c.onHandleDestroyed(h -> destroyedAtC.add(h.id()));
-                    NativeProtocolIT.await(c.send(toSvc, utf8("hello"), cNode.handle()));
-                    Delivery hello = NativeProtocolIT.take(svc.messages);
-                    Handle toC = hello.handles().get(0);
-                    idsOfS.add(toC.id());
-                    NativeProtocolIT.await(s.send(toC, utf8("yours"), perClient1.handle(), perClient2.handle()));
-                    Delivery yours = NativeProtocolIT.take(mine.messages);
-                    Handle toP1 = yours.handles().get(0);
-                    Handle toP2 = yours.handles().get(1);
-                    idsOfC.add(toP1.id());
-                    idsOfC.add(toP2.id());
-
-                    // Calls pending at the upgrade: gdbus to the native service, the native service to python.
-                    heldCall = Clients.start(bus, "gdbus", "call", "--session", "--timeout", "120", "--dest", SERVICE,
-                            "--object-path", "/x", "--method", "org.capbus.Test.Hold");
-                    Delivery held = NativeProtocolIT.take(svc.held);
-                    CompletableFuture<Object[]> pendingNative = s.callDBus(PYTHON, "/t", IFACE, "Hold", "s",
-                            "native-call-answered");
-                    python.awaitStdout("HELD native-call-answered");
-                    // A frame half written when the upgrade comes.
-                    long rawToSvc = raw.resolve(SERVICE);
-                    byte[] split = RawNative.frame(0x0002, 0, 99, new long[] {rawToSvc}, utf8("split-frame"));
-                    raw.write(split, 0, 30);
-
-                    long newPid = upgrades.upgrade(bus.pid());
-                    assertThat(newPid).isNotEqualTo(bus.pid());
-
-                    raw.write(split, 30, split.length - 30);
-                    // A client that had negotiated the protocol but not yet sent BEGIN goes on where it was.
-                    assertThat(negotiating.begin()).startsWith(":1.");
-                    assertThat(raw.replyStatus(99)).as("the split SEND's reply").isZero();
-                    assertThat(utf8(NativeProtocolIT.take(svc.messages).payload())).isEqualTo("split-frame");
-                    NativeProtocolIT.await(c.send(toSvc, utf8("after-split")));
-                    assertThat(utf8(NativeProtocolIT.take(svc.messages).payload()))
-                            .as("the split frame arrived once").isEqualTo("after-split");
-
-                    // The same unique names, the same ids: sends through the old handles both ways.
-                    assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
-                            "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetNameOwner", SERVICE).stdout())
-                            .contains(s.uniqueName());
-                    assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
-                            "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.NameHasOwner", c.uniqueName())
-                            .stdout()).contains("true");
-                    NativeProtocolIT.await(s.send(toC, utf8("to-client")));
-                    assertThat(utf8(NativeProtocolIT.take(mine.messages).payload())).isEqualTo("to-client");
-                    NativeProtocolIT.await(c.send(toP1, utf8("to-p1")));
-                    assertThat(utf8(NativeProtocolIT.take(p1.messages).payload())).isEqualTo("to-p1");
-                    NativeProtocolIT.await(c.send(toSvc, utf8("to-service")));
-                    assertThat(utf8(NativeProtocolIT.take(svc.messages).payload())).isEqualTo("to-service");
-                    // Resolving again merges into the handle held: the same id, so it still names python's root.
-                    assertThat(NativeProtocolIT.await(s.resolve(PYTHON))).isEqualTo(toPython);
-                    assertThat(NativeProtocolIT.await(c.resolve(SERVICE))).isEqualTo(toSvc);
-
-                    // A gdbus call to the native service's name, and the calls pending at the upgrade answered.
-                    assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "--dest", SERVICE, "--object-path",
-                            "/x", "--method", "org.capbus.Test.Echo", "after").stdout().trim())
-                            .isEqualTo("('after',)");
-                    NativeProtocolIT.await(s.replyDBus(held, "s", "held-answered"));
-                    assertThat(heldCall.process().waitFor(20, TimeUnit.SECONDS)).isTrue();
-                    assertThat(heldCall.stdout().trim()).as(heldCall.stderr()).isEqualTo("('held-answered',)");
-                    assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "--dest", PYTHON, "--object-path",
-                            "/t", "--method", IFACE + ".Release").stdout()).contains("1");
-                    assertThat(NativeProtocolIT.await(pendingNative)).containsExactly("native-call-answered");
-
-                    // NodeReleased when the holder lets go, NodeDestroyed when the owner destroys.
-                    NativeProtocolIT.await(c.release(toP1));
-                    assertThat(NativeProtocolIT.take(p1.notifications)).isEqualTo("released");
-                    NativeProtocolIT.await(s.destroy(perClient2));
-                    assertThat(NativeProtocolIT.take(p2.notifications)).isEqualTo("destroyed");
-                    Await.until(() -> destroyedAtC.contains(toP2.id()), () -> "NodeDestroyed of " + toP2
-                            + " at the client: " + destroyedAtC);
-
-                    // The native match rule still selects.
-                    Clients.runOk(bus, "gdbus", "emit", "--session", "--object-path", "/x", "--signal",
-                            "org.capbus.TestSignal.Ping");
-                    assertThat(NativeProtocolIT.take(signals)).isEqualTo("Ping");
-
-                    // What waited for the sink arrives once each, in order, the descriptors with it.
-                    sinkReads.countDown();
-                    Await.until(() -> sunk.size() >= queued, () -> sunk.size() + " of " + queued + " at the sink");
-                    List<String> expected = new ArrayList<>();
-                    for (int i = 0; i < queued; i++) {
-                        expected.add("q" + i + (i < 10 ? " fd:passed-on" : ""));
-                    }
-                    assertThat(sunk).isEqualTo(expected);
-                    assertThat(sinkSequences).isSorted().doesNotHaveDuplicates();
-
-                    // Ids made after the upgrade are new ones.
-                    long newOfS = NativeProtocolIT.await(s.createNode(new NativeProtocolIT.Recorder())).handle().id();
-                    long newOfC = NativeProtocolIT.await(c.createNode(new NativeProtocolIT.Recorder())).handle().id();
-                    assertThat(newOfS).isGreaterThan(Collections.max(idsOfS));
-                    assertThat(newOfC).isGreaterThan(Collections.max(idsOfC));
-                } finally {
-                    if (heldCall != null) {
-                        heldCall.close();
-                    }
-                    sinkReads.countDown();
-                    s.close();
-                    c.close();
-                    sink.close();
-                    python.close();
-                    Files.deleteIfExists(file);
+                    sunk.add(text);
+                    sinkSequences.add(d.sequence());
+                }));
+                Handle sinkToSvc = NativeProtocolIT.await(sink.resolve(SERVICE));
+                NativeProtocolIT.await(sink.send(sinkToSvc, utf8("sink"), sinkNode.handle()));
+                Handle toSink = NativeProtocolIT.take(svc.messages).handles().get(0);
+                int fd = NativeProtocolIT.openForPassing(file);
+                int queued = 300;
+                for (int i = 0; i < queued; i++) {
+                    byte[] payload = java.util.Arrays.copyOf(utf8("q" + i), 4096);
+                    java.util.Arrays.fill(payload, utf8("q" + i).length, payload.length, (byte) ' ');
+                    NativeProtocolIT.await(i < 10 ? s.send(toSink, payload, new int[] {fd}) : s.send(toSink, payload));
                 }
-                Await.until(() -> NativeAccountsIT.accounts(bus).equals(before), () -> "accounts not back to their"
-                        + " level:\nbefore " + before + "\nnow    " + NativeAccountsIT.accounts(bus));
+                s.closeFd(fd);
+
+                // A native match rule.
+                LinkedBlockingQueue<String> signals = new LinkedBlockingQueue<>();
+                c.onSignal(m -> signals.add(m.getName()));
+                NativeProtocolIT.await(c.addMatch("type='signal',interface='org.capbus.TestSignal'"));
+
+                // The client finds the service, gives it a node of its own; the service gives it two nodes.
+                NativeProtocolIT.Recorder mine = new NativeProtocolIT.Recorder();
+                Node cNode = NativeProtocolIT.await(c.createNode(mine));
+                idsOfC.add(cNode.handle().id());
+                Handle toSvc = NativeProtocolIT.await(c.resolve(SERVICE));
+                idsOfC.add(toSvc.id());
+                Set<Long> destroyedAtC = Collections.synchronizedSet(new HashSet<>());
+                c.onHandleDestroyed(h -> destroyedAtC.add(h.id()));
+                NativeProtocolIT.await(c.send(toSvc, utf8("hello"), cNode.handle()));
+                Delivery hello = NativeProtocolIT.take(svc.messages);
+                Handle toC = hello.handles().get(0);
+                idsOfS.add(toC.id());
+                NativeProtocolIT.await(s.send(toC, utf8("yours"), perClient1.handle(), perClient2.handle()));
+                Delivery yours = NativeProtocolIT.take(mine.messages);
+                Handle toP1 = yours.handles().get(0);
+                Handle toP2 = yours.handles().get(1);
+                idsOfC.add(toP1.id());
+                idsOfC.add(toP2.id());
+
+                // Calls pending at the upgrade: gdbus to the native service, the native service to python.
+                heldCall = Clients.start(bus, "gdbus", "call", "--session", "--timeout", "120", "--dest", SERVICE,
+                        "--object-path", "/x", "--method", "org.capbus.Test.Hold");
+                Delivery held = NativeProtocolIT.take(svc.held);
+                CompletableFuture<Object[]> pendingNative = s.callDBus(PYTHON, "/t", IFACE, "Hold", "s",
+                        "native-call-answered");
+                python.awaitStdout("HELD native-call-answered");
+                // A frame half written when the upgrade comes.
+                long rawToSvc = raw.resolve(SERVICE);
+                byte[] split = RawNative.frame(0x0002, 0, 99, new long[] {rawToSvc}, utf8("split-frame"));
+                raw.write(split, 0, 30);
+
+                long newPid = upgrades.upgrade(bus.pid());
+                assertThat(newPid).isNotEqualTo(bus.pid());
+
+                raw.write(split, 30, split.length - 30);
+                // A client that had negotiated the protocol but not yet sent BEGIN goes on where it was.
+                assertThat(negotiating.begin()).startsWith(":1.");
+                assertThat(raw.replyStatus(99)).as("the split SEND's reply").isZero();
+                assertThat(utf8(NativeProtocolIT.take(svc.messages).payload())).isEqualTo("split-frame");
+                NativeProtocolIT.await(c.send(toSvc, utf8("after-split")));
+                assertThat(utf8(NativeProtocolIT.take(svc.messages).payload()))
+                        .as("the split frame arrived once").isEqualTo("after-split");
+
+                // The same unique names, the same ids: sends through the old handles both ways.
+                assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
+                        "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetNameOwner", SERVICE).stdout())
+                        .contains(s.uniqueName());
+                assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
+                        "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.NameHasOwner", c.uniqueName())
+                        .stdout()).contains("true");
+                NativeProtocolIT.await(s.send(toC, utf8("to-client")));
+                assertThat(utf8(NativeProtocolIT.take(mine.messages).payload())).isEqualTo("to-client");
+                NativeProtocolIT.await(c.send(toP1, utf8("to-p1")));
+                assertThat(utf8(NativeProtocolIT.take(p1.messages).payload())).isEqualTo("to-p1");
+                NativeProtocolIT.await(c.send(toSvc, utf8("to-service")));
+                assertThat(utf8(NativeProtocolIT.take(svc.messages).payload())).isEqualTo("to-service");
+                // Resolving again merges into the handle held: the same id, so it still names python's root.
+                assertThat(NativeProtocolIT.await(s.resolve(PYTHON))).isEqualTo(toPython);
+                assertThat(NativeProtocolIT.await(c.resolve(SERVICE))).isEqualTo(toSvc);
+
+                // A gdbus call to the native service's name, and the calls pending at the upgrade answered.
+                assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "--dest", SERVICE, "--object-path",
+                        "/x", "--method", "org.capbus.Test.Echo", "after").stdout().trim())
+                        .isEqualTo("('after',)");
+                NativeProtocolIT.await(s.replyDBus(held, "s", "held-answered"));
+                assertThat(heldCall.process().waitFor(20, TimeUnit.SECONDS)).isTrue();
+                assertThat(heldCall.stdout().trim()).as(heldCall.stderr()).isEqualTo("('held-answered',)");
+                assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "--dest", PYTHON, "--object-path",
+                        "/t", "--method", IFACE + ".Release").stdout()).contains("1");
+                assertThat(NativeProtocolIT.await(pendingNative)).containsExactly("native-call-answered");
+
+                // NodeReleased when the holder lets go, NodeDestroyed when the owner destroys.
+                NativeProtocolIT.await(c.release(toP1));
+                assertThat(NativeProtocolIT.take(p1.notifications)).isEqualTo("released");
+                NativeProtocolIT.await(s.destroy(perClient2));
+                assertThat(NativeProtocolIT.take(p2.notifications)).isEqualTo("destroyed");
+                Await.until(() -> destroyedAtC.contains(toP2.id()), () -> "NodeDestroyed of " + toP2
+                        + " at the client: " + destroyedAtC);
+
+                // The native match rule still selects.
+                Clients.runOk(bus, "gdbus", "emit", "--session", "--object-path", "/x", "--signal",
+                        "org.capbus.TestSignal.Ping");
+                assertThat(NativeProtocolIT.take(signals)).isEqualTo("Ping");
+
+                // What waited for the sink arrives once each, in order, the descriptors with it.
+                sinkReads.countDown();
+                Await.until(() -> sunk.size() >= queued, () -> sunk.size() + " of " + queued + " at the sink");
+                List<String> expected = new ArrayList<>();
+                for (int i = 0; i < queued; i++) {
+                    expected.add("q" + i + (i < 10 ? " fd:passed-on" : ""));
+                }
+                assertThat(sunk).isEqualTo(expected);
+                assertThat(sinkSequences).isSorted().doesNotHaveDuplicates();
+
+                // Ids made after the upgrade are new ones.
+                long newOfS = NativeProtocolIT.await(s.createNode(new NativeProtocolIT.Recorder())).handle().id();
+                long newOfC = NativeProtocolIT.await(c.createNode(new NativeProtocolIT.Recorder())).handle().id();
+                assertThat(newOfS).isGreaterThan(Collections.max(idsOfS));
+                assertThat(newOfC).isGreaterThan(Collections.max(idsOfC));
+            } finally {
+                if (heldCall != null) {
+                    heldCall.close();
+                }
+                sinkReads.countDown();
+                s.close();
+                c.close();
+                sink.close();
+                python.close();
+                Files.deleteIfExists(file);
             }
-        } finally {
-            Files.deleteIfExists(launcher);
+            Await.until(() -> NativeAccountsIT.accounts(bus).equals(before), () -> "accounts not back to their"
+                    + " level:\nbefore " + before + "\nnow    " + NativeAccountsIT.accounts(bus));
         }
     }
 
     @Test
     void aCapbusThatDoesNotKnowTheNativeSectionRefusesAndTheOldBusKeepsItsNativeClients() throws Exception {
-        Path launcher = Files.createTempFile("capbus-launcher-", ".sh");
-        try {
-            // "An older binary": one that reads format 1 but knows no section 9.
-            Upgrades.useLauncher(launcher, "CAPBUS_HANDOVER_UNKNOWN_SECTIONS=9 exec "
-                    + BusKind.CAPBUS.executable() + " \"$@\"");
-            try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, Upgrades.environment(launcher))) {
-                Service svc = new Service();
-                CapbusClient s = CapbusClient.connect(bus.address());
-                svc.client = s;
-                CapbusClient c = CapbusClient.connect(bus.address());
-                try {
-                    Node svcNode = NativeProtocolIT.await(s.createNode(svc));
-                    assertThat(NativeProtocolIT.await(s.registerName(SERVICE, svcNode, 0x4))).isEqualTo(1);
-                    Handle toSvc = NativeProtocolIT.await(c.resolve(SERVICE));
+        Path launcher = upgrades.launcher();
+        // "An older binary": one that reads format 1 but knows no section 9.
+        Upgrades.useLauncher(launcher, "CAPBUS_HANDOVER_UNKNOWN_SECTIONS=9 exec "
+                + BusKind.CAPBUS.executable() + " \"$@\"");
+        try (TestBus bus = TestBus.startWithEnvironment(BusKind.CAPBUS, Upgrades.environment(launcher))) {
+            Service svc = new Service();
+            CapbusClient s = CapbusClient.connect(bus.address());
+            svc.client = s;
+            CapbusClient c = CapbusClient.connect(bus.address());
+            try {
+                Node svcNode = NativeProtocolIT.await(s.createNode(svc));
+                assertThat(NativeProtocolIT.await(s.registerName(SERVICE, svcNode, 0x4))).isEqualTo(1);
+                Handle toSvc = NativeProtocolIT.await(c.resolve(SERVICE));
 
-                    ClientResult refused = Upgrades.command(bus.pid());
-                    assertThat(refused.exitCode()).as(refused.describe()).isEqualTo(1);
-                    assertThat(refused.stdout()).startsWith("failed: ").contains("required section 9");
-                    assertThat(bus.stderr()).contains("live upgrade failed, this process goes on serving");
+                ClientResult refused = Upgrades.command(bus.pid());
+                assertThat(refused.exitCode()).as(refused.describe()).isEqualTo(1);
+                assertThat(refused.stdout()).startsWith("failed: ").contains("required section 9");
+                assertThat(bus.stderr()).contains("live upgrade failed, this process goes on serving");
 
-                    NativeProtocolIT.await(c.send(toSvc, utf8("still-here")));
-                    assertThat(utf8(NativeProtocolIT.take(svc.messages).payload())).isEqualTo("still-here");
-                    assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "--dest", SERVICE, "--object-path",
-                            "/x", "--method", "org.capbus.Test.Echo", "served").stdout().trim())
-                            .isEqualTo("('served',)");
-                    assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
-                            "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetConnectionUnixProcessID",
-                            "org.freedesktop.DBus").stdout()).as("the same process serves")
-                            .contains(" " + bus.pid() + ",");
-                } finally {
-                    s.close();
-                    c.close();
-                }
-                // Without a native connection there is no section 9: the same binary takes over.
-                Await.until(() -> !Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus",
-                        "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.ListNames").stdout()
-                        .contains(SERVICE), () -> SERVICE + " still owned");
-                upgrades.upgrade(bus.pid());
+                NativeProtocolIT.await(c.send(toSvc, utf8("still-here")));
+                assertThat(utf8(NativeProtocolIT.take(svc.messages).payload())).isEqualTo("still-here");
+                assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "--dest", SERVICE, "--object-path",
+                        "/x", "--method", "org.capbus.Test.Echo", "served").stdout().trim())
+                        .isEqualTo("('served',)");
+                assertThat(Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus", "-o",
+                        "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetConnectionUnixProcessID",
+                        "org.freedesktop.DBus").stdout()).as("the same process serves")
+                        .contains(" " + bus.pid() + ",");
+            } finally {
+                s.close();
+                c.close();
             }
-        } finally {
-            Files.deleteIfExists(launcher);
+            // Without a native connection there is no section 9: the same binary takes over.
+            Await.until(() -> !Clients.runOk(bus, "gdbus", "call", "--session", "-d", "org.freedesktop.DBus",
+                    "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.ListNames").stdout()
+                    .contains(SERVICE), () -> SERVICE + " still owned");
+            upgrades.upgrade(bus.pid());
         }
     }
 

@@ -23,6 +23,19 @@ final class Upgrades {
     private static final Pattern UPGRADED = Pattern.compile("^upgraded: pid (\\d+) ");
 
     private final List<Long> newPids = new ArrayList<>();
+    private Path launcher;
+
+    /**
+     * The test's launcher script, made on first use to run the real capbus (rewrite it with {@link #useLauncher} to
+     * change what the next upgrade starts); removed by {@link #stopTakenOver}.
+     */
+    Path launcher() throws IOException {
+        if (launcher == null) {
+            launcher = Files.createTempFile("capbus-launcher-", ".sh");
+            useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
+        }
+        return launcher;
+    }
 
     /** Upgrades the bus with pid {@code pid}, asserts it worked, and returns the new process's pid. */
     long upgrade(long pid) {
@@ -35,8 +48,8 @@ final class Upgrades {
         return newPid;
     }
 
-    /** Stops every process that took over (by pid: they are not the test's children). */
-    void stopTakenOver() {
+    /** Stops every process that took over (by pid: they are not the test's children) and removes the launcher. */
+    void stopTakenOver() throws IOException {
         for (long pid : newPids) {
             ProcessHandle.of(pid).ifPresent(p -> {
                 p.destroy();
@@ -45,6 +58,9 @@ final class Upgrades {
                     return p;
                 }).join();
             });
+        }
+        if (launcher != null) {
+            Files.deleteIfExists(launcher);
         }
     }
 

@@ -238,8 +238,8 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
     private int trySend(NativeFrame f) {
         int flags = f.flags();
         long[] targets = f.targets();
-        if (targets.length == 0
-                || (flags & ~(NativeFrame.FLAG_CONTINUE_ON_ERROR | NativeFrame.FLAG_DBUS | NativeFrame.FLAG_QUIET)) != 0) {
+        int known = NativeFrame.FLAG_CONTINUE_ON_ERROR | NativeFrame.FLAG_DBUS | NativeFrame.FLAG_QUIET;
+        if (targets.length == 0 || (flags & ~known) != 0) {
             return NativeStatus.INVALID_ARGUMENT;
         }
         Handle[] destinations = new Handle[targets.length];
@@ -307,19 +307,20 @@ public final class NativeSession implements NativeEndpoint, NativeFrameDecoder.L
             }
         }
         body.expect(delivered);
-        byte[] extra = null;
-        if ((flags & NativeFrame.FLAG_CONTINUE_ON_ERROR) != 0) {
-            extra = new byte[4 * destinations.length];
-            for (int i = 0; i < destinations.length; i++) {
-                NativeFrameWriter.putInt(extra, 4 * i, results == null ? status(code) : status(results[i]));
-            }
-        }
         int detail = NativeStatus.DETAIL_NONE;
         if (code == SendResult.QUOTA) {
             stats.quotaRejected(QuotaResource.QUEUE);
             detail = quotaDetail(peer.lastQuota());
         }
+        // A quiet send that succeeded (every destination, with CONTINUE_ON_ERROR) is not answered: nothing to build.
         if (code != SendResult.OK || (flags & NativeFrame.FLAG_QUIET) == 0) {
+            byte[] extra = null;
+            if ((flags & NativeFrame.FLAG_CONTINUE_ON_ERROR) != 0) {
+                extra = new byte[4 * destinations.length];
+                for (int i = 0; i < destinations.length; i++) {
+                    NativeFrameWriter.putInt(extra, 4 * i, results == null ? status(code) : status(results[i]));
+                }
+            }
             write(NativeFrameWriter.reply(f.requestId(), status(code), detail, null, extra));
         }
         // The fds now belong to the message: closed when its last receiver took them (or at once if none did).
