@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 
 import org.capbus.adapters.log.CapbusLog;
 import org.capbus.adapters.transport.FatalErrorHandler;
+import org.capbus.adapters.transport.TransportPreparation;
 import org.capbus.config.ConfigException;
 import org.capbus.dbus.driver.Driver;
 
@@ -63,6 +64,8 @@ public final class Main {
             err.println(DaemonOptions.USAGE);
             return 1;
         }
+        // A bus will run: its transport's start-up work overlaps the configuration's (see TransportPreparation).
+        TransportPreparation.begin();
         org.capbus.config.BusConfig config;
         try {
             config = Daemon.loadConfig(options);

@@ -134,6 +134,16 @@ final class Syscalls {
                 ERRNO_OPTION, Linker.Option.critical(true));
     }
 
+    /**
+     * {@code recv} into the Java heap, as {@link HeapSend} sends from it: the kernel copies straight into a
+     * {@code byte[]}. Bound on first use: only the rest of large messages is read this way.
+     */
+    private static final class HeapRecv {
+        static final MethodHandle RECV = LINKER.downcallHandle(LIBC.findOrThrow("recv"),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
+                ERRNO_OPTION, Linker.Option.critical(true));
+    }
+
     /** {@code socketpair}, bound on first use: only the live upgrade's rehearsal (a new process) makes pairs. */
     private static final class SocketPair {
         static final MethodHandle SOCKETPAIR = bind("socketpair", false);
@@ -247,6 +257,20 @@ final class Syscalls {
         Reference.reachabilityFence(buffer);
         Reference.reachabilityFence(address);
         return result;
+    }
+
+    /**
+     * {@code recv} of at most {@code length} bytes into {@code array[offset, ...)}, written by the kernel in place.
+     * It has no room for descriptors: any arriving with those bytes are closed by the kernel, unseen (the caller
+     * reads this way only where none may rightly arrive).
+     */
+    long recvHeap(int fd, byte[] array, int offset, int length, int flags) {
+        MemorySegment bytes = MemorySegment.ofArray(array).asSlice(offset, length);
+        try {
+            return check((long) HeapRecv.RECV.invokeExact(callState, fd, bytes, (long) length, flags));
+        } catch (Throwable t) {
+            throw linkageBug(t);
+        }
     }
 
     /** {@code send} of {@code array[offset, offset + length)}, read by the kernel in place. */

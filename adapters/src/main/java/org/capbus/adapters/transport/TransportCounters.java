@@ -67,7 +67,10 @@ public final class TransportCounters {
         return acceptErrors;
     }
 
-    /** {@code recvmsg} calls made, including those that returned {@code EAGAIN}. */
+    /**
+     * {@code recvmsg} calls made, and {@code recv} calls of direct reads into large messages, including those that
+     * returned {@code EAGAIN}.
+     */
     public long recvmsgCalls() {
         return recvmsgCalls;
     }

@@ -326,6 +326,35 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
         int bufferSize = transport.readBufferSize();
         int reads = transport.readsPerEvent();
         for (int i = 0; i < reads && !closed && !readSuspended && !readPaused; i++) {
+            int direct = handler.directReadLength();
+            if (direct > 0) {
+                // The rest of a large message, straight into its array (see ConnectionHandler#directReadLength);
+                // a read's worth at most, so that a connection's turn stays as long as before.
+                int wanted = Math.min(direct, bufferSize);
+                long n = syscalls.recvHeap(fd, handler.directReadArray(), handler.directReadOffset(), wanted,
+                        Syscalls.MSG_DONTWAIT);
+                counters.recvmsgCalls++; // counted with the recvmsg calls, as heap sends are with sendmsg
+                if (n < 0) {
+                    if (n == -Errno.EINTR) {
+                        continue;
+                    }
+                    if (n == -Errno.EAGAIN) {
+                        return;
+                    }
+                    terminate(n == -Errno.ECONNRESET ? null : "recv failed: " + Errno.describe((int) n));
+                    return;
+                }
+                if (n == 0) {
+                    terminate(null);
+                    return;
+                }
+                counters.bytesRead += n;
+                handler.onDirectData((int) n);
+                if (n < wanted) {
+                    return;
+                }
+                continue;
+            }
             message.prepareReceive(transport.readBufferAddress(), bufferSize);
             long n = syscalls.recvmsg(fd, message.header(), Syscalls.MSG_CMSG_CLOEXEC | Syscalls.MSG_DONTWAIT);
             counters.recvmsgCalls++;

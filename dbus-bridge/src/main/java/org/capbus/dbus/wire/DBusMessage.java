@@ -79,6 +79,59 @@ public final class DBusMessage implements RoutingFields {
     private int argScanPos;
 
     /**
+     * The UNIX_FDS field of the message whose first {@code available} bytes are {@code b} (a frame whose fixed
+     * header {@link #frameLength} accepted): 0 when the header fields hold none, or -1 when that cannot be told yet
+     * (the fields are not all there) or at all (a field that is not one of the specification's basic-typed ones: the
+     * full {@link #parse} judges it). Reads the fields without validating them.
+     */
+    public static int announcedUnixFds(byte[] b, int available) {
+        boolean bigEndian = b[0] == 'B';
+        long fieldsLength = WireBytes.getUInt(b, 12, bigEndian);
+        int end = WireLimits.FIXED_HEADER_LENGTH + (int) Math.min(fieldsLength, Integer.MAX_VALUE - 64);
+        if (fieldsLength > WireLimits.MAX_MESSAGE_LENGTH || end > available) {
+            return -1;
+        }
+        int pos = WireLimits.FIXED_HEADER_LENGTH;
+        while (pos < end) {
+            pos = WireBytes.align(pos, 8);
+            if (pos + 4 > end || b[pos + 1] != 1 || b[pos + 3] != 0) {
+                return pos >= end ? 0 : -1; // the fields of the specification have one-letter signatures
+            }
+            int code = b[pos] & 0xFF;
+            int value = pos + 4;
+            switch (b[pos + 2]) {
+                case 'u' -> {
+                    value = WireBytes.align(value, 4);
+                    if (value + 4 > end) {
+                        return -1;
+                    }
+                    if (code == HeaderField.UNIX_FDS) {
+                        long n = WireBytes.getUInt(b, value, bigEndian);
+                        return n > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) n;
+                    }
+                    pos = value + 4;
+                }
+                case 's', 'o' -> {
+                    value = WireBytes.align(value, 4);
+                    if (value + 4 > end) {
+                        return -1;
+                    }
+                    long length = WireBytes.getUInt(b, value, bigEndian);
+                    if (length > end) {
+                        return -1;
+                    }
+                    pos = value + 4 + (int) length + 1;
+                }
+                case 'g' -> pos = value + 1 + (value < end ? b[value] & 0xFF : 0) + 1;
+                default -> {
+                    return -1;
+                }
+            }
+        }
+        return 0;
+    }
+
+    /**
      * The total length of the message whose first 16 bytes are {@code b[offset, offset + 16)}, from the fixed
      * header alone, so a framer can allocate exactly one buffer; or a negative code for a bad endianness byte,
      * a bad version, a header-field array over 64 MiB or a total over 128 MiB (see {@link #frameError}).

@@ -74,6 +74,12 @@ public final class MessageFramer {
      */
     static final int EAGER_LIMIT = 2 * 1024 * 1024;
 
+    /**
+     * The fewest bytes worth a direct read ({@link #directLength()}): below this the copy it saves costs less than
+     * the system call it adds (an ordinary read also takes whatever follows the message).
+     */
+    static final int DIRECT_READ_MIN = 64 * 1024;
+
     private static final int[] NO_FDS = new int[0];
 
     private final Listener listener;
@@ -203,6 +209,57 @@ public final class MessageFramer {
             // The read's whole messages took theirs: what is left waits for messages to come, which dbus-daemon
             // would have had no room to receive.
             violation(Validity.TOO_MANY_UNIX_FDS, null);
+        }
+    }
+
+    /**
+     * How many bytes the framer would take straight into the message being received, or 0: the rest of a message of
+     * at least {@link #DIRECT_READ_MIN} more bytes, once it holds the message's final buffer and its header fields,
+     * and only when every descriptor the header announces has arrived. The transport may then read those bytes into
+     * {@link #directArray()} from {@link #directOffset()} itself, with no room for descriptors, and report them with
+     * {@link #directFilled}: one copy of every large body less (it used to be read into the transport's buffer, then
+     * copied here).
+     *
+     * <p>Why the descriptor condition makes such a read safe: the kernel closes, unseen, descriptors arriving in a read
+     * that has no room for them. A message's descriptors must come with its own bytes (the specification), so once it
+     * has all it announces, descriptors within the rest of its bytes would belong to a later message, sent before that
+     * message's first byte: a broken client, whose later message then misses them and ends its connection as a
+     * protocol violation (dbus-broker closes it too). Every client library sends descriptors with the first byte of
+     * their message, which the ordinary read before a direct one received.
+     */
+    public int directLength() {
+        if (dead || message == null || message.length < messageLength || messageFill < WireLimits.FIXED_HEADER_LENGTH) {
+            return 0;
+        }
+        int rest = messageLength - messageFill;
+        if (rest < DIRECT_READ_MIN) {
+            return 0;
+        }
+        int announced = DBusMessage.announcedUnixFds(message, messageFill);
+        return announced >= 0 && announced <= fdCount ? rest : 0;
+    }
+
+    /** The array {@link #directLength()} bytes may be read into. */
+    public byte[] directArray() {
+        return message;
+    }
+
+    /** Where in {@link #directArray()} they go. */
+    public int directOffset() {
+        return messageFill;
+    }
+
+    /**
+     * {@code n} bytes (1 to {@link #directLength()}) were read into {@link #directArray()} at {@link #directOffset()};
+     * delivers the message if they complete it.
+     */
+    public void directFilled(int n) {
+        if (n <= 0 || n > messageLength - messageFill || message == null || dead) {
+            throw new IllegalStateException("direct read of " + n + " bytes into " + this);
+        }
+        messageFill += n;
+        if (messageFill == messageLength) {
+            deliver();
         }
     }
 

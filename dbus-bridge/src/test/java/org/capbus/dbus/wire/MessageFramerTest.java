@@ -99,6 +99,95 @@ class MessageFramerTest {
     }
 
     @Test
+    void shouldOfferTheRestOfALargeMessageForADirectReadAndDeliverItWhenFilled() {
+        byte[] big = new byte[1 << 20];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) (i * 31);
+        }
+        byte[] wire = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M").byteArray(big).build(9);
+        Recorder r = new Recorder();
+        RecordingBudget budget = new RecordingBudget(Long.MAX_VALUE);
+        MessageFramer f = new MessageFramer(r, WireLimits.MAX_MESSAGE_LENGTH, 4, MessageBuffers.HEAP, budget);
+
+        assertThat(f.directLength()).as("nothing to offer between messages").isZero();
+        f.onData(ByteBuffer.wrap(wire, 0, 4000));
+        assertThat(f.directLength()).isEqualTo(wire.length - 4000);
+        assertThat(f.directOffset()).isEqualTo(4000);
+        int filled = 4000;
+        while (filled < wire.length) {
+            int n = Math.min(200_000, f.directLength());
+            System.arraycopy(wire, filled, f.directArray(), f.directOffset(), n);
+            f.directFilled(n);
+            filled += n;
+            if (filled < wire.length - MessageFramer.DIRECT_READ_MIN) {
+                assertThat(f.directLength()).isEqualTo(wire.length - filled);
+            }
+            if (wire.length - filled < MessageFramer.DIRECT_READ_MIN && filled < wire.length) {
+                assertThat(f.directLength()).as("a short rest goes through the read buffer").isZero();
+                f.onData(ByteBuffer.wrap(wire, filled, wire.length - filled));
+                filled = wire.length;
+            }
+        }
+
+        assertThat(r.violation).isNull();
+        assertThat(r.messages).hasSize(1);
+        assertThat(r.messages.get(0)).isEqualTo(wire);
+        assertThat(budget.charged).isZero();
+        assertThat(f.directLength()).isZero();
+    }
+
+    @Test
+    void shouldOfferNoDirectReadWhileTheDescriptorsAMessageAnnouncesAreMissing() {
+        byte[] wire = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M").unixFds(2).unixFd(0)
+                .unixFd(1).byteArray(new byte[300_000]).build(9);
+        Recorder r = new Recorder();
+        MessageFramer f = new MessageFramer(r, WireLimits.MAX_MESSAGE_LENGTH, 4, MessageBuffers.HEAP);
+
+        f.onData(ByteBuffer.wrap(wire, 0, 1000));
+        assertThat(f.directLength()).as("descriptors may still come with the next bytes").isZero();
+        f.onFds(new int[] {7}, 1);
+        assertThat(f.directLength()).isZero();
+        f.onFds(new int[] {8}, 1);
+        assertThat(f.directLength()).as("all announced descriptors are here").isEqualTo(wire.length - 1000);
+
+        System.arraycopy(wire, 1000, f.directArray(), f.directOffset(), wire.length - 1000);
+        f.directFilled(wire.length - 1000);
+        assertThat(r.messages).hasSize(1);
+        assertThat(r.fds.get(0)).containsExactly(7, 8);
+    }
+
+    @Test
+    void shouldOfferNoDirectReadBeforeTheHeaderFieldsOrForAGrowingMessage() {
+        byte[] wire = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M")
+                .byteArray(new byte[300_000]).build(9);
+        Recorder r = new Recorder();
+        MessageFramer f = new MessageFramer(r, WireLimits.MAX_MESSAGE_LENGTH, 4, MessageBuffers.HEAP);
+        f.onData(ByteBuffer.wrap(wire, 0, 20));
+        assertThat(f.directLength()).as("the header fields are not all here").isZero();
+        f.onData(ByteBuffer.wrap(wire, 20, 1000));
+        assertThat(f.directLength()).isEqualTo(wire.length - 1020);
+
+        // Over the eager limit the buffer grows with the bytes: not the message's own array yet.
+        byte[] huge = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M")
+                .byteArray(new byte[3 << 20]).build(9);
+        MessageFramer g = new MessageFramer(new Recorder(), WireLimits.MAX_MESSAGE_LENGTH, 4, MessageBuffers.HEAP);
+        g.onData(ByteBuffer.wrap(huge, 0, 1000));
+        assertThat(g.directLength()).isZero();
+    }
+
+    @Test
+    void shouldReadTheAnnouncedDescriptorCountFromTheHeaderFields() {
+        byte[] none = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M").string("x").build(3);
+        byte[] three = MessageBuilder.signal("/p", "org.example.I", "M").unixFds(3).build(3);
+        byte[] big = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M").unixFds(1).bigEndian()
+                .build(3);
+        assertThat(DBusMessage.announcedUnixFds(none, none.length)).isZero();
+        assertThat(DBusMessage.announcedUnixFds(three, three.length)).isEqualTo(3);
+        assertThat(DBusMessage.announcedUnixFds(big, big.length)).isEqualTo(1);
+        assertThat(DBusMessage.announcedUnixFds(three, 24)).as("fields not all here").isEqualTo(-1);
+    }
+
+    @Test
     void shouldGrowWithTheBytesAndRefundTheChargeAtDelivery() {
         byte[] big = new byte[300_000];
         byte[] wire = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M").byteArray(big).build(9);

@@ -511,6 +511,31 @@ public final class BusConnection implements ConnectionHandler, QueueListener, Re
         checkPendingFds();
     }
 
+    @Override
+    public int directReadLength() {
+        // Past authentication only (held input, if any, went through onData first), and for D-Bus messages: the
+        // framer decides (MessageFramer#directLength).
+        return state != ConnectionState.AUTHENTICATING && state != ConnectionState.CLOSED && nativeEndpoint == null
+                ? framer.directLength() : 0;
+    }
+
+    @Override
+    public byte[] directReadArray() {
+        return framer.directArray();
+    }
+
+    @Override
+    public int directReadOffset() {
+        return framer.directOffset();
+    }
+
+    @Override
+    public void onDirectData(int n) {
+        framer.directFilled(n);
+        events.flush();
+        checkPendingFds();
+    }
+
     private void receive(ByteBuffer data) {
         if (state == ConnectionState.AUTHENTICATING) {
             if (sasl.state() == SaslState.WAITING_FOR_KEYRING) {
