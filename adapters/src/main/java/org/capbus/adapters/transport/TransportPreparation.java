@@ -17,7 +17,7 @@ import java.lang.invoke.MethodHandles;
  * thread that needs the class meanwhile waits for it to finish. {@link UnixTransport#start} therefore joins nothing
  * and meets the same failure it would have met alone (an initialiser that throws here leaves its class unusable, and
  * the transport's own use of it then reports this failure as its cause). The classes initialised here initialise
- * nothing of the daemon's, so no two threads can wait on each other's initialisers.
+ * nothing of the daemon's, and the two threads share no class, so no two initialisers can wait on each other.
  */
 public final class TransportPreparation {
     /** netty's classes whose initialisers do its epoll set-up: the native library, then the loop's own. */
@@ -38,8 +38,10 @@ public final class TransportPreparation {
 
     private static void bindLibc() {
         MethodHandles.Lookup lookup = MethodHandles.lookup();
+        // None of these touches netty, whose classes the other thread initialises: no two initialisers can wait on
+        // each other.
         for (Class<?> c : new Class<?>[] {Syscalls.class, SocketMessage.class, PeerCredentialsReader.class,
-                SockaddrUn.class, OutboundBuffer.class, UnixConnection.class}) {
+                SockaddrUn.class, OutboundBuffer.class}) {
             try {
                 lookup.ensureInitialized(c);
             } catch (IllegalAccessException e) {

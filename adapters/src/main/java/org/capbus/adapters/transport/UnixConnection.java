@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every read is a {@code recvmsg} with room for {@link Syscalls#SCM_MAX_FD} descriptors, with or without
  * {@link #enableFdPassing()}: a plain read would make the kernel close descriptors a peer sent unasked, and the
- * bridge could not even tell. Writes are buffered and flushed by the transport once per loop batch.
+ * bridge could not even tell. The one exception is the rest of a large message, read with {@code recv} straight into
+ * its array when the handler offers it ({@link ConnectionHandler#directReadLength()}), which it does only where no
+ * descriptor may rightly arrive. Writes are buffered and flushed by the transport once per loop batch.
  */
 final class UnixConnection implements TransportConnection, EpollIoHandle {
     private static final Logger LOG = LoggerFactory.getLogger(UnixConnection.class);
