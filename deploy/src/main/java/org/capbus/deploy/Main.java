@@ -64,8 +64,11 @@ public final class Main {
             err.println(DaemonOptions.USAGE);
             return 1;
         }
-        // A bus will run: its transport's start-up work overlaps the configuration's (see TransportPreparation).
-        TransportPreparation.begin();
+        // A bus will run here: its transport's start-up work overlaps the configuration's (see TransportPreparation).
+        // Not before an explicit --fork, whose child (another process) runs the bus.
+        if (!options.fork().orElse(false)) {
+            TransportPreparation.begin();
+        }
         org.capbus.config.BusConfig config;
         try {
             config = Daemon.loadConfig(options);

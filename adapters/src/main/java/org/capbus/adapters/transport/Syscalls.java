@@ -149,6 +149,17 @@ final class Syscalls {
         static final MethodHandle SOCKETPAIR = bind("socketpair", false);
     }
 
+    /**
+     * Binds the heap {@code send} and {@code recv} now (see {@link TransportPreparation}), so that the first large
+     * message does not stall the event loop while the JDK generates their stubs.
+     */
+    static void prepareHeapCalls() {
+        MethodHandle send = HeapSend.SEND;
+        MethodHandle recv = HeapRecv.RECV;
+        Reference.reachabilityFence(send);
+        Reference.reachabilityFence(recv);
+    }
+
     private static long call(MethodHandle function, MemorySegment state, long a, long b, long c, long d, long e,
                              long f) {
         try {

@@ -48,6 +48,9 @@ public final class TransportPreparation {
                 throw new AssertionError(e); // same package: cannot happen
             }
         }
+        // Last, off the critical path: what only large messages use, bound here rather than on the event loop when
+        // the first one arrives.
+        Syscalls.prepareHeapCalls();
     }
 
     private static void loadEpoll() {

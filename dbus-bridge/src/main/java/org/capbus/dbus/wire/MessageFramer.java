@@ -80,6 +80,8 @@ public final class MessageFramer {
      */
     static final int DIRECT_READ_MIN = 64 * 1024;
 
+    private static final int FDS_NOT_READ = -2;
+
     private static final int[] NO_FDS = new int[0];
 
     private final Listener listener;
@@ -95,6 +97,11 @@ public final class MessageFramer {
     private byte[] message;
     private int messageLength;
     private int messageFill;
+    /**
+     * The UNIX_FDS of the message being received, read from its header fields once they are all here (-1: not to be
+     * told from them), or {@link #FDS_NOT_READ}; for {@link #directLength()}.
+     */
+    private int announcedFds = FDS_NOT_READ;
 
     private int[] fdQueue = new int[4];
     private int fdHead;
@@ -235,8 +242,17 @@ public final class MessageFramer {
         if (rest < DIRECT_READ_MIN) {
             return 0;
         }
-        int announced = DBusMessage.announcedUnixFds(message, messageFill);
-        return announced >= 0 && announced <= fdCount ? rest : 0;
+        if (announcedFds == FDS_NOT_READ) {
+            // Once per message, when its header fields are all here: a header may hold millions of fields, and the
+            // transport asks before every read.
+            long fieldsEnd = WireLimits.FIXED_HEADER_LENGTH
+                    + WireBytes.getUInt(message, 12, message[0] == 'B');
+            if (messageFill < fieldsEnd) {
+                return 0;
+            }
+            announcedFds = DBusMessage.announcedUnixFds(message, messageFill);
+        }
+        return announcedFds >= 0 && announcedFds <= fdCount ? rest : 0;
     }
 
     /** The array {@link #directLength()} bytes may be read into. */
@@ -283,6 +299,7 @@ public final class MessageFramer {
                 }
                 messageLength = length;
                 messageFill = 0;
+                announcedFds = FDS_NOT_READ;
                 if (!(length <= EAGER_LIMIT && takeWhole())
                         && !grow(Math.min(length, Math.max(FIRST_BUFFER,
                         WireLimits.FIXED_HEADER_LENGTH + data.remaining())))) {

@@ -176,6 +176,84 @@ class MessageFramerTest {
     }
 
     @Test
+    void shouldReadDirectlyIntoAPooledBufferLongerThanTheMessage() {
+        byte[] wire = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M")
+                .byteArray(new byte[200_000]).build(9);
+        Recorder r = new Recorder();
+        MessageFramer f = new MessageFramer(r, WireLimits.MAX_MESSAGE_LENGTH, 4, n -> new byte[n + 65536]);
+
+        f.onData(ByteBuffer.wrap(wire, 0, 500));
+        assertThat(f.directArray().length).isGreaterThan(wire.length);
+        assertThat(f.directLength()).as("up to the message's end, not the buffer's").isEqualTo(wire.length - 500);
+        System.arraycopy(wire, 500, f.directArray(), f.directOffset(), wire.length - 500);
+        f.directFilled(wire.length - 500);
+
+        assertThat(r.messages).hasSize(1);
+        assertThat(java.util.Arrays.copyOf(r.messages.get(0), wire.length)).isEqualTo(wire);
+    }
+
+    @Test
+    void shouldRefuseADirectReadPastTheMessageOrWhenNoneIsOffered() {
+        byte[] wire = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M")
+                .byteArray(new byte[200_000]).build(9);
+        MessageFramer f = new MessageFramer(new Recorder(), WireLimits.MAX_MESSAGE_LENGTH, 4, MessageBuffers.HEAP);
+        f.onData(ByteBuffer.wrap(wire, 0, 500));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> f.directFilled(wire.length))
+                .isInstanceOf(IllegalStateException.class);
+        f.close();
+        assertThat(f.directLength()).as("a closed framer offers nothing").isZero();
+    }
+
+    @Test
+    void shouldScanTheHeaderFieldsOnceAMessage() {
+        // A header may hold many fields (here 1,000 unknown uint32 ones, a valid header) and the transport asks before
+        // every read: the count is read once, when the fields are all in, and kept for the message.
+        int fields = 1000;
+        int fieldsLength = fields * 8;
+        int bodyLength = 300_000;
+        ByteBuffer b = ByteBuffer.allocate(16 + fieldsLength + bodyLength).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 'l').put((byte) 4).put((byte) 0).put((byte) 1).putInt(bodyLength).putInt(1).putInt(fieldsLength);
+        for (int i = 0; i < fields; i++) {
+            b.put((byte) 200).put((byte) 1).put((byte) 'u').put((byte) 0).putInt(i);
+        }
+        byte[] wire = b.array();
+        MessageFramer f = new MessageFramer(new Recorder(), WireLimits.MAX_MESSAGE_LENGTH, 4, MessageBuffers.HEAP);
+        f.onData(ByteBuffer.wrap(wire, 0, 16 + fieldsLength / 2));
+        assertThat(f.directLength()).as("fields not all here").isZero();
+        f.onData(ByteBuffer.wrap(wire, 16 + fieldsLength / 2, fieldsLength / 2 + 10));
+        assertThat(f.directLength()).isEqualTo(wire.length - 16 - fieldsLength - 10);
+
+        // Spoil the first field in the buffer: a second scan would no longer tell the count (-1, no direct read).
+        f.directArray()[17] = 2;
+        assertThat(DBusMessage.announcedUnixFds(f.directArray(), f.directOffset())).isEqualTo(-1);
+        assertThat(f.directLength()).as("the count read once is kept").isEqualTo(wire.length - 16 - fieldsLength - 10);
+    }
+
+    @Test
+    void shouldNotTellTheDescriptorCountFromOddOrTruncatedFields() {
+        ByteBuffer v = ByteBuffer.allocate(32).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        // one field with a variant-typed value: not one of the specification's one-letter basic types
+        v.put((byte) 'l').put((byte) 1).put((byte) 0).put((byte) 1).putInt(0).putInt(1).putInt(8);
+        v.put((byte) 9).put((byte) 1).put((byte) 'v').put((byte) 0).putInt(0);
+        assertThat(DBusMessage.announcedUnixFds(v.array(), 24)).isEqualTo(-1);
+
+        ByteBuffer s = ByteBuffer.allocate(32).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        // a string whose length runs past the fields
+        s.put((byte) 'l').put((byte) 1).put((byte) 0).put((byte) 1).putInt(0).putInt(1).putInt(12);
+        s.put((byte) 1).put((byte) 1).put((byte) 'o').put((byte) 0).putInt(0x7FFF_FFFF).putInt(0);
+        assertThat(DBusMessage.announcedUnixFds(s.array(), 28)).isEqualTo(-1);
+
+        ByteBuffer g = ByteBuffer.allocate(32).order(java.nio.ByteOrder.BIG_ENDIAN);
+        // a signature field cut short, big-endian, then UNIX_FDS = 0xFFFFFFFF
+        g.put((byte) 'B').put((byte) 1).put((byte) 0).put((byte) 1).putInt(0).putInt(1).putInt(16);
+        g.put((byte) 8).put((byte) 1).put((byte) 'g').put((byte) 0).put((byte) 0).put((byte) 0).put((byte) 0)
+                .put((byte) 0);
+        g.put((byte) 9).put((byte) 1).put((byte) 'u').put((byte) 0).putInt(-1);
+        assertThat(DBusMessage.announcedUnixFds(g.array(), 32)).isEqualTo(Integer.MAX_VALUE);
+        assertThat(DBusMessage.announcedUnixFds(g.array(), 30)).as("fields not all here").isEqualTo(-1);
+    }
+
+    @Test
     void shouldReadTheAnnouncedDescriptorCountFromTheHeaderFields() {
         byte[] none = MessageBuilder.methodCall("org.example.S", "/p", "org.example.I", "M").string("x").build(3);
         byte[] three = MessageBuilder.signal("/p", "org.example.I", "M").unixFds(3).build(3);

@@ -56,7 +56,10 @@ class LargeMessageFdsIT {
      * sent before the first byte of the message"). dbus-daemon queues them for the later message; capbus's direct
      * read lets the kernel drop them, so the later message misses its descriptors and only the sender's connection
      * is closed, as a protocol violation (stricter, as dbus-broker, which never matches descriptors across messages).
-     * capbus only: the two buses deliberately differ here.
+     * clients too). capbus only: the two buses deliberately differ here. The same holds for a writer that sends the
+     * end of one large message and the start of the next in one {@code sendmsg} with the next one's descriptors (the
+     * kernel attaches them to the first bytes of that call); no client library writes so
+     * (docs/features/configuration.md).
      */
     @Test
     void shouldCloseOnlyTheSenderWhoseDescriptorsCameBeforeTheirMessage() throws Exception {
