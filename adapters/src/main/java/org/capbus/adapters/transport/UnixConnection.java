@@ -340,10 +340,7 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
                     if (n == -Errno.EINTR) {
                         continue;
                     }
-                    if (n == -Errno.EAGAIN) {
-                        return;
-                    }
-                    terminate(n == -Errno.ECONNRESET ? null : "recv failed: " + Errno.describe((int) n));
+                    readFailed(n, "recv");
                     return;
                 }
                 if (n == 0) {
@@ -364,10 +361,7 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
                 if (n == -Errno.EINTR) {
                     continue;
                 }
-                if (n == -Errno.EAGAIN) {
-                    return;
-                }
-                terminate(n == -Errno.ECONNRESET ? null : "recvmsg failed: " + Errno.describe((int) n));
+                readFailed(n, "recvmsg");
                 return;
             }
             int fdCount = message.takeFds(fds, syscalls);
@@ -395,6 +389,13 @@ final class UnixConnection implements TransportConnection, EpollIoHandle {
             if (n < bufferSize) {
                 return; // drained for now; level-triggered epoll reports any later arrival
             }
+        }
+    }
+
+    /** A read returned {@code -errno}, not EINTR: EAGAIN waits for the next event; anything else closes. */
+    private void readFailed(long n, String call) {
+        if (n != -Errno.EAGAIN) {
+            terminate(n == -Errno.ECONNRESET ? null : call + " failed: " + Errno.describe((int) n));
         }
     }
 
