@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -35,19 +37,21 @@ class LargeMessageFdsIT {
         return "GOT len=1048576 sha256=" + sha + " fds=" + fds + " devnull=" + fds;
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("org.capbus.deploy.it.BusKind#selected")
-    void shouldDeliverDescriptorsSentWithTheFirstBytesOfALargeMessage(BusKind kind) throws Exception {
-        TestBus bus = BUSES.get(kind);
-        String out = Clients.python(bus, "large_fds.py", "first").stdout();
-        assertThat(out.lines()).containsExactly(expectedGot(2), "BUS OK");
+    /** Every selected bus with each way of sending a large message's descriptors that the specification allows. */
+    static Stream<Arguments> busesAndAllowedSendings() {
+        return BusKind.selected().stream().flatMap(kind -> Stream.of(
+                // with its first bytes, as every client library sends them
+                Arguments.of(kind, "first"),
+                // with a piece in the middle of its body: the specification allows any byte of the message
+                Arguments.of(kind, "middle")));
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("org.capbus.deploy.it.BusKind#selected")
-    void shouldDeliverDescriptorsSentInTheMiddleOfALargeMessage(BusKind kind) throws Exception {
+    @ParameterizedTest(name = "{0}, descriptors sent {1}")
+    @MethodSource("busesAndAllowedSendings")
+    void shouldDeliverTheDescriptorsOfALargeMessageWhereverAmongItsBytesTheyCome(BusKind kind, String mode)
+            throws Exception {
         TestBus bus = BUSES.get(kind);
-        String out = Clients.python(bus, "large_fds.py", "middle").stdout();
+        String out = Clients.python(bus, "large_fds.py", mode).stdout();
         assertThat(out.lines()).containsExactly(expectedGot(2), "BUS OK");
     }
 
