@@ -99,6 +99,15 @@ final class Upgrader {
             return;
         }
         Path socket = dir.resolve("handover-" + self + ".sock");
+        try {
+            // The name carries this process's pid and one upgrade runs at a time, so a file there is stale: left by
+            // an earlier process with the same pid that died before removing it. Kept, it made bind fail
+            // (EADDRINUSE) and refused every upgrade of this process.
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            failed(null, "cannot remove the stale hand-over socket " + socket + ": " + e.getMessage());
+            return;
+        }
         Process child = null;
         try (HandoverChannel.Server server = HandoverChannel.listen(socket)) {
             List<String> command = command();

@@ -127,7 +127,9 @@ class LiveUpgradeIT {
             assertThat(crashed.stdout()).startsWith("failed: ");
             assertServes(bus, service);
 
-            // And the installation fixed, the same bus upgrades.
+            // And the installation fixed, the same bus upgrades, even past a stale hand-over socket at its path: what
+            // an earlier process with the same pid leaves when it dies mid-upgrade (pids are reused).
+            plantStaleHandoverSocket(bus.pid());
             useLauncher(launcher, "exec " + BusKind.CAPBUS.executable() + " \"$@\"");
             upgrade(bus.pid());
             assertServes(bus, service);
@@ -566,5 +568,21 @@ class LiveUpgradeIT {
             out.add(i);
         }
         return out;
+    }
+
+    /**
+     * A unix socket file at the hand-over path of {@code pid} with no process behind it: a channel bound there and
+     * closed (closing does not remove the file). The directory is the bus's (UpgradeOutcome#privateDirectory).
+     */
+    private static void plantStaleHandoverSocket(long pid) throws IOException {
+        String runtime = System.getenv("XDG_RUNTIME_DIR");
+        Path dir = runtime != null && !runtime.isEmpty() && Files.isDirectory(Path.of(runtime))
+                ? Path.of(runtime) : Path.of("/tmp", "capbus-" + RawConnection.uid());
+        Path stale = dir.resolve("handover-" + pid + ".sock");
+        try (java.nio.channels.ServerSocketChannel channel =
+                     java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            channel.bind(java.net.UnixDomainSocketAddress.of(stale));
+        }
+        assertThat(stale).exists();
     }
 }
