@@ -132,37 +132,23 @@ final class DBusWire {
         return u32(b, off + 8);
     }
 
-    /** The value of a string header field ({@code SENDER} for {@code code} 7), or null. */
+    /** The SENDER header field, or null. */
     static String sender(byte[] b, int off) {
-        int end = off + 16 + u32(b, off + 12);
-        int p = off + 16;
-        while (p < end) {
-            p = off + ((p - off + 7) & ~7);
-            int code = b[p];
-            char sig = (char) b[p + 2];
-            p += 4;
-            switch (sig) {
-                case 's', 'o' -> {
-                    p = off + ((p - off + 3) & ~3);
-                    int len = u32(b, p);
-                    if (code == SENDER) {
-                        return new String(b, p + 4, len, StandardCharsets.US_ASCII);
-                    }
-                    p += 4 + len + 1;
-                }
-                case 'g' -> p += 1 + (b[p] & 0xFF) + 1;
-                case 'u' -> {
-                    p = off + ((p - off + 3) & ~3);
-                    p += 4;
-                }
-                default -> throw new IllegalArgumentException("unexpected header field type " + sig);
-            }
-        }
-        return null;
+        int p = field(b, off, SENDER);
+        return p < 0 ? null : new String(b, p + 4, u32(b, p), StandardCharsets.US_ASCII);
     }
 
     /** The reply serial of a method return or error, or 0. */
     static int replySerial(byte[] b, int off) {
+        int p = field(b, off, REPLY_SERIAL);
+        return p < 0 ? 0 : u32(b, p);
+    }
+
+    /**
+     * Where the value of header field {@code wanted} starts in the little-endian message at {@code off} (aligned for its
+     * type: a string's length, a uint32), or -1 if the message has none.
+     */
+    private static int field(byte[] b, int off, int wanted) {
         int end = off + 16 + u32(b, off + 12);
         int p = off + 16;
         while (p < end) {
@@ -170,23 +156,20 @@ final class DBusWire {
             int code = b[p];
             char sig = (char) b[p + 2];
             p += 4;
-            switch (sig) {
-                case 's', 'o' -> {
-                    p = off + ((p - off + 3) & ~3);
-                    p += 4 + u32(b, p) + 1;
-                }
-                case 'g' -> p += 1 + (b[p] & 0xFF) + 1;
-                case 'u' -> {
-                    p = off + ((p - off + 3) & ~3);
-                    if (code == REPLY_SERIAL) {
-                        return u32(b, p);
-                    }
-                    p += 4;
-                }
-                default -> throw new IllegalArgumentException("unexpected header field type " + sig);
+            if (sig != 'g') {
+                p = off + ((p - off + 3) & ~3);
             }
+            if (code == wanted) {
+                return p;
+            }
+            p += switch (sig) {
+                case 's', 'o' -> 4 + u32(b, p) + 1;
+                case 'g' -> 1 + (b[p] & 0xFF) + 1;
+                case 'u' -> 4;
+                default -> throw new IllegalArgumentException("unexpected header field type " + sig);
+            };
         }
-        return 0;
+        return -1;
     }
 
     private static int u32(byte[] b, int p) {

@@ -55,6 +55,29 @@ public final class Clients {
         }
     }
 
+    /**
+     * Plays a service manager's notification socket ({@code NOTIFY_SOCKET}, systemd's Type=notify) at {@code socket}:
+     * prints every datagram on a line of its own, its assignments separated by blanks. Returned once it listens; close
+     * it to stop it.
+     */
+    public static Background notificationSocket(Path socket) {
+        Background manager = Background.start(Map.of(), List.of(PYTHON, "-c", """
+                import socket, sys
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                s.bind(sys.argv[1])
+                print('listening', flush=True)
+                while True:
+                    print(s.recv(4096).decode().replace('\\n', ' '), flush=True)
+                """, socket.toString()));
+        try {
+            manager.awaitStdout("listening");
+        } catch (RuntimeException | Error e) {
+            manager.close();
+            throw e;
+        }
+        return manager;
+    }
+
     /** Starts a long-running client (a service, a monitor) against {@code bus}; close it to stop it. */
     public static Background start(TestBus bus, String... command) {
         return Background.start(bus.clientEnvironment(), List.of(command));

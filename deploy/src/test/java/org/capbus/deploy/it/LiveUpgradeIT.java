@@ -418,15 +418,7 @@ class LiveUpgradeIT {
         Path socket = dir.resolve("bus");
         Path notify = dir.resolve("notify");
         Path config = Files.writeString(dir.resolve("bus.conf"), TestBus.configuration(false));
-        try (Clients.Background manager = Clients.Background.start(Map.of(), List.of(Clients.PYTHON, "-c", """
-                import socket, sys
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                s.bind(sys.argv[1])
-                print('listening', flush=True)
-                while True:
-                    print(s.recv(4096).decode().replace('\\n', ' '), flush=True)
-                """, notify.toString()))) {
-            manager.awaitStdout("listening");
+        try (Clients.Background manager = Clients.notificationSocket(notify)) {
             Map<String, String> env = new java.util.HashMap<>(BusKind.CAPBUS.environment());
             env.putAll(busEnvironment(launcher));
             env.put("NOTIFY_SOCKET", notify.toString());

@@ -84,16 +84,7 @@ class SocketActivationIT {
     void shouldTellTheServiceManagerWhenReadyAndWhenStopping(BusKind kind) throws IOException {
         Path notify = scratch.resolve("notify");
         Path config = Files.writeString(scratch.resolve("bus.conf"), TestBus.configuration(false));
-        // Plays systemd's notification socket (Type=notify): prints every datagram, one state per line.
-        try (Clients.Background manager = Clients.Background.start(Map.of(), List.of(Clients.PYTHON, "-c", """
-                import socket, sys
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                s.bind(sys.argv[1])
-                print('listening', flush=True)
-                while True:
-                    print(s.recv(4096).decode(), flush=True)
-                """, notify.toString()))) {
-            manager.awaitStdout("listening");
+        try (Clients.Background manager = Clients.notificationSocket(notify)) {
             Map<String, String> env = new HashMap<>(kind.environment());
             env.put("NOTIFY_SOCKET", notify.toString());
             try (Clients.Background bus = Clients.Background.start(env, List.of(kind.executable().toString(),
